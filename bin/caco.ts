@@ -1,0 +1,28 @@
+#!/usr/bin/env -S node --import tsx
+// The `caco` command line. Each command lives in lib/cli/<name>.ts and exports
+// `register(program)`; this file only wires them up, so commands stay small and separate.
+import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const COMMANDS = ['run', 'demo', 'execute', 'answers', 'finetune', 'submit', 'status', 'pull', 'cost'];
+
+const program = new Command();
+program
+  .name('caco')
+  .description('Caco: verified code-assisted chain-of-thought data, locally or on AWS Lambda')
+  .showHelpAfterError();
+
+for (const name of COMMANDS) {
+  const file = fileURLToPath(new URL(`../lib/cli/${name}.ts`, import.meta.url));
+  if (!existsSync(file)) continue;
+  const mod = (await import(file)) as { register: (p: Command) => void };
+  mod.register(program);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  console.error(`caco: ${(err as Error).message}`);
+  process.exitCode = 1;
+}
