@@ -67,24 +67,30 @@ export interface ShardState {
 export interface RunState {
   runId: string;
   createdAt: string;
-  status: 'running' | 'assembling' | 'done' | 'failed';
+  status: 'running' | 'done' | 'failed';
   /** Where the input came from (local path or s3 key); a re-dropped input maps to the same run. */
   input: string;
   mode: 'unify' | 'synthesize' | 'full';
+  /** Shard counts each fan-in waits for, by branch name (e.g. `unify`, `generate`). */
+  expected: Record<string, number>;
 }
 
 /**
  * Run and shard state. Recording a shard is a conditional write: the first completion wins and a
- * retried shard returns false, so counters derived from shard records can never be doubled.
+ * retried shard changes nothing, so counters derived from shard records can never be doubled.
  */
 export interface StateStore {
   /** Creates the run; false when it already exists (same input dropped twice). */
   createRun(run: RunState): Promise<boolean>;
   getRun(runId: string): Promise<RunState | null>;
   setRunStatus(runId: string, status: RunState['status']): Promise<void>;
-  /** True when this call recorded the shard; false when it had been recorded already. */
-  recordShard(state: ShardState): Promise<boolean>;
+  /** Sets how many shards a fan-in of `branch` waits for (idempotent: same value each time). */
+  setExpected(runId: string, branch: string, shards: number): Promise<void>;
+  /**
+   * Records a finished shard. `first` is true for exactly one call per (run, stage, shard);
+   * `doneShards` is how many distinct shards of that stage are recorded after this call.
+   */
+  recordShard(state: ShardState): Promise<{ first: boolean; doneShards: number }>;
+  getShard(runId: string, stage: StageName, shard: string): Promise<ShardState | null>;
   listShards(runId: string, stage?: StageName): Promise<ShardState[]>;
-  /** A once-only token (fan-in to assemble, for instance): true for exactly one caller. */
-  claimOnce(key: string): Promise<boolean>;
 }
