@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   BENCHMARKS,
   checkContamination,
@@ -161,4 +162,12 @@ test('a stale or damaged data file is refused with the rebuild command', () => {
   assert.throws(() => parseBenchmarkData(`${header({ format: 'caco-decontam-benchmarks/1', normalizer: 0, problems: 1 })}\n${row}`), /normalizer v0.*build-benchmarks/);
   assert.throws(() => parseBenchmarkData(`${good}\n`), /header says 1 problems, found 0/);
   assert.throws(() => parseBenchmarkData(`${good}\n${JSON.stringify({ benchmark: 'nope', id: '0', text: '' })}`), /bad problem on line 2/);
+});
+
+// The committed data file must be what build-benchmarks.ts makes from the shared test sets today
+// (a normalizer change without a rebuild fails here). Skipped where ../shared is not mounted.
+const SHARED_BENCHMARKS = new URL('../../../shared/data/benchmarks', import.meta.url);
+test('the committed data file matches a fresh build from the benchmark test sets', { skip: !existsSync(SHARED_BENCHMARKS) && 'no ../shared/data/benchmarks here' }, async () => {
+  const { readBenchmarkProblems } = await import('../../lib/decontam/build-benchmarks.ts');
+  assert.deepEqual(readBenchmarkProblems(fileURLToPath(SHARED_BENCHMARKS)), loadBenchmarkProblems());
 });
