@@ -1,0 +1,109 @@
+// Ingest: turns an input stream (a local file or an S3 object) into shards, quarantining bad
+// lines with their line number and reason, and starts the run. Idempotent: ingesting the same
+// run again (a re-dropped object, a resumed local run) writes the same shards and sends nothing
+// new once the ingest shard is recorded.
+import type { RunState, ShardMessage } from '../store/ports.ts';
+import type { PipelineDeps } from './deps.ts';
+import { keys, shardId } from './flow.ts';
+import { readJsonLines } from './lines.ts';
+import { countsOf } from './runner.ts';
+import type { Rejection } from '../schema.ts';
+
+export type Validated = { ok: true; record: { id: string } } | { ok: false; reason: string; detail: string };
+
+export interface IngestParams {
+  runId: string;
+  /** Where the input came from, for the run record (a path or an s3 key). */
+  input: string;
+  mode: RunState['mode'];
+  shardSize: number;
+  /** The run config as JSON, stored at runs/<id>/config.json before any shard exists. */
+  configJson: string;
+  source: () => AsyncIterable<Uint8Array>;
+  /** Validates one parsed line for this mode (a seed for unify/full, a Code CoT for synthesize). */
+  validate: (value: unknown) => Validated;
+  /** Messages that start the generate branch in synthesize mode. */
+  startGenerate: (runId: string) => ShardMessage[];
+  maxLineBytes?: number;
+}
+
+export interface IngestResult {
+  runId: string;
+  created: boolean;
+  accepted: number;
+  quarantined: number;
+}
+
+export async function ingestRun(p: IngestParams, deps: PipelineDeps): Promise<IngestResult> {
+  const created = await deps.state.createRun({
+    runId: p.runId,
+    createdAt: new Date().toISOString(),
+    status: 'running',
+    input: p.input,
+    mode: p.mode,
+    expected: {},
+  });
+  const recorded = await deps.state.getShard(p.runId, 'ingest', 'input');
+  if (recorded) return { runId: p.runId, created, accepted: recorded.counts.kept, quarantined: recorded.counts.in - recorded.counts.kept };
+
+  await deps.blobs.put(keys.config(p.runId), p.configJson);
+  const rejected: Rejection[] = [];
+  const seenIds = new Set<string>();
+  let shard: string[] = [];
+  let shards = 0;
+  let accepted = 0;
+  let lines = 0;
+  // synthesize mode: the input is the pool of example Code CoTs, kept whole in one blob.
+  const poolLines: string[] = [];
+
+  const flush = async () => {
+    if (shard.length === 0) return;
+    await deps.blobs.put(keys.output(p.runId, 'ingest', shardId('unify', shards)), shard.join(''));
+    shards++;
+    shard = [];
+  };
+
+  for await (const r of readJsonLines(p.source(), p.maxLineBytes)) {
+    lines++;
+    if (r.kind === 'quarantine') {
+      rejected.push({ id: `line-${r.line}`, stage: 'ingest', reason: r.reason, detail: `line ${r.line}: ${r.detail}`, record: r.text });
+      continue;
+    }
+    const v = p.validate(r.value);
+    if (!v.ok) {
+      rejected.push({ id: `line-${r.line}`, stage: 'ingest', reason: v.reason, detail: `line ${r.line}: ${v.detail}`, record: r.value });
+      continue;
+    }
+    if (seenIds.has(v.record.id)) {
+      rejected.push({ id: v.record.id, stage: 'ingest', reason: 'duplicate_id', detail: `line ${r.line}: id ${v.record.id} seen before`, record: r.value });
+      continue;
+    }
+    seenIds.add(v.record.id);
+    accepted++;
+    const line = JSON.stringify(v.record) + '\n';
+    if (p.mode === 'synthesize') {
+      poolLines.push(line);
+      continue;
+    }
+    shard.push(line);
+    if (shard.length >= p.shardSize) await flush();
+  }
+  await flush();
+
+  if (rejected.length) await deps.blobs.put(keys.rejected(p.runId, 'ingest', 'input'), rejected.map((r) => JSON.stringify(r) + '\n').join(''));
+  const out = { kept: new Array(accepted), rejected, failed: [], counters: { lines } };
+
+  const messages: ShardMessage[] = [];
+  if (p.mode === 'synthesize') {
+    await deps.blobs.put(keys.pool(p.runId), poolLines.join(''));
+    messages.push(...p.startGenerate(p.runId));
+    await deps.state.setExpected(p.runId, 'generate', messages.length);
+  } else {
+    await deps.state.setExpected(p.runId, 'unify', shards);
+    for (let i = 0; i < shards; i++) messages.push({ runId: p.runId, stage: 'unify', shard: shardId('unify', i) });
+  }
+  if (messages.length === 0) messages.push({ runId: p.runId, stage: 'assemble', shard: 'all' });
+  for (const m of messages) await deps.queue.send(m);
+  await deps.state.recordShard({ runId: p.runId, stage: 'ingest', shard: 'input', counts: countsOf(lines, out), next: messages.map((m) => m.shard) });
+  return { runId: p.runId, created, accepted, quarantined: rejected.length };
+}

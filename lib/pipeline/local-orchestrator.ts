@@ -1,0 +1,87 @@
+// The local transport: drains the SQLite work queue through the same runner the Lambdas use,
+// with a bounded number of shards in flight per stage (LLM stages wide, the sandbox narrow).
+// Like SQS + Lambda: a failed shard is retried after a backoff and dead-lettered after
+// maxAttempts; a crashed process's leases are released when the run resumes.
+import type { ShardMessage, StageName } from '../store/ports.ts';
+import type { SqliteWorkQueue } from '../store/sqlite-state.ts';
+import type { PipelineDeps } from './deps.ts';
+import { processShardMessage, type PipelineImpl, type ShardOutcome } from './runner.ts';
+
+export interface DrainOptions {
+  queue: SqliteWorkQueue;
+  deps: PipelineDeps;
+  impl: PipelineImpl;
+  /** Shards in flight at once, per stage. */
+  concurrency: Partial<Record<StageName, number>>;
+  leaseMs?: number;
+  retryDelayMs?: (attempt: number) => number;
+  onShard?: (msg: ShardMessage, outcome: ShardOutcome | 'retry' | 'dead', error?: Error) => void;
+  /** Stop taking new work (Ctrl-C): in-flight shards finish, the rest stays queued for resume. */
+  signal?: AbortSignal;
+}
+
+export interface DrainResult {
+  processed: number;
+  deadLetters: { msg: ShardMessage; error: string | null }[];
+  stopped: boolean;
+}
+
+const STAGE_ORDER: StageName[] = ['assemble', 'backtranslate', 'filter', 'execute', 'generate', 'unify'];
+
+export async function drainLocal(opts: DrainOptions): Promise<DrainResult> {
+  const { queue, deps, impl } = opts;
+  const leaseMs = opts.leaseMs ?? 30 * 60_000;
+  const retryDelay = opts.retryDelayMs ?? ((a: number) => Math.min(30_000, 500 * 2 ** (a - 1)));
+  const inFlight = new Map<StageName, number>();
+  const running = new Set<Promise<void>>();
+  let processed = 0;
+
+  const slots = (stage: StageName) => (opts.concurrency[stage] ?? 1) - (inFlight.get(stage) ?? 0);
+
+  while (!opts.signal?.aborted) {
+    let started = 0;
+    // Downstream stages first, so records flow to the dataset instead of piling up mid-pipeline.
+    for (const stage of STAGE_ORDER) {
+      const free = slots(stage);
+      if (free <= 0) continue;
+      for (const leased of queue.receive([stage], free, leaseMs)) {
+        started++;
+        inFlight.set(stage, (inFlight.get(stage) ?? 0) + 1);
+        const p = processShardMessage(leased.msg, deps, impl)
+          .then((outcome) => {
+            queue.ack(leased.receipt);
+            processed++;
+            opts.onShard?.(leased.msg, outcome);
+          })
+          .catch((err: Error) => {
+            const verdict = queue.nack(leased.receipt, err.stack ?? String(err), retryDelay(leased.attempts));
+            deps.log.warn(`shard ${leased.msg.stage}/${leased.msg.shard} failed (${verdict})`, { error: err.message });
+            opts.onShard?.(leased.msg, verdict, err);
+          })
+          .finally(() => {
+            inFlight.set(stage, (inFlight.get(stage) ?? 1) - 1);
+            running.delete(p);
+          });
+        running.add(p);
+      }
+    }
+    if (started > 0) continue;
+    if (running.size > 0) {
+      // Wake when a shard finishes or every 200 ms (a delayed retry may have become visible).
+      await Promise.race([...running, sleep(200)]);
+      continue;
+    }
+    if (queue.pending() === 0) break;
+    await sleep(100);
+  }
+  await Promise.allSettled([...running]);
+  return {
+    processed,
+    deadLetters: queue.deadLetters().map((d) => ({ msg: d.msg, error: d.error })),
+    stopped: opts.signal?.aborted ?? false,
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

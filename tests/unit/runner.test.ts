@@ -1,0 +1,182 @@
+// The runner and local orchestrator with small real stage functions over numbers: the flow
+// through both branches, fan-in exactly once, redelivery and crash safety, checkpoints.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileBlobStore } from '../../lib/store/file-blob-store.ts';
+import { openStateDb, SqliteStateStore, SqliteWorkQueue } from '../../lib/store/sqlite-state.ts';
+import type { PipelineDeps } from '../../lib/pipeline/deps.ts';
+import { processShardMessage, generateShards, type PipelineImpl, type StageImpl } from '../../lib/pipeline/runner.ts';
+import { drainLocal } from '../../lib/pipeline/local-orchestrator.ts';
+import { ingestRun } from '../../lib/pipeline/ingest.ts';
+import { keys } from '../../lib/pipeline/flow.ts';
+import { parseJsonl } from '../../lib/pipeline/lines.ts';
+import type { StageOutput } from '../../lib/stages/types.ts';
+
+type Rec = { id: string; v: number };
+
+function keepUnless(pred: (r: Rec) => boolean, reason: string): StageImpl {
+  return {
+    async run(records) {
+      const out: StageOutput<unknown> = { kept: [], rejected: [], failed: [], counters: {} };
+      for (const r of records as Rec[]) {
+        if (pred(r)) out.rejected.push({ id: r.id, stage: 'x', reason });
+        else out.kept.push(r);
+      }
+      return out;
+    },
+  };
+}
+
+function setup(opts: { samples: number; shardSize: number }) {
+  const dir = mkdtempSync(join(tmpdir(), 'runner-'));
+  const db = openStateDb(join(dir, 'state.db'));
+  const queue = new SqliteWorkQueue(db, { maxAttempts: 3 });
+  const assembled: string[] = [];
+  const deps: PipelineDeps = {
+    blobs: new FileBlobStore(join(dir, 'blobs')),
+    state: new SqliteStateStore(db),
+    queue,
+    dedup: {
+      claimExact: () => Promise.reject(new Error('unused')),
+      claimNear: () => Promise.reject(new Error('unused')),
+    },
+    log: { info() {}, warn() {}, error() {} },
+    secrets: () => undefined,
+  };
+  const calls: Record<string, number> = {};
+  const count = (name: string, impl: StageImpl): StageImpl => ({
+    ...impl,
+    run: (records, ctx) => {
+      calls[name] = (calls[name] ?? 0) + 1;
+      return impl.run(records, ctx);
+    },
+  });
+  const impl: PipelineImpl = {
+    stages: {
+      unify: count('unify', keepUnless((r) => r.v % 5 === 0, 'five')),
+      execute: count('execute', keepUnless(() => false, '')),
+      filter: count('filter', keepUnless((r) => r.v % 7 === 0, 'seven')),
+      generate: count('generate', {
+        ...keepUnless(() => false, ''),
+        async makeInput(ctx) {
+          const base = Number(ctx.shard.slice(1)) * opts.shardSize;
+          const n = Math.min(opts.shardSize, opts.samples - base);
+          return Array.from({ length: n }, (_, i) => ({ id: `${ctx.shard}-${i}`, v: 100 + base + i }));
+        },
+      }),
+      backtranslate: count('backtranslate', keepUnless((r) => r.v % 3 === 0, 'three')),
+    },
+    async onBranchComplete(branch, runId) {
+      if (branch === 'unify') {
+        const msgs = generateShards(runId, opts.samples, opts.shardSize);
+        await deps.state.setExpected(runId, 'generate', msgs.length);
+        return msgs.length ? msgs : [{ runId, stage: 'assemble', shard: 'all' }];
+      }
+      return [{ runId, stage: 'assemble', shard: 'all' }];
+    },
+    async assemble(runId) {
+      assembled.push(runId);
+      const shards = await deps.blobs.list(`runs/${runId}/backtranslate/`);
+      const rows: Rec[] = [];
+      for (const k of shards) rows.push(...parseJsonl<Rec>((await deps.blobs.get(k))!.toString()));
+      await deps.blobs.put(keys.dataset(runId, 'data.jsonl'), rows.map((r) => JSON.stringify(r) + '\n').join(''));
+    },
+  };
+  return { dir, deps, queue, impl, calls, assembled };
+}
+
+async function ingestNumbers(deps: PipelineDeps, n: number, shardSize: number) {
+  const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ id: `s${i}`, v: i })).join('\n') + '\nnot json\n';
+  return ingestRun(
+    {
+      runId: 'run1', input: 'mem', mode: 'full', shardSize, configJson: '{}',
+      source: async function* () { yield Buffer.from(lines); },
+      validate: (v) => (typeof (v as Rec).v === 'number' ? { ok: true, record: v as Rec } : { ok: false, reason: 'bad', detail: '' }),
+      startGenerate: () => [],
+    },
+    deps,
+  );
+}
+
+async function dataset(deps: PipelineDeps): Promise<number[]> {
+  const blob = await deps.blobs.get(keys.dataset('run1', 'data.jsonl'));
+  return parseJsonl<Rec>(blob!.toString()).map((r) => r.v).sort((a, b) => a - b);
+}
+
+const expectedDataset = (samples: number) =>
+  Array.from({ length: samples }, (_, i) => 100 + i).filter((v) => v % 7 !== 0 && v % 3 !== 0);
+
+test('both branches flow to one dataset, assembled exactly once', async () => {
+  const s = setup({ samples: 23, shardSize: 4 });
+  const ing = await ingestNumbers(s.deps, 10, 4);
+  assert.deepEqual([ing.accepted, ing.quarantined], [10, 1]);
+  const r = await drainLocal({ queue: s.queue, deps: s.deps, impl: s.impl, concurrency: { unify: 2, generate: 3, backtranslate: 2 } });
+  assert.deepEqual(r.deadLetters, []);
+  assert.deepEqual(s.assembled, ['run1']);
+  assert.deepEqual(await dataset(s.deps), expectedDataset(23));
+  const unify = await s.deps.state.listShards('run1', 'unify');
+  assert.equal(unify.length, 3);
+  assert.equal(unify.reduce((a, x) => a + x.counts.in, 0), 10);
+  assert.equal(unify.reduce((a, x) => a + (x.counts.rejected.five ?? 0), 0), 2);
+});
+
+test('every message delivered twice: same dataset, each stage ran once per shard', async () => {
+  const s = setup({ samples: 10, shardSize: 4 });
+  await ingestNumbers(s.deps, 6, 4);
+  const origSend = s.deps.queue.send.bind(s.deps.queue);
+  s.deps.queue = { send: async (m) => { await origSend(m); await origSend(m); } };
+  // One shard in flight per stage, so the second copy arrives after the first is recorded.
+  await drainLocal({ queue: s.queue, deps: s.deps, impl: s.impl, concurrency: {} });
+  assert.deepEqual(await dataset(s.deps), expectedDataset(10));
+  assert.equal(s.calls.generate, 3, 'a recorded shard is skipped, not recomputed');
+  assert.equal(s.calls.backtranslate, 3);
+  assert.ok(s.assembled.length >= 1);
+});
+
+test('a crash between writing outputs and recording the shard is repaired by the retry', async () => {
+  const s = setup({ samples: 4, shardSize: 4 });
+  await ingestNumbers(s.deps, 4, 4);
+  const realRecord = s.deps.state.recordShard.bind(s.deps.state);
+  let crashes = 0;
+  s.deps.state.recordShard = async (st) => {
+    if (st.stage === 'filter' && crashes === 0) {
+      crashes++;
+      throw new Error('simulated crash');
+    }
+    return realRecord(st);
+  };
+  const r = await drainLocal({ queue: s.queue, deps: s.deps, impl: s.impl, concurrency: {}, retryDelayMs: () => 0 });
+  assert.equal(crashes, 1);
+  assert.deepEqual(r.deadLetters, []);
+  assert.deepEqual(await dataset(s.deps), expectedDataset(4));
+});
+
+test('near the time limit a shard checkpoints and the re-sent message finishes it', async () => {
+  const s = setup({ samples: 0, shardSize: 10 });
+  await ingestNumbers(s.deps, 10, 10);
+  s.impl.stages.unify.chunkSize = 3;
+  let left = 2; // two checks pass (chunks 2 and 3 start), then the deadline is near
+  s.deps.remainingMs = () => (left-- > 0 ? 10 * 60_000 : 1000);
+  const [m] = s.queue.receive(['unify'], 1, 60_000);
+  assert.equal(await processShardMessage(m.msg, s.deps, s.impl), 'checkpointed');
+  s.queue.ack(m.receipt);
+  assert.ok(await s.deps.blobs.get(keys.checkpoint('run1', 'unify', 'u00000')));
+  s.deps.remainingMs = undefined;
+  const [again] = s.queue.receive(['unify'], 1, 60_000);
+  assert.equal(await processShardMessage(again.msg, s.deps, s.impl), 'done');
+  const shard = await s.deps.state.getShard('run1', 'unify', 'u00000');
+  assert.deepEqual([shard!.counts.in, shard!.counts.kept, shard!.counts.rejected], [10, 8, { five: 2 }]);
+  assert.equal(await s.deps.blobs.get(keys.checkpoint('run1', 'unify', 'u00000')), null);
+});
+
+test('a stage that loses records fails the shard loudly; it ends in the dead letters', async () => {
+  const s = setup({ samples: 0, shardSize: 10 });
+  await ingestNumbers(s.deps, 3, 10);
+  s.impl.stages.unify = { async run() { return { kept: [], rejected: [], failed: [], counters: {} }; } };
+  const r = await drainLocal({ queue: s.queue, deps: s.deps, impl: s.impl, concurrency: {}, retryDelayMs: () => 0 });
+  assert.equal(r.deadLetters.length, 1);
+  assert.match(r.deadLetters[0].error!, /conservation violated in unify\/u00000: 3 in, 0 kept/);
+});
