@@ -52,9 +52,9 @@ export function dictKeys(v: PyValue | null): string[] | null {
   return keys;
 }
 
+/** An output that says nothing: empty or blank text. `None` is a value, judged by answer_type. */
 function isEmptyValue(v: PyValue): boolean {
   const j = v.json;
-  if (j === null) return true;
   if (typeof j === 'string') return j.trim() === '';
   return v.repr.trim() === '';
 }
