@@ -76,14 +76,16 @@ export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps,
     }
     const part = input.slice(i, i + chunk);
     const out = await stageImpl.run(part, ctx);
-    checkConservation(msg, part.length, out);
+    checkConservation(msg, unitsIn(out, part.length), out);
     mergeInto(cp.out, out);
   }
-  checkConservation(msg, input.length, cp.out);
+  const units = unitsIn(cp.out, input.length);
+  checkConservation(msg, units, cp.out);
+  cp.out.counters.records = input.length;
 
   await writeOutputs(msg, cp.out, deps);
   for (const next of nextOf(msg)) await deps.queue.send(next);
-  const counts = countsOf(input.length, cp.out);
+  const counts = countsOf(units, cp.out);
   const recorded = await deps.state.recordShard({ runId: msg.runId, stage, shard: msg.shard, counts, next: nextOf(msg).map((m) => m.shard) });
   if (cpBlob) await deps.blobs.delete(cpKey);
   await afterRecord(msg, counts, recorded, deps, impl);
@@ -114,6 +116,14 @@ async function afterRecord(
   const expected = run?.expected[branch];
   if (expected === undefined || recorded.doneShards < expected) return;
   for (const next of await impl.onBranchComplete(branch, msg.runId, deps)) await deps.queue.send(next);
+}
+
+/**
+ * What a stage's conservation is counted in: records, unless the stage declares its own units in
+ * `counters.in` (backtranslate with several variants per program: programs x variants).
+ */
+function unitsIn(out: StageOutput<unknown>, records: number): number {
+  return out.counters.in ?? records;
 }
 
 function emptyOut(): StageOutput<unknown> {

@@ -1,0 +1,99 @@
+// The dataset card (README.md with Hugging Face front matter): what the data is, how it was made,
+// which models made it, and the yield of every stage.
+import type { RunStats } from './stats.ts';
+
+export interface CardInput {
+  runId: string;
+  mode: string;
+  samples: number;
+  codegen: number;
+  models: Record<string, string>;
+  stats: RunStats;
+}
+
+const STAGE_TEXT: Record<string, string> = {
+  ingest: 'input lines validated (bad lines quarantined)',
+  unify: 'seed problems rewritten as Code CoTs by an LLM',
+  generate: 'new Code CoTs sampled from the LLM',
+  execute: 'programs run in the Pyodide sandbox (twice, for determinism)',
+  filter: "Caco's rules, determinism, exact and near-duplicate removal (and the gold check for seeds)",
+  backtranslate: 'problem written from code, solved separately, answer verified against the program',
+};
+
+function sizeCategory(n: number): string {
+  if (n < 1_000) return 'n<1K';
+  if (n < 10_000) return '1K<n<10K';
+  if (n < 100_000) return '10K<n<100K';
+  if (n < 1_000_000) return '100K<n<1M';
+  return '1M<n<10M';
+}
+
+export function datasetCard(c: CardInput): string {
+  const rows = Object.entries(c.stats.stages).map(([stage, s]) => {
+    const rej = Object.entries(s.rejected)
+      .sort((a, b) => b[1] - a[1])
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ');
+    const failed = Object.values(s.failed).reduce((a, b) => a + b, 0);
+    const pct = s.in ? ((100 * s.kept) / s.in).toFixed(1) : '-';
+    return `| ${stage} | ${STAGE_TEXT[stage] ?? ''} | ${s.in} | ${s.kept} (${pct}%) | ${rej || '-'} | ${failed} |`;
+  });
+  const models = Object.entries(c.models)
+    .map(([role, m]) => `- ${role}: \`${m}\``)
+    .join('\n');
+  return `---
+license: other
+language:
+- en
+task_categories:
+- text-generation
+- question-answering
+tags:
+- math
+- synthetic
+- code-assisted-chain-of-thought
+- caco
+size_categories:
+- ${sizeCategory(c.samples)}
+configs:
+- config_name: default
+  data_files: data/*.jsonl
+---
+
+# Caco synthetic reasoning data (run \`${c.runId}\`)
+
+${c.samples} verified math problems with natural-language solutions, made by the Caco method
+(Lin et al., 2025, "Scaling Code-Assisted Chain-of-Thoughts and Instructions for Model Reasoning")
+with Caco Serverless in \`${c.mode}\` mode. Every sample's answer was checked against the output
+of the Python program (the Code CoT) it was back-translated from.
+
+## Fields
+
+- \`instruction\`: the problem, written by the reverse model from the program.
+- \`output\`: the step-by-step solution by the solve model, which saw only the problem.
+- \`answer\`: the final answer of \`output\` (its last \`\\boxed{}\`), equal to the program's output.
+- \`code\`: the Code CoT; \`code_output\`: what it computed.
+- \`provenance\`: run, models, and the seed or sample the program came from.
+
+Exports: \`sft/\` (chat \`messages\`), \`rlvr/\` (\`prompt\`, \`ground_truth\`), \`codegen/\`
+(${c.codegen} verified Code CoTs, program alone with an empty prompt, as the paper trained CodeGen).
+
+## Models
+
+${models || '- (none)'}
+
+## Yield of every stage
+
+| stage | what it does | in | kept | rejected (by reason) | failed |
+|---|---|---|---|---|---|
+${rows.join('\n')}
+
+Conservation (in = kept + rejected + failed, for every stage and shard): ${c.stats.conservation.ok ? 'holds' : 'VIOLATED'}.
+
+## Decontamination
+
+Problems (and seeds) sharing a 13-gram of normalized words with a test problem of GSM8K, MATH-500,
+SVAMP, ASDiv, MAWPS, AIME24, AMC23, Minerva, CollegeMath, OlympiadBench, Gaokao2023en, MMLU-STEM,
+SAT, TheoremQA or DeepMind Mathematics were removed (\`contaminated:<benchmark>\` above).
+`;
+}
