@@ -1,0 +1,200 @@
+// The bridge to @cortex-js/compute-engine (0.27): LaTeX/MathJSON in, a number or a symbolic
+// expression out. Inputs are checked against size limits BEFORE the engine sees them (the engine
+// is synchronous and cannot be interrupted), and every call runs in its own scope so symbols
+// declared by one answer (say `a` becoming real) never leak into the next.
+import { ComputeEngine } from '@cortex-js/compute-engine';
+import { approx, exact, parseDecimalString, type Num, type Real } from './number.ts';
+import type { MathJson } from './pyexpr.ts';
+
+export const CAS_LIMITS = {
+  maxLatexLength: 1000,
+  maxNodes: 400,
+  maxFactorialArg: 3000,
+  /** Powers with a larger literal exponent (or a tower) are only evaluated numerically. */
+  maxExactExponent: 10_000,
+  maxDigits: 20_000,
+};
+
+export type CasValue =
+  | { k: 'num'; num: Num }
+  | { k: 'expr'; json: MathJson; vars: string[] }
+  | { k: 'bad'; why: 'unparseable' | 'unsupported' | 'limit' };
+
+let engine: ComputeEngine | null = null;
+function ce(): ComputeEngine {
+  if (!engine) {
+    engine = new ComputeEngine();
+    engine.precision = 'machine';
+    // warm the lazily-built libraries once (first trig call costs ~250 ms otherwise)
+    engine.parse('\\sin(1)+\\frac{1}{2}+\\sqrt{2}+x').N();
+  }
+  return engine;
+}
+
+/** Heads we refuse: they need iteration, calculus or are not a single value. */
+const UNSUPPORTED = new Set([
+  'Sum', 'Product', 'Integrate', 'Limit', 'D', 'Derivative', 'Tuple', 'Set', 'List', 'Sequence',
+  'Delimiter', 'Interval', 'Equal', 'Less', 'LessEqual', 'Greater', 'GreaterEqual', 'NotEqual',
+  'Element', 'PlusMinus', 'Subscript', 'At', 'Matrix', 'Function', 'Assign', 'Range', 'String',
+  'LatexString', 'Hold', 'Apply', 'Block', 'Condition', 'Prime',
+]);
+
+const KNOWN_CONSTANTS = new Set(['Pi', 'ExponentialE', 'ImaginaryUnit', 'PositiveInfinity', 'NegativeInfinity', 'NaN', 'Half']);
+
+type Check = { ok: true; noExact: boolean } | { ok: false; why: 'unsupported' | 'limit' | 'unparseable' };
+
+function checkTree(json: unknown): Check {
+  let nodes = 0;
+  let noExact = false;
+  let fail: 'unsupported' | 'limit' | 'unparseable' | null = null;
+  const hasPowerOrFact = (j: unknown): boolean =>
+    Array.isArray(j) && (j[0] === 'Power' || j[0] === 'Factorial' || j[0] === 'Exp' || j.slice(1).some(hasPowerOrFact));
+  const hasSymbol = (j: unknown): boolean =>
+    typeof j === 'string' ? !KNOWN_CONSTANTS.has(j) : Array.isArray(j) && j.slice(1).some(hasSymbol);
+  const walk = (j: unknown): void => {
+    if (fail) return;
+    if (++nodes > CAS_LIMITS.maxNodes) {
+      fail = 'limit';
+      return;
+    }
+    if (typeof j === 'object' && j !== null && !Array.isArray(j) && 'num' in j) {
+      if (String((j as { num: string }).num).length > CAS_LIMITS.maxDigits) fail = 'limit';
+      return;
+    }
+    if (!Array.isArray(j)) return;
+    const head = j[0];
+    if (head === 'Error' || head === 'ErrorCode') {
+      fail = 'unparseable';
+      return;
+    }
+    if (typeof head === 'string' && UNSUPPORTED.has(head)) {
+      fail = 'unsupported';
+      return;
+    }
+    if (head === 'Factorial' || head === 'Factorial2' || head === 'Gamma') {
+      // a literal argument must be small; a computed one (2000+2000, 10^5) is refused unless symbolic
+      const a = j[1];
+      if (typeof a === 'number' ? a > CAS_LIMITS.maxFactorialArg : !hasSymbol(a)) fail = 'limit';
+    }
+    if (head === 'Power' || head === 'Root' || head === 'Exp') {
+      const ex = head === 'Exp' ? j[1] : j[2];
+      if (typeof ex === 'number' && Math.abs(ex) > CAS_LIMITS.maxExactExponent) noExact = true;
+      if (typeof ex === 'object' && ex !== null && !Array.isArray(ex)) noExact = true;
+      if (hasPowerOrFact(ex)) noExact = true;
+    }
+    for (let i = 1; i < j.length; i++) walk(j[i]);
+  };
+  walk(json);
+  if (fail) return { ok: false, why: fail };
+  return { ok: true, noExact };
+}
+
+function bigintOf(j: unknown): bigint | null {
+  if (typeof j === 'number') return Number.isSafeInteger(j) ? BigInt(j) : null;
+  if (typeof j === 'object' && j !== null && 'num' in j) {
+    return bigintOfString(String((j as { num: string }).num));
+  }
+  return null;
+}
+
+/** "123", or the engine's trailing-zero form "5332...6192e+499", as a bigint; else null. */
+function bigintOfString(s: string): bigint | null {
+  const m = /^([+-]?\d+)(?:e\+?(\d{1,6}))?$/.exec(s);
+  if (!m) return null;
+  const e = m[2] ? Number(m[2]) : 0;
+  if (m[1].length + e > CAS_LIMITS.maxDigits) return null;
+  return BigInt(m[1]) * 10n ** BigInt(e);
+}
+
+function realOf(j: unknown, exactInts: boolean): Real | null {
+  if (typeof j === 'number') {
+    if (exactInts && Number.isSafeInteger(j)) return exact(BigInt(j));
+    return approx(j);
+  }
+  if (typeof j === 'string') {
+    if (j === 'PositiveInfinity') return approx(Infinity);
+    if (j === 'NegativeInfinity') return approx(-Infinity);
+    if (j === 'NaN') return approx(NaN);
+    return null;
+  }
+  if (typeof j === 'object' && j !== null && !Array.isArray(j) && 'num' in j) {
+    const s = String((j as { num: string }).num);
+    const b = exactInts ? bigintOfString(s) : null;
+    return b !== null ? exact(b) : parseDecimalString(s);
+  }
+  if (Array.isArray(j) && j[0] === 'Rational' && j.length === 3) {
+    const n = bigintOf(j[1]);
+    const d = bigintOf(j[2]);
+    if (n !== null && d !== null && d !== 0n) return exact(n, d);
+  }
+  if (Array.isArray(j) && j[0] === 'Negate' && j.length === 2) {
+    const r = realOf(j[1], exactInts);
+    if (!r) return null;
+    return r.kind === 'exact' ? exact(-r.n, r.d, r.dec) : approx(-r.x, r.e);
+  }
+  return null;
+}
+
+/** A CE result json as a number, or null when it is still symbolic. */
+export function numOfJson(j: unknown, exactInts: boolean): Num | null {
+  if (Array.isArray(j) && j[0] === 'Complex' && j.length === 3) {
+    const re = realOf(j[1], exactInts);
+    const im = realOf(j[2], exactInts);
+    return re && im ? { re, im } : null;
+  }
+  const re = realOf(j, exactInts);
+  return re ? { re, im: null } : null;
+}
+
+function inScope<T>(fn: (e: ComputeEngine) => T): T {
+  const e = ce();
+  e.pushScope();
+  try {
+    return fn(e);
+  } finally {
+    e.popScope();
+  }
+}
+
+/** Parses LaTeX (or takes MathJSON) and reduces it to a number when it has no free symbols. */
+export function casValue(input: { latex: string } | { json: MathJson }): CasValue {
+  if ('latex' in input && input.latex.length > CAS_LIMITS.maxLatexLength) return { k: 'bad', why: 'limit' };
+  return inScope((e) => {
+    let boxed;
+    try {
+      boxed = 'latex' in input ? e.parse(input.latex) : e.box(input.json as never);
+    } catch {
+      return { k: 'bad', why: 'unparseable' } as CasValue;
+    }
+    const json = boxed.json as MathJson;
+    const chk = checkTree(json);
+    if (!chk.ok) return { k: 'bad', why: chk.why } as CasValue;
+    const vars = [...(boxed.unknowns ?? [])];
+    if (vars.length > 0) return { k: 'expr', json, vars } as CasValue;
+    try {
+      if (!chk.noExact) {
+        const ev = numOfJson(boxed.evaluate().json, true);
+        if (ev && ev.re.kind === 'exact' && (!ev.im || ev.im.kind === 'exact')) return { k: 'num', num: ev } as CasValue;
+      }
+      const n = numOfJson(boxed.N().json, false);
+      if (n) return { k: 'num', num: n } as CasValue;
+    } catch {
+      return { k: 'bad', why: 'unparseable' } as CasValue;
+    }
+    return { k: 'bad', why: 'unsupported' } as CasValue;
+  });
+}
+
+/** Numeric value of a symbolic expression at a point, or null (domain error, still symbolic). */
+export function evalAt(json: MathJson, point: Record<string, number>): Num | null {
+  return inScope((e) => {
+    try {
+      const subs: Record<string, number> = {};
+      for (const [k, v] of Object.entries(point)) subs[k] = v;
+      const r = e.box(json as never).subs(subs).N();
+      return numOfJson(r.json, false);
+    } catch {
+      return null;
+    }
+  });
+}

@@ -1,0 +1,205 @@
+// answersEqual: does a model's final answer equal the gold (a string, or a program's output as a
+// PyValue)? Returns the verdict and the rule that decided it. Stricter than the paper's
+// math_equal on percentages (a bare 10 never equals 0.1) and exact on integers and fractions.
+//
+// Rules, in order: exact canonical string; shape (scalar vs tuple/list/set/interval, ordered or
+// not); per scalar: number (exact for integers/fractions, rel 1e-4 otherwise; `10%` may be 10 or
+// 0.1), symbolic (random-point evaluation over the union of free variables), equation
+// (proportional lhs-rhs), boolean, text.
+import type { PyValue } from '../schema.ts';
+import { evalAt } from './cas.ts';
+import { canonicalText, cleanAnswer } from './normalize.ts';
+import { numEqual, percentOf, type Num } from './number.ts';
+import { isPyValue, nodeOfPyValue, fromText } from './pyvalue.ts';
+import type { MathJson } from './pyexpr.ts';
+import { resolveScalar, type Scalar } from './scalar.ts';
+import type { Node } from './structure.ts';
+
+export type EqualReason =
+  | 'exact_string' | 'numeric' | 'percent' | 'symbolic' | 'equation' | 'bool' | 'text'
+  | 'tuple_ordered' | 'set_unordered' | 'interval' | 'shape' | 'length' | 'type_mismatch'
+  | 'unparseable' | 'unsupported' | 'limit' | 'too_long' | 'timeout' | 'gold_too_large'
+  | 'gold_truncated' | 'empty';
+
+export type EqualResult = { equal: boolean; reason: EqualReason | string };
+
+export type EqualOptions = {
+  /** Soft time budget per comparison (checked between steps; the engine itself is bounded by input limits). */
+  timeoutMs?: number;
+  /** Longest answer text accepted on either side. */
+  maxLength?: number;
+};
+
+const DEFAULTS: Required<EqualOptions> = { timeoutMs: 1000, maxLength: 2000 };
+
+class Timeout extends Error {}
+
+type Ctx = { deadline: number };
+
+function tick(ctx: Ctx): void {
+  if (performance.now() > ctx.deadline) throw new Timeout();
+}
+
+// fixed, irregular points: deterministic verdicts, and unlikely to hit special values
+const POINTS = [0.7318, 1.4142, 2.2361, -1.3117, 0.3779, 3.1623];
+
+function valueAt(s: Scalar, point: Record<string, number>): Num | null {
+  if (s.k === 'num') return s.num;
+  if (s.k === 'expr') return evalAt(s.json, point);
+  return null;
+}
+
+function finite(n: Num | null): n is Num {
+  if (!n) return false;
+  const ok = (r: Num['re']) => (r.kind === 'exact' ? true : Number.isFinite(r.x));
+  return ok(n.re) && (!n.im || ok(n.im));
+}
+
+function symbolicEqual(a: Scalar, b: Scalar, ctx: Ctx): boolean {
+  const vars = [...new Set([...(a.k === 'expr' ? a.vars : []), ...(b.k === 'expr' ? b.vars : [])])];
+  if (vars.length > 8) return false;
+  let checked = 0;
+  for (let p = 0; p < POINTS.length; p++) {
+    tick(ctx);
+    const point: Record<string, number> = {};
+    vars.forEach((v, i) => (point[v] = POINTS[(p + i * 2) % POINTS.length] + i * 0.1));
+    const va = valueAt(a, point);
+    const vb = valueAt(b, point);
+    if (!finite(va) || !finite(vb)) continue;
+    if (!numEqual(va, vb)) return false;
+    checked++;
+  }
+  return checked >= 3;
+}
+
+function toFloat(n: Num): [number, number] {
+  const f = (r: Num['re']) => (r.kind === 'exact' ? Number(r.n) / Number(r.d) : r.x * 10 ** r.e);
+  return [f(n.re), n.im ? f(n.im) : 0];
+}
+
+/** Two equations are equal when lhs-rhs of one is a non-zero constant multiple of the other's. */
+function equationEqual(a: Extract<Scalar, { k: 'eq' }>, b: Extract<Scalar, { k: 'eq' }>, ctx: Ctx): boolean {
+  const vars = [...new Set([...a.vars, ...b.vars])];
+  const fa: MathJson = ['Subtract', a.lhs, a.rhs];
+  const fb: MathJson = ['Subtract', b.lhs, b.rhs];
+  let ratio: number | null = null;
+  let checked = 0;
+  for (let p = 0; p < POINTS.length; p++) {
+    tick(ctx);
+    const point: Record<string, number> = {};
+    vars.forEach((v, i) => (point[v] = POINTS[(p + i * 2) % POINTS.length] + i * 0.1));
+    const va = evalAt(fa, point);
+    const vb = evalAt(fb, point);
+    if (!finite(va) || !finite(vb)) continue;
+    const [xa] = toFloat(va);
+    const [xb] = toFloat(vb);
+    if (xb === 0 || xa === 0) {
+      if (xa !== xb) return false;
+      continue;
+    }
+    const r = xa / xb;
+    if (ratio === null) ratio = r;
+    else if (Math.abs(r - ratio) > 1e-6 * Math.max(1, Math.abs(ratio))) return false;
+    checked++;
+  }
+  return checked >= 3;
+}
+
+function scalarEqual(a: Scalar, b: Scalar, ctx: Ctx): EqualResult {
+  tick(ctx);
+  if (a.k === 'bad') return { equal: false, reason: a.why === 'empty' ? 'empty' : a.why };
+  if (b.k === 'bad') return { equal: false, reason: b.why };
+  if (a.k === 'bool' || b.k === 'bool') {
+    return { equal: a.k === 'bool' && b.k === 'bool' && a.b === b.b, reason: 'bool' };
+  }
+  if (a.k === 'text' || b.k === 'text') {
+    return { equal: a.k === 'text' && b.k === 'text' && a.t === b.t, reason: 'text' };
+  }
+  if (a.k === 'eq' || b.k === 'eq') {
+    if (a.k === 'eq' && b.k === 'eq') return { equal: equationEqual(a, b, ctx), reason: 'equation' };
+    return { equal: false, reason: 'type_mismatch' };
+  }
+  if (a.k === 'num' && b.k === 'num') {
+    if (numEqual(a.num, b.num)) return { equal: true, reason: 'numeric' };
+    // `10%` may stand for 10 or for 0.1; a bare number never gets rescaled
+    if (a.percent && !b.percent && numEqual(percentOf(a.num), b.num)) return { equal: true, reason: 'percent' };
+    if (b.percent && !a.percent && numEqual(a.num, percentOf(b.num))) return { equal: true, reason: 'percent' };
+    return { equal: false, reason: a.percent || b.percent ? 'percent' : 'numeric' };
+  }
+  // at least one symbolic side
+  if (symbolicEqual(a, b, ctx)) return { equal: true, reason: 'symbolic' };
+  if (a.k === 'expr' && b.k === 'num' && a.percent) {
+    // rare: a percent of a symbolic constant (e.g. 50\pi\%)
+    return { equal: symbolicEqual({ ...a, json: ['Divide', a.json, 100] }, b, ctx), reason: 'percent' };
+  }
+  return { equal: false, reason: 'symbolic' };
+}
+
+function resolved(n: Extract<Node, { k: 'scalar' }>): Scalar {
+  if (!n.val) n.val = resolveScalar(n.s);
+  return n.val;
+}
+
+const ORDERED_REASON: Record<string, EqualReason> = { interval: 'interval', union: 'interval' };
+
+function nodeEqual(a: Node, b: Node, ctx: Ctx): EqualResult {
+  tick(ctx);
+  if (a.k === 'opaque') return { equal: false, reason: a.why };
+  if (b.k === 'opaque') return { equal: false, reason: b.why };
+  if (a.k === 'scalar' && b.k === 'scalar') return scalarEqual(resolved(a), resolved(b), ctx);
+  if (a.k === 'seq' && b.k === 'scalar') return a.items.length === 1 && a.loose ? nodeEqual(a.items[0], b, ctx) : { equal: false, reason: 'shape' };
+  if (a.k === 'scalar' && b.k === 'seq') return b.items.length === 1 && b.loose ? nodeEqual(a, b.items[0], ctx) : { equal: false, reason: 'shape' };
+  if (a.k !== 'seq' || b.k !== 'seq') return { equal: false, reason: 'shape' };
+  if (a.items.length !== b.items.length) return { equal: false, reason: 'length' };
+  const unordered = ['set', 'bare', 'pm'].includes(a.kind) || ['set', 'bare', 'pm'].includes(b.kind);
+  if (unordered) {
+    const used = new Array<boolean>(b.items.length).fill(false);
+    for (const x of a.items) {
+      let found = -1;
+      for (let j = 0; j < b.items.length && found < 0; j++) {
+        if (!used[j] && nodeEqual(x, b.items[j], ctx).equal) found = j;
+      }
+      if (found < 0) return { equal: false, reason: 'set_unordered' };
+      used[found] = true;
+    }
+    return { equal: true, reason: 'set_unordered' };
+  }
+  const reason = ORDERED_REASON[a.kind] ?? ORDERED_REASON[b.kind] ?? 'tuple_ordered';
+  // brackets matter between two written answers ((1,2] vs (1,2)); a Python list/tuple has none
+  if (!a.loose && !b.loose && (a.open !== b.open || a.close !== b.close)) return { equal: false, reason };
+  for (let i = 0; i < a.items.length; i++) {
+    if (!nodeEqual(a.items[i], b.items[i], ctx).equal) return { equal: false, reason };
+  }
+  return { equal: true, reason };
+}
+
+/**
+ * Decides whether `pred` (a model's final answer text) equals `gold` (answer text, or a program
+ * output as a PyValue). Never throws; an answer it cannot read gives {equal:false, reason:'unparseable'}.
+ */
+export function answersEqual(pred: string, gold: string | PyValue, opts: EqualOptions = {}): EqualResult {
+  const o = { ...DEFAULTS, ...opts };
+  if (typeof pred !== 'string') return { equal: false, reason: 'unparseable' };
+  const goldText = typeof gold === 'string' ? gold : null;
+  if (goldText === null && !isPyValue(gold)) return { equal: false, reason: 'unparseable' };
+  if (pred.length > o.maxLength || (goldText !== null && goldText.length > o.maxLength)) return { equal: false, reason: 'too_long' };
+  const ctx: Ctx = { deadline: performance.now() + o.timeoutMs };
+  try {
+    const p = cleanAnswer(pred);
+    if (p === '') return { equal: false, reason: 'empty' };
+    if (goldText !== null) {
+      const g = cleanAnswer(goldText);
+      if (canonicalText(p) === canonicalText(g)) return { equal: true, reason: 'exact_string' };
+      return nodeEqual(fromText(p), fromText(g), ctx);
+    }
+    const pv = gold as PyValue;
+    if (pv.str.length > o.maxLength && !pv.str.endsWith('...[truncated]') && typeof pv.json !== 'object') {
+      return { equal: false, reason: 'too_long' };
+    }
+    return nodeEqual(fromText(p), nodeOfPyValue(pv), ctx);
+  } catch (e) {
+    if (e instanceof Timeout) return { equal: false, reason: 'timeout' };
+    return { equal: false, reason: 'unparseable' };
+  }
+}
+

@@ -1,0 +1,120 @@
+// Splits a cleaned answer into its shape: a scalar, or a sequence (tuple, list, set, interval,
+// union of intervals, matrix/vector, `a \pm b`, or a bare comma list) of parts.
+import { isThousands } from './normalize.ts';
+import type { Scalar } from './scalar.ts';
+
+export type SeqKind = 'tuple' | 'list' | 'set' | 'interval' | 'bare' | 'union' | 'matrix' | 'pm';
+export type Node =
+  | { k: 'scalar'; s: string; val?: Scalar }
+  | { k: 'seq'; kind: SeqKind; items: Node[]; open: string; close: string; loose?: boolean }
+  | { k: 'opaque'; why: string };
+
+export const MAX_ITEMS = 200;
+
+const OPEN = new Set(['(', '[', '{']);
+const CLOSE = new Set([')', ']', '}']);
+
+/** Splits at `sep` where bracket depth is 0 (\{ \} count as brackets; \left/\right already gone). */
+export function splitTopLevel(s: string, sep: string | RegExp): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\') {
+      if (s[i + 1] === '{' || s[i + 1] === '}') {
+        depth += s[i + 1] === '{' ? 1 : -1;
+        i++;
+        continue;
+      }
+      if (depth === 0 && typeof sep !== 'string') {
+        const m = sep.exec(s.slice(i));
+        if (m && m.index === 0) {
+          parts.push(s.slice(start, i));
+          start = i + m[0].length;
+          i = start - 1;
+        }
+      }
+      continue;
+    }
+    if (OPEN.has(c)) depth++;
+    else if (CLOSE.has(c)) depth--;
+    else if (depth === 0 && typeof sep === 'string' && s.startsWith(sep, i)) {
+      parts.push(s.slice(start, i));
+      start = i + sep.length;
+      i = start - 1;
+    }
+  }
+  parts.push(s.slice(start));
+  return parts.map((p) => p.trim());
+}
+
+/** Index of the bracket closing the one at 0 (any bracket type closes any: intervals mix them). */
+function closingIndex(s: string): number {
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\') {
+      if (s[i + 1] === '{' || s[i + 1] === '}') {
+        depth += s[i + 1] === '{' ? 1 : -1;
+        if (depth === 0) return i + 1;
+        i++;
+      }
+      continue;
+    }
+    if (OPEN.has(c)) depth++;
+    else if (CLOSE.has(c)) {
+      depth--;
+      if (depth === 0) return i;
+    }
+  }
+  return -1;
+}
+
+function seq(kind: SeqKind, parts: string[], open: string, close: string, loose = false): Node {
+  if (parts.length > MAX_ITEMS) return { k: 'opaque', why: 'limit' };
+  return { k: 'seq', kind, items: parts.map(parseStructure), open, close, loose };
+}
+
+/** The shape of a cleaned answer. */
+export function parseStructure(s: string): Node {
+  const t = s.trim();
+  const mat = /^\\begin\{([pbBvV]?matrix|array)\}(?:\{[^}]*\})?([\s\S]*)\\end\{\1\}$/.exec(t);
+  if (mat) {
+    const rows = mat[2].split(/\\\\/).map((r) => r.trim()).filter((r) => r.length > 0);
+    const cells = rows.map((r) => r.split('&').map((c) => c.trim()));
+    if (cells.every((r) => r.length === 1)) return seq('matrix', cells.map((r) => r[0]), '(', ')', true);
+    if (cells.length > MAX_ITEMS) return { k: 'opaque', why: 'limit' };
+    return {
+      k: 'seq', kind: 'matrix', open: '(', close: ')', loose: true,
+      items: cells.map((r) => seq('matrix', r, '(', ')', true)),
+    };
+  }
+  const union = splitTopLevel(t, /^\\cup(?![a-zA-Z])/);
+  if (union.length > 1) return seq('union', union, '', '', false);
+  if (t.startsWith('\\{') && t.endsWith('\\}') && closingIndex(t) === t.length - 1) {
+    const inner = t.slice(2, -2).trim();
+    return seq('set', inner === '' ? [] : splitTopLevel(inner, ','), '{', '}');
+  }
+  if ((t[0] === '(' || t[0] === '[') && (t.endsWith(')') || t.endsWith(']')) && closingIndex(t) === t.length - 1) {
+    const parts = splitTopLevel(t.slice(1, -1), ',');
+    if (parts.length >= 2) {
+      const open = t[0];
+      const close = t[t.length - 1];
+      const kind: SeqKind = (open === '(') !== (close === ')') ? 'interval' : open === '(' ? 'tuple' : 'list';
+      return seq(kind, parts, open, close);
+    }
+    if (t[0] === '[' && parts.length === 1 && parts[0] !== '') return seq('list', parts, '[', ']');
+  }
+  if (!isThousands(t)) {
+    const parts = splitTopLevel(t, ',');
+    if (parts.length >= 2) return seq('bare', parts, '', '');
+  }
+  const pm = splitTopLevel(t, /^\\(?:pm|mp)(?![a-zA-Z])/);
+  if (pm.length === 2) {
+    const [a, b] = pm;
+    const pre = a === '' ? '' : a;
+    return seq('pm', [`${pre}+(${b})`, `${pre}-(${b})`], '', '');
+  }
+  return { k: 'scalar', s: t };
+}
