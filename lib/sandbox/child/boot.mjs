@@ -1,0 +1,61 @@
+// Starts a Pyodide interpreter from the layer folder. Shared by the layer build (which makes the
+// memory snapshot with SymPy already imported) and the sandbox worker (which starts from it).
+// Plain JavaScript: it runs in permission-restricted child processes without tsx.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const SITE_ZIP = 'site-packages.zip';
+export const SNAPSHOT = 'snapshot.bin';
+/** Modules imported before the snapshot is taken: programs get them for free. */
+export const PRELOAD = [
+  'sympy', 'mpmath', 'fractions', 'math', 'cmath', 'random', 'itertools', 'functools', 'collections',
+  'decimal', 'statistics', 'operator', 'string', 're', 'heapq', 'bisect', 'numbers', 'json', 'copy',
+  'datetime', 'typing', 'dataclasses', 'enum', 'gc', 'signal', 'time', 'textwrap', 'traceback',
+];
+
+// pyodide.restoreSnapshot copies the saved heap into the fresh instance's memory, which starts
+// smaller than a heap with SymPy in it: grow the exported memory right after instantiation.
+function growMemoryOnInstantiate(heapBytes) {
+  const orig = WebAssembly.instantiate;
+  WebAssembly.instantiate = async function (...args) {
+    const r = await orig.apply(this, args);
+    const mem = (r.instance ?? r).exports?.memory;
+    if (mem instanceof WebAssembly.Memory && heapBytes > mem.buffer.byteLength) {
+      mem.grow(Math.ceil((heapBytes - mem.buffer.byteLength) / 65536));
+    }
+    WebAssembly.instantiate = orig;
+    return r;
+  };
+}
+
+/**
+ * Loads Pyodide from `dir`. With `makeSnapshot`, imports PRELOAD and returns the snapshot bytes
+ * too; otherwise starts from dir/snapshot.bin. The packages zip goes on sys.path (zipimport), so
+ * Python never needs a host-file mount.
+ */
+export async function bootPyodide(dir, { makeSnapshot = false, stdout = () => {}, stderr = () => {} } = {}) {
+  const { loadPyodide } = await import(join(dir, 'pyodide.mjs'));
+  const zip = new Uint8Array(readFileSync(join(dir, SITE_ZIP)));
+  const opts = {
+    indexURL: dir.endsWith('/') ? dir : dir + '/',
+    // Python's `js` module becomes this object: no prototype, so no route to Function/globalThis.
+    jsglobals: Object.create(null),
+    env: { HOME: '/home/pyodide' },
+    stdout,
+    stderr,
+    checkAPIVersion: true,
+  };
+  let py;
+  if (makeSnapshot) {
+    py = await loadPyodide({ ...opts, _makeSnapshot: true });
+    py.FS.writeFile('/lib/site-packages.zip', zip);
+    py.runPython(`import sys\nsys.path.insert(0, '/lib/site-packages.zip')\nimport ${PRELOAD.join(', ')}`);
+    return { py, snapshot: py.makeMemorySnapshot() };
+  }
+  const snap = new Uint8Array(readFileSync(join(dir, SNAPSHOT)));
+  const header = new Uint32Array(snap.buffer, snap.byteOffset, 4);
+  growMemoryOnInstantiate(snap.length - header[1]);
+  py = await loadPyodide({ ...opts, _loadSnapshot: snap });
+  py.FS.writeFile('/lib/site-packages.zip', zip);
+  return { py, snapshot: null };
+}

@@ -1,0 +1,221 @@
+// The Pyodide layer: the Pyodide runtime files plus SymPy and mpmath pre-compiled to .pyc
+// (compiled inside Pyodide, so the bytecode matches its Python 3.14) and packed into one tar the
+// sandbox worker unpacks into its in-memory file system. The same folder is the Lambda layer.
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Bump when the layout of the layer changes, so old layers are rebuilt. */
+const LAYER_FORMAT = 3;
+export const RUNTIME_FILES = ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide-lock.json', 'package.json'];
+export const SITE_ARCHIVE = 'site-packages.zip';
+export const SNAPSHOT_FILE = 'snapshot.bin';
+const BOOT = fileURLToPath(new URL('./child/boot.mjs', import.meta.url));
+export const MANIFEST = 'manifest.json';
+const PACKAGES = ['sympy', 'mpmath'];
+
+/** Where the layer lives: $CACO_PYODIDE_DIR (e.g. /opt/pyodide on Lambda) or layers/pyodide/dist. */
+export function layerDir(): string {
+  return process.env.CACO_PYODIDE_DIR || join(REPO_ROOT, 'layers/pyodide/dist');
+}
+
+export interface LayerManifest {
+  format: number;
+  key: string;
+  pyodideVersion: string;
+  packages: Record<string, { version: string; source: string }>;
+  builtAt: string;
+  buildMs: number;
+}
+
+export interface BuildLayerOptions {
+  outDir?: string;
+  /** A folder of .whl files (sympy-*.whl, mpmath-*.whl); takes precedence over the host python. */
+  wheels?: string;
+  force?: boolean;
+  log?: (msg: string) => void;
+}
+
+type Source = { kind: 'wheel'; path: string; version: string } | { kind: 'dir'; path: string; version: string };
+
+function pyodideModuleDir(): string {
+  return join(REPO_ROOT, 'node_modules/pyodide');
+}
+
+/** Finds sympy and mpmath: wheel folder, then the host python3, then Debian's dist-packages. */
+export function locatePackageSources(wheels?: string): Record<string, Source> {
+  const out: Record<string, Source> = {};
+  for (const pkg of PACKAGES) {
+    if (wheels) {
+      const whl = readdirSync(wheels).find((f) => f.toLowerCase().startsWith(pkg + '-') && f.endsWith('.whl'));
+      if (whl) {
+        out[pkg] = { kind: 'wheel', path: join(wheels, whl), version: whl.split('-')[1] ?? '?' };
+        continue;
+      }
+    }
+    const r = spawnSync('python3', ['-c', `import ${pkg},os;print(os.path.dirname(${pkg}.__file__));print(${pkg}.__version__)`], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' },
+    });
+    if (r.status === 0) {
+      const [path, version] = r.stdout.trim().split('\n');
+      if (path && existsSync(path)) {
+        out[pkg] = { kind: 'dir', path, version: version ?? '?' };
+        continue;
+      }
+    }
+    const deb = `/usr/lib/python3/dist-packages/${pkg}`;
+    if (existsSync(deb)) {
+      out[pkg] = { kind: 'dir', path: deb, version: 'debian' };
+      continue;
+    }
+    throw new Error(
+      `cannot find ${pkg}: pass --wheels DIR with a ${pkg} wheel, install it for python3, or apt-get install python3-${pkg}`,
+    );
+  }
+  return out;
+}
+
+const SKIP_DIRS = new Set(['tests', 'benchmarks', '__pycache__', 'testing']);
+function listSourceFiles(root: string): string[] {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      const st = statSync(p);
+      if (st.isDirectory()) {
+        if (!SKIP_DIRS.has(name)) walk(p);
+      } else if (!name.endsWith('.pyc') && !name.endsWith('.so')) files.push(p);
+    }
+  };
+  walk(root);
+  return files;
+}
+
+function writeAtomic(path: string, data: Uint8Array): void {
+  writeFileSync(path + '.tmp', data);
+  renameSync(path + '.tmp', path);
+}
+
+function readManifest(dir: string): LayerManifest | null {
+  try {
+    return JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as LayerManifest;
+  } catch {
+    return null;
+  }
+}
+
+function inputsKey(sources: Record<string, Source>): string {
+  const pyodidePkg = readFileSync(join(pyodideModuleDir(), 'package.json'), 'utf8');
+  const h = createHash('sha256').update(String(LAYER_FORMAT)).update(pyodidePkg);
+  for (const [k, s] of Object.entries(sources)) h.update(`${k}:${s.kind}:${s.path}:${s.version}`);
+  return h.digest('hex').slice(0, 16);
+}
+
+/** True when `dir` holds a complete layer (runtime files, site archive, manifest). */
+export function isLayerComplete(dir: string): boolean {
+  return readManifest(dir) !== null && [...RUNTIME_FILES, SITE_ARCHIVE, SNAPSHOT_FILE].every((f) => existsSync(join(dir, f)));
+}
+
+/** Builds (or confirms up to date) the layer; returns its manifest. */
+export async function buildLayer(opts: BuildLayerOptions = {}): Promise<LayerManifest> {
+  const outDir = opts.outDir ?? layerDir();
+  const log = opts.log ?? (() => {});
+  const sources = locatePackageSources(opts.wheels);
+  const key = inputsKey(sources);
+  const existing = readManifest(outDir);
+  if (!opts.force && existing?.key === key && isLayerComplete(outDir)) {
+    log(`layer up to date in ${outDir}`);
+    return existing;
+  }
+  const t0 = performance.now();
+  mkdirSync(outDir, { recursive: true });
+  for (const f of RUNTIME_FILES) copyFileSync(join(pyodideModuleDir(), f), join(outDir, f));
+
+  const { loadPyodide } = (await import(join(pyodideModuleDir(), 'pyodide.mjs'))) as typeof import('pyodide');
+  const py = await loadPyodide({ indexURL: pyodideModuleDir() + '/', stdout: () => {}, stderr: (s: string) => log(s) });
+  const FS = py.FS;
+  const mkdirp = (p: string) => {
+    let cur = '';
+    for (const part of p.split('/').filter(Boolean)) {
+      cur += '/' + part;
+      if (!FS.analyzePath(cur).exists) FS.mkdir(cur);
+    }
+  };
+  mkdirp('/build/site');
+  for (const [pkg, src] of Object.entries(sources)) {
+    if (src.kind === 'wheel') {
+      FS.writeFile('/build/whl.zip', readFileSync(src.path));
+      py.runPython(`
+import zipfile
+with zipfile.ZipFile('/build/whl.zip') as z:
+    for n in z.namelist():
+        if n.startswith('${pkg}/') and '/tests/' not in n and '/benchmarks/' not in n:
+            z.extract(n, '/build/site')
+`);
+    } else {
+      for (const file of listSourceFiles(src.path)) {
+        const dest = `/build/site/${pkg}/${relative(src.path, file)}`;
+        mkdirp(dirname(dest));
+        FS.writeFile(dest, readFileSync(file));
+      }
+    }
+    log(`${pkg} ${src.version} from ${src.path}`);
+  }
+  // Sourceless (legacy) .pyc next to each module: no source to stat, no cache dir to write.
+  const failed = py.runPython(`
+import compileall, os, py_compile, io, contextlib
+with contextlib.redirect_stdout(io.StringIO()):
+    ok = compileall.compile_dir('/build/site', quiet=2, legacy=True,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+bad = []
+for root, dirs, files in os.walk('/build/site'):
+    for f in files:
+        if f.endswith('.py'):
+            p = os.path.join(root, f)
+            if os.path.exists(p + 'c'):
+                os.remove(p)
+            else:
+                bad.append(p)
+import zipfile
+with zipfile.ZipFile('/build/site.zip', 'w', zipfile.ZIP_STORED) as z:
+    for root, dirs, files in os.walk('/build/site'):
+        dirs.sort()
+        for f in sorted(files):
+            p = os.path.join(root, f)
+            z.write(p, os.path.relpath(p, '/build/site'))
+len(bad)
+`) as number;
+  const zip = FS.readFile('/build/site.zip') as Uint8Array;
+  writeAtomic(join(outDir, SITE_ARCHIVE), zip);
+  // The snapshot: a Pyodide heap with SymPy & co. imported, made with the worker's own boot code.
+  const { bootPyodide } = (await import(BOOT)) as {
+    bootPyodide: (dir: string, o: { makeSnapshot: boolean }) => Promise<{ snapshot: Uint8Array }>;
+  };
+  const { snapshot } = await bootPyodide(outDir, { makeSnapshot: true });
+  writeAtomic(join(outDir, SNAPSHOT_FILE), snapshot);
+  const manifest: LayerManifest = {
+    format: LAYER_FORMAT,
+    key,
+    pyodideVersion: py.version,
+    packages: Object.fromEntries(Object.entries(sources).map(([k, s]) => [k, { version: s.version, source: s.path }])),
+    builtAt: new Date().toISOString(),
+    buildMs: Math.round(performance.now() - t0),
+  };
+  writeAtomic(join(outDir, MANIFEST), new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n'));
+  log(`layer built in ${outDir} in ${manifest.buildMs} ms (${(zip.length / 1e6).toFixed(1)} MB zip, ${(snapshot.length / 1e6).toFixed(1)} MB snapshot, ${failed} files left as source)`);
+  return manifest;
+}
+
+let ensuring: Promise<string> | null = null;
+/** Returns the layer folder, building it first if it is missing (so a fresh clone just works). */
+export function ensureLayer(log?: (msg: string) => void): Promise<string> {
+  const dir = layerDir();
+  if (isLayerComplete(dir)) return Promise.resolve(dir);
+  if (process.env.CACO_PYODIDE_DIR) return Promise.reject(new Error(`CACO_PYODIDE_DIR=${dir} holds no complete Pyodide layer`));
+  ensuring ??= buildLayer({ outDir: dir, log }).then(() => dir);
+  return ensuring;
+}
