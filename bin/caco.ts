@@ -23,6 +23,7 @@ for (const name of COMMANDS) {
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
+  // Bad input from the user (config, missing file) exits 2; anything else 1.
   console.error(`caco: ${(err as Error).message}`);
-  process.exitCode = 1;
+  process.exitCode = (err as Error).name === 'ConfigError' ? 2 : 1;
 }

@@ -1,0 +1,140 @@
+// Progress of a local run on the terminal: one bar per stage (records done / available so far,
+// kept, rejected, rate, ETA) plus tokens and cost. Off a TTY it prints a status line every few
+// seconds instead; `json` mode prints one JSON line per finished shard for scripts.
+import cliProgress from 'cli-progress';
+import type { ShardState, StageName } from '../store/ports.ts';
+import { parseUsageKey } from '../pipeline/llm-adapter.ts';
+
+export type ProgressMode = 'bars' | 'lines' | 'json' | 'quiet';
+
+const ORDER: StageName[] = ['ingest', 'unify', 'generate', 'execute', 'filter', 'backtranslate'];
+
+export interface StageProgress {
+  stage: StageName;
+  done: number;
+  total: number;
+  kept: number;
+  rejected: number;
+  failed: number;
+}
+
+/** Records done per stage, and what is available to each so far (its upstream's kept). */
+export function summarize(shards: readonly ShardState[], plan: { seeds: number; samples: number; mode: string }): {
+  stages: StageProgress[];
+  tokens: number;
+  costUSD: number;
+} {
+  const agg = new Map<StageName, StageProgress>();
+  let tokens = 0;
+  let costUSD = 0;
+  for (const stage of ORDER) agg.set(stage, { stage, done: 0, total: 0, kept: 0, rejected: 0, failed: 0 });
+  for (const s of shards) {
+    const a = agg.get(s.stage);
+    if (!a) continue;
+    a.done += s.counts.counters.records ?? s.counts.in;
+    a.kept += s.counts.kept;
+    a.rejected += Object.values(s.counts.rejected).reduce((x, y) => x + y, 0);
+    a.failed += Object.values(s.counts.failed).reduce((x, y) => x + y, 0);
+    for (const [k, v] of Object.entries(s.counts.counters)) {
+      const u = parseUsageKey(k);
+      if (!u) continue;
+      if (u.what === 'prompt_tokens' || u.what === 'completion_tokens') tokens += v;
+      if (u.what === 'cost_usd') costUSD += v;
+    }
+  }
+  const g = (s: StageName) => agg.get(s)!;
+  g('ingest').total = g('ingest').done;
+  g('unify').total = plan.mode === 'synthesize' ? 0 : g('ingest').kept;
+  g('generate').total = plan.mode === 'unify' ? 0 : plan.samples;
+  g('execute').total = g('unify').kept + g('generate').kept;
+  g('filter').total = g('execute').kept;
+  g('backtranslate').total = plan.mode === 'unify' ? 0 : Math.max(0, g('filter').kept - unifyFilterKept(shards));
+  return { stages: ORDER.filter((s) => s !== 'ingest' && g(s).total > 0).map(g), tokens, costUSD };
+}
+
+function unifyFilterKept(shards: readonly ShardState[]): number {
+  return shards.filter((s) => s.stage === 'filter' && s.shard.startsWith('u')).reduce((a, s) => a + s.counts.kept, 0);
+}
+
+export interface ProgressView {
+  update(shards: readonly ShardState[]): void;
+  shard(event: Record<string, unknown>): void;
+  stop(): void;
+}
+
+export function createProgress(mode: ProgressMode, plan: { seeds: number; samples: number; mode: string }): ProgressView {
+  const started = Date.now();
+  if (mode === 'quiet') return { update() {}, shard() {}, stop() {} };
+  if (mode === 'json') {
+    return {
+      update() {},
+      shard(event) {
+        process.stdout.write(JSON.stringify({ event: 'shard', t: Date.now() - started, ...event }) + '\n');
+      },
+      stop() {},
+    };
+  }
+  if (mode === 'lines') {
+    let last = 0;
+    let latest: readonly ShardState[] = [];
+    const print = () => {
+      const s = summarize(latest, plan);
+      const parts = s.stages.map((p) => `${p.stage} ${p.done}/${p.total} (kept ${p.kept}, rejected ${p.rejected}${p.failed ? `, failed ${p.failed}` : ''})`);
+      process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${parts.join(' | ')} | ${s.tokens} tokens $${s.costUSD.toFixed(4)}\n`);
+    };
+    return {
+      update(shards) {
+        latest = shards;
+        if (Date.now() - last > 5000) {
+          last = Date.now();
+          print();
+        }
+      },
+      shard() {},
+      stop() {
+        print();
+      },
+    };
+  }
+  const multi = new cliProgress.MultiBar(
+    {
+      format: ' {stage} |{bar}| {value}/{total} kept {kept} rejected {rejected}{failedText} | {rate}/s ETA {eta_formatted}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      etaBuffer: 50,
+      fps: 5,
+      stream: process.stderr,
+    },
+    cliProgress.Presets.shades_grey,
+  );
+  const bars = new Map<StageName, cliProgress.SingleBar>();
+  const footer = multi.create(1, 0, {}, { format: ' {text}' });
+  return {
+    update(shards) {
+      const s = summarize(shards, plan);
+      const secs = Math.max(0.001, (Date.now() - started) / 1000);
+      for (const p of s.stages) {
+        let bar = bars.get(p.stage);
+        const payload = {
+          stage: p.stage.padEnd(13),
+          kept: p.kept,
+          rejected: p.rejected,
+          failedText: p.failed ? ` failed ${p.failed}` : '',
+          rate: (p.done / secs).toFixed(1),
+        };
+        if (!bar) {
+          bar = multi.create(p.total, p.done, payload);
+          bars.set(p.stage, bar);
+        }
+        bar.setTotal(Math.max(p.total, 1));
+        bar.update(p.done, payload);
+      }
+      footer.update(0, { text: `${s.tokens.toLocaleString('en-US')} tokens bought, $${s.costUSD.toFixed(4)}, ${secs.toFixed(0)} s` });
+    },
+    shard() {},
+    stop() {
+      multi.stop();
+    },
+  };
+}

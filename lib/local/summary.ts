@@ -1,0 +1,61 @@
+// The end-of-run summary: a table per stage (in, kept, rejected by reason, failed), tokens and
+// cost per model, wall time, and the conservation verdict.
+import Table from 'cli-table3';
+import type { RunStats } from '../pipeline/stats.ts';
+import { parseUsageKey } from '../pipeline/llm-adapter.ts';
+
+export interface ModelUsage {
+  role: string;
+  model: string;
+  requests: number;
+  cacheHits: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUSD: number;
+}
+
+export function usageByModel(stats: RunStats): ModelUsage[] {
+  const rows = new Map<string, ModelUsage>();
+  for (const st of Object.values(stats.stages)) {
+    for (const [k, v] of Object.entries(st!.counters)) {
+      const u = parseUsageKey(k);
+      if (!u) continue;
+      const key = `${u.role}|${u.model}`;
+      const r = rows.get(key) ?? { role: u.role, model: u.model, requests: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, costUSD: 0 };
+      if (u.what === 'requests') r.requests += v;
+      if (u.what === 'cache_hits') r.cacheHits += v;
+      if (u.what === 'prompt_tokens') r.promptTokens += v;
+      if (u.what === 'completion_tokens') r.completionTokens += v;
+      if (u.what === 'cost_usd') r.costUSD += v;
+      rows.set(key, r);
+    }
+  }
+  return [...rows.values()];
+}
+
+export function formatSummary(stats: RunStats, wallMs: number): string {
+  const stages = new Table({ head: ['stage', 'in', 'kept', 'rejected (by reason)', 'failed'], style: { head: [], border: [] }, wordWrap: true, colWidths: [15, 8, 8, 60, 10] });
+  for (const [stage, s] of Object.entries(stats.stages)) {
+    const rej = Object.entries(s!.rejected)
+      .sort((a, b) => b[1] - a[1])
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ');
+    const failed = Object.entries(s!.failed)
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ');
+    stages.push([stage, s!.in, s!.kept, rej || '-', failed || '0']);
+  }
+  const usage = usageByModel(stats);
+  const models = new Table({ head: ['role', 'model', 'requests', 'cache hits', 'prompt tok', 'completion tok', 'cost $'], style: { head: [], border: [] } });
+  for (const u of usage) models.push([u.role, u.model, u.requests, u.cacheHits, u.promptTokens, u.completionTokens, u.costUSD.toFixed(4)]);
+  const total = usage.reduce((a, u) => a + u.costUSD, 0);
+  const lines = [
+    stages.toString(),
+    usage.length ? models.toString() : '(no LLM calls)',
+    `LLM cost: $${total.toFixed(4)}   wall time: ${(wallMs / 1000).toFixed(1)} s`,
+    stats.conservation.ok
+      ? 'Conservation: in = kept + rejected + failed holds for every stage and shard.'
+      : `CONSERVATION VIOLATED:\n  ${stats.conservation.problems.join('\n  ')}`,
+  ];
+  return lines.join('\n');
+}

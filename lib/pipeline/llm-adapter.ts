@@ -1,0 +1,54 @@
+// Adapts lib/llm's clients (one per role) to the LlmPort the stages call, and counts what each
+// shard's calls bought: tokens and dollars per role and model go into the shard's counters, so
+// the totals survive across processes and Lambdas and a retried shard never counts twice.
+import type { LlmClient } from '../llm/client.ts';
+import { LlmUnavailableError as ClientUnavailable } from '../llm/errors.ts';
+import { LlmUnavailableError, type LlmPort, type LlmReply, type LlmRequest, type LlmRole } from '../stages/llm-port.ts';
+
+export type RoleClients = Partial<Record<LlmRole, LlmClient>>;
+
+/** Counter key for LLM usage: `llm|<role>|<model>|<what>`. */
+export function usageKey(role: string, model: string, what: 'requests' | 'cache_hits' | 'prompt_tokens' | 'completion_tokens' | 'cost_usd'): string {
+  return `llm|${role}|${model}|${what}`;
+}
+
+export function parseUsageKey(key: string): { role: string; model: string; what: string } | null {
+  const parts = key.split('|');
+  if (parts.length !== 4 || parts[0] !== 'llm') return null;
+  return { role: parts[1], model: parts[2], what: parts[3] };
+}
+
+/** An LlmPort over the role clients whose usage lands in `counters`. */
+export function llmPortFor(clients: RoleClients, counters: Record<string, number>): LlmPort {
+  const client = (role: LlmRole): LlmClient => {
+    const c = clients[role];
+    if (!c) throw new Error(`no LLM endpoint is configured for role '${role}'`);
+    return c;
+  };
+  const add = (k: string, v: number) => {
+    counters[k] = (counters[k] ?? 0) + v;
+  };
+  return {
+    model: (role) => client(role).config.model,
+    async call(role: LlmRole, req: LlmRequest): Promise<LlmReply> {
+      const c = client(role);
+      let r;
+      try {
+        r = await c.complete({ messages: req.messages, prompt: req.prompt, sample: req.sampleIndex });
+      } catch (err) {
+        if (err instanceof ClientUnavailable) throw new LlmUnavailableError(err.message);
+        throw err;
+      }
+      const model = c.config.model;
+      if (r.cached) add(usageKey(role, model, 'cache_hits'), 1);
+      else {
+        add(usageKey(role, model, 'requests'), 1);
+        add(usageKey(role, model, 'prompt_tokens'), r.usage.promptTokens);
+        add(usageKey(role, model, 'completion_tokens'), r.usage.completionTokens);
+        const { inputPerMTok, outputPerMTok } = c.config.price;
+        add(usageKey(role, model, 'cost_usd'), (r.usage.promptTokens * inputPerMTok + r.usage.completionTokens * outputPerMTok) / 1e6);
+      }
+      return { content: r.content, finishReason: r.finishReason, cached: r.cached };
+    },
+  };
+}

@@ -1,0 +1,181 @@
+// Wires the stage functions of lib/stages to the runner: each stage gets its section of the run
+// config, the LLM port (usage counted per shard), the sandbox and the dedup index. The same wiring
+// serves the local orchestrator and the Lambdas; only the services behind it differ.
+import { parseRunConfig, resolveEndpoint, rolesUsed, type RunConfig } from '../config.ts';
+import { checkContamination, findContamination } from '../decontam/index.ts';
+import type { CodeCotRecord, ExecutedRecord } from '../schema.ts';
+import { CodeCotRecordSchema, describeZodError } from '../schema.ts';
+import { backtranslateShard } from '../stages/backtranslate.ts';
+import { executeShard } from '../stages/execute.ts';
+import { filterShard } from '../stages/filter.ts';
+import { generateShard } from '../stages/generate.ts';
+import type { LlmRole } from '../stages/llm-port.ts';
+import { parseSeed, type Seed } from '../stages/seeds.ts';
+import type { StageOutput } from '../stages/types.ts';
+import { unifyShard } from '../stages/unify.ts';
+import { verifyGoldShard } from '../stages/verify-gold.ts';
+import type { PipelineDeps } from './deps.ts';
+import { assembleRun } from './assemble.ts';
+import { branchOf, keys } from './flow.ts';
+import type { Validated } from './ingest.ts';
+import { parseJsonl } from './lines.ts';
+import { llmPortFor, type RoleClients } from './llm-adapter.ts';
+import { generateShards, type PipelineImpl, type ShardContext } from './runner.ts';
+
+/** The sandbox as the execute stage uses it (lib/sandbox's pool). */
+export type Executor = Parameters<typeof executeShard>[1];
+
+export interface PipelineServices {
+  /** The sandbox pool for a run's sandbox settings (created once, shared). */
+  sandbox(cfg: RunConfig): Promise<Executor>;
+  /** LLM clients per role for a run (created once per run, shared across its shards). */
+  llm(runId: string, cfg: RunConfig): RoleClients;
+}
+
+export function createPipeline(services: PipelineServices): PipelineImpl {
+  const configs = new Map<string, Promise<RunConfig>>();
+  const pools = new Map<string, Promise<CodeCotRecord[]>>();
+
+  const configOf = (runId: string, deps: PipelineDeps): Promise<RunConfig> => {
+    let p = configs.get(runId);
+    if (!p) {
+      p = (async () => {
+        const blob = await deps.blobs.get(keys.config(runId));
+        if (!blob) throw new Error(`run ${runId} has no config at ${keys.config(runId)}`);
+        return parseRunConfig(JSON.parse(blob.toString('utf8')), `config of run ${runId}`);
+      })();
+      p.catch(() => configs.delete(runId));
+      configs.set(runId, p);
+    }
+    return p;
+  };
+
+  /** Verified Code CoTs for few-shot prompts: the unified pool, or the input pool (synthesize). */
+  const poolOf = (runId: string, deps: PipelineDeps): Promise<CodeCotRecord[]> => {
+    let p = pools.get(runId);
+    if (!p) {
+      p = (async () => {
+        const keyList = [...(await deps.blobs.list(`runs/${runId}/filter/u`)), keys.pool(runId)];
+        const pool: CodeCotRecord[] = [];
+        for (const k of keyList) {
+          const blob = await deps.blobs.get(k);
+          if (blob) pool.push(...parseJsonl<CodeCotRecord>(blob.toString('utf8')));
+        }
+        return pool;
+      })();
+      p.catch(() => pools.delete(runId));
+      pools.set(runId, p);
+    }
+    return p;
+  };
+
+  /** Runs a stage function with an LLM port whose usage lands in the shard's counters. */
+  const withLlm = async <T>(ctx: ShardContext, fn: (cfg: RunConfig, port: ReturnType<typeof llmPortFor>, counters: Record<string, number>) => Promise<StageOutput<T>>) => {
+    const cfg = await configOf(ctx.runId, ctx.deps);
+    const usage: Record<string, number> = {};
+    const out = await fn(cfg, llmPortFor(services.llm(ctx.runId, cfg), usage), usage);
+    for (const [k, v] of Object.entries(usage)) out.counters[k] = (out.counters[k] ?? 0) + v;
+    return out as StageOutput<unknown>;
+  };
+
+  const concurrencyOf = (cfg: RunConfig, role: LlmRole) => resolveEndpoint(cfg, role).concurrency;
+
+  return {
+    stages: {
+      unify: {
+        run: (records, ctx) =>
+          withLlm(ctx, (cfg, llm) => unifyShard(records as Seed[], { runId: ctx.runId, shard: ctx.shard, llm, concurrency: concurrencyOf(cfg, 'unify') })),
+      },
+      generate: {
+        chunkSize: 50,
+        async makeInput(ctx) {
+          const cfg = await configOf(ctx.runId, ctx.deps);
+          const start = Number(ctx.shard.slice(1)) * cfg.shardSize;
+          const count = Math.max(0, Math.min(cfg.shardSize, cfg.generate.samples - start));
+          return Array.from({ length: count }, (_, i) => ({ sampleIndex: start + i }));
+        },
+        run: (records, ctx) =>
+          withLlm(ctx, async (cfg, llm) => {
+            const items = records as { sampleIndex: number }[];
+            const pool = cfg.generate.mode === 'fewshot' ? await poolOf(ctx.runId, ctx.deps) : [];
+            return generateShard(
+              { start: items[0]?.sampleIndex ?? 0, count: items.length },
+              { runId: ctx.runId, shard: ctx.shard, llm, mode: cfg.generate.mode, seed: cfg.seed, k: cfg.generate.k, pool, concurrency: concurrencyOf(cfg, 'generate') },
+            );
+          }),
+      },
+      execute: {
+        async run(records, ctx) {
+          const cfg = await configOf(ctx.runId, ctx.deps);
+          const pool = await services.sandbox(cfg);
+          return (await executeShard(records as CodeCotRecord[], pool, { rerun: cfg.execute.rerun })) as StageOutput<unknown>;
+        },
+      },
+      filter: {
+        async run(records, ctx) {
+          const cfg = await configOf(ctx.runId, ctx.deps);
+          const out = await filterShard(records as ExecutedRecord[], cfg.filter, { runId: ctx.runId, dedup: ctx.deps.dedup });
+          if (branchOf(ctx.shard) !== 'unify') return out as StageOutput<unknown>;
+          // Unified seeds are kept only if the program's output equals the seed's gold answer.
+          const gold = verifyGoldShard(out.kept);
+          const counters = { ...out.counters };
+          for (const [k, v] of Object.entries(gold.counters)) if (k !== 'in') counters[`gold.${k}`] = v;
+          return { kept: gold.kept, rejected: [...out.rejected, ...gold.rejected], failed: [...out.failed, ...gold.failed], counters } as StageOutput<unknown>;
+        },
+      },
+      backtranslate: {
+        chunkSize: 50,
+        run: (records, ctx) =>
+          withLlm(ctx, async (cfg, llm) =>
+            backtranslateShard(records as ExecutedRecord[], {
+              runId: ctx.runId,
+              shard: ctx.shard,
+              llm,
+              variants: cfg.backtranslate.variants,
+              judge: cfg.backtranslate.judge,
+              findContamination: cfg.decontam.enabled ? (t) => findContamination(t, cfg.decontam) : null,
+              concurrency: Math.max(concurrencyOf(cfg, 'reverse'), concurrencyOf(cfg, 'solve')),
+            }),
+          ),
+      },
+    },
+    async onBranchComplete(branch, runId, deps) {
+      const cfg = await configOf(runId, deps);
+      if (branch === 'unify' && cfg.mode === 'full') {
+        const msgs = generateShards(runId, cfg.generate.samples, cfg.shardSize);
+        await deps.state.setExpected(runId, 'generate', msgs.length);
+        if (msgs.length > 0) return msgs;
+      }
+      return [{ runId, stage: 'assemble', shard: 'all' }];
+    },
+    async assemble(runId, deps) {
+      const cfg = await configOf(runId, deps);
+      const models = Object.fromEntries(rolesUsed(cfg).map((r) => [r, resolveEndpoint(cfg, r).model]));
+      await assembleRun(runId, { mode: cfg.mode, models }, deps);
+    },
+  };
+}
+
+/** Validates an input line for the run's mode; seeds are decontaminated here, before any LLM call. */
+export function inputValidator(cfg: RunConfig): (value: unknown) => Validated {
+  if (cfg.mode === 'synthesize') {
+    return (value) => {
+      const r = CodeCotRecordSchema.safeParse(value);
+      return r.success ? { ok: true, record: r.data } : { ok: false, reason: 'invalid_record', detail: describeZodError(r.error) };
+    };
+  }
+  return (value) => {
+    const r = parseSeed(value);
+    if (!r.ok) return { ok: false, reason: r.reason, detail: r.detail };
+    if (cfg.decontam.enabled) {
+      const hit = checkContamination(r.seed.question, cfg.decontam);
+      if (hit) return { ok: false, reason: hit, detail: `seed ${r.seed.id} overlaps a benchmark test problem` };
+    }
+    return { ok: true, record: r.seed };
+  };
+}
+
+/** The messages that start generation directly from ingest (synthesize mode). */
+export function generateStart(cfg: RunConfig): (runId: string) => ReturnType<typeof generateShards> {
+  return (runId) => generateShards(runId, cfg.generate.samples, cfg.shardSize);
+}
