@@ -10,9 +10,9 @@
 // if it survived, joins the buckets. Two records that share a bucket are therefore decided one
 // after the other, so exactly one record of a near-duplicate group survives even when shards race.
 // Only survivors join buckets: a record is a duplicate when it is similar to an earlier survivor.
-import { createHash } from 'node:crypto';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DedupIndex } from '../store/ports.ts';
+import { bandKeys } from '../dedup/minhash.ts';
 import { expiryFromNow, isConditionFailed, keys, TTL_ATTRIBUTE } from './table.ts';
 
 export interface DynamoDedupIndexOptions {
@@ -20,25 +20,11 @@ export interface DynamoDedupIndexOptions {
   threshold?: number;
   /** Number of LSH bands; rows per band = signature length / bands. Default 16. */
   bands?: number;
-  /** Band keys of a signature (override to share lib/dedup's banding). */
-  bandKeys?: (signature: Uint32Array) => string[];
   /** Lock lease in ms (a crashed holder's lock is taken over after this). Default 30 s. */
   leaseMs?: number;
   /** Give up acquiring a bucket lock after this long. Default 60 s. */
   lockTimeoutMs?: number;
   ttlDays?: number;
-}
-
-export function defaultBandKeys(signature: Uint32Array, bands: number): string[] {
-  const rows = Math.floor(signature.length / bands);
-  if (rows < 1) throw new Error(`signature of ${signature.length} values cannot make ${bands} bands`);
-  const out: string[] = [];
-  for (let b = 0; b < bands; b++) {
-    const slice = signature.subarray(b * rows, (b + 1) * rows);
-    const bytes = Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength);
-    out.push(createHash('sha1').update(bytes).digest('hex').slice(0, 20));
-  }
-  return out;
 }
 
 /** Fraction of equal MinHash values: the usual estimate of Jaccard similarity. */
@@ -73,7 +59,8 @@ export class DynamoDedupIndex implements DedupIndex {
   ) {
     this.threshold = opts.threshold ?? 0.8;
     const bands = opts.bands ?? 16;
-    this.bandKeys = opts.bandKeys ?? ((s) => defaultBandKeys(s, bands));
+    // lib/dedup's banding, so the local SQLite index and this one put records in the same buckets
+    this.bandKeys = (s) => bandKeys(s, bands).map(String);
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.lockTimeoutMs = opts.lockTimeoutMs ?? 60_000;
     this.ttlDays = opts.ttlDays ?? 30;

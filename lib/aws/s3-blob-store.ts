@@ -5,9 +5,20 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { BlobStore } from '../store/ports.ts';
+
+/**
+ * Tag on rejected-record objects (runs/<id>/rejected/...): S3 lifecycle prefixes cannot contain a
+ * wildcard, so the stack's lifecycle rule expires these objects by tag.
+ */
+export const EXPIRE_TAG = { key: 'caco-expire', value: 'rejected' };
+
+export function isExpiringKey(key: string): boolean {
+  return /^runs\/[^/]+\/rejected\//.test(key);
+}
 
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -41,6 +52,17 @@ export class S3BlobStore implements BlobStore {
         ContentType: key.endsWith('.json') ? 'application/json' : key.endsWith('.jsonl') ? 'application/x-ndjson' : undefined,
       }),
     );
+    // A separate call rather than the x-amz-tagging header: s3rver ignores the header, and
+    // rejected-record objects are one per shard, so the extra request costs nothing that matters.
+    if (isExpiringKey(key)) {
+      await this.s3.send(
+        new PutObjectTaggingCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Tagging: { TagSet: [{ Key: EXPIRE_TAG.key, Value: EXPIRE_TAG.value }] },
+        }),
+      );
+    }
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -39,6 +39,13 @@ test('S3BlobStore: put/get/list(paginated)/delete, missing key is null', async (
   assert.deepEqual(await blobs.list('runs/r1/'), ['runs/r1/bin.dat', 'runs/r1/config.json']);
   await blobs.put('runs/r1/config.json', 'overwritten');
   assert.equal((await blobs.get('runs/r1/config.json'))!.toString(), 'overwritten');
+  // rejected records carry the tag the lifecycle rule expires them by; other objects do not
+  const { GetObjectTaggingCommand } = await import('@aws-sdk/client-s3');
+  await blobs.put('runs/r1/rejected/filter/g00001.jsonl', '{}\n');
+  const tags = async (Key: string) =>
+    (await emu.clients.s3.send(new GetObjectTaggingCommand({ Bucket: 'caco-test', Key }))).TagSet ?? [];
+  assert.deepEqual(await tags('runs/r1/rejected/filter/g00001.jsonl'), [{ Key: 'caco-expire', Value: 'rejected' }]);
+  assert.deepEqual(await tags('runs/r1/bin.dat'), []);
   await blobs.delete('runs/r1/config.json');
   assert.equal(await blobs.get('runs/r1/config.json'), null);
 });

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTable, startAwsEmulators, type AwsEmulators } from '../helpers/aws-emulators.ts';
 import { DynamoDedupIndex, estimatedJaccard } from '../../lib/aws/dynamo-dedup-index.ts';
+import { dedupIndexContract } from '../contract/dedup-index.contract.ts';
 
 let emu: AwsEmulators;
 before(async () => {
@@ -54,8 +55,8 @@ test('claimNear: new, near duplicate, distinct, and retries give the same answer
 
 test('claimNear: racing near duplicates -> exactly one survivor per group, also with duplicated calls', async () => {
   const idx = new DynamoDedupIndex(emu.clients.doc, 'caco-dedup', { threshold: 0.8, bands: 16 });
-  const groups = 4;
-  const perGroup = 6;
+  const groups = 3;
+  const perGroup = 4;
   const calls: Array<{ id: string; group: number; p: Promise<string | null> }> = [];
   for (let v = 0; v < perGroup; v++) {
     for (let g = 0; g < groups; g++) {
@@ -84,9 +85,9 @@ test('claimNear: a crashed holder does not block forever (lease)', async () => {
   const idx = new DynamoDedupIndex(emu.clients.doc, 'caco-dedup', { leaseMs: 300, bands: 16 });
   const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
   const { keys } = await import('../../lib/aws/table.ts');
-  const { defaultBandKeys } = await import('../../lib/aws/dynamo-dedup-index.ts');
+  const { bandKeys } = await import('../../lib/dedup/minhash.ts');
   const sig = signature(7);
-  const bucket = keys.nearBucket('lease', 0, defaultBandKeys(sig, 16)[0]!);
+  const bucket = keys.nearBucket('lease', 0, String(bandKeys(sig, 16)[0]));
   await emu.clients.doc.send(
     new UpdateCommand({
       TableName: 'caco-dedup',
@@ -99,3 +100,8 @@ test('claimNear: a crashed holder does not block forever (lease)', async () => {
   assert.equal(await idx.claimNear('lease', 'x', sig), null);
   assert.ok(Date.now() - t0 >= 250, 'waited for the lease');
 });
+
+// The shared DedupIndex contract (threshold 0.85, 16 bands), against dynalite.
+dedupIndexContract('DynamoDedupIndex', async () => ({
+  index: new DynamoDedupIndex(emu.clients.doc, 'caco-dedup', { threshold: 0.85, bands: 16 }),
+}));
