@@ -5,13 +5,12 @@
 import { ComputeEngine } from '@cortex-js/compute-engine';
 import { approx, exact, parseDecimalString, type Num, type Real } from './number.ts';
 import type { MathJson } from './pyexpr.ts';
+import { exactEval } from './exact.ts';
 
 export const CAS_LIMITS = {
   maxLatexLength: 1000,
   maxNodes: 400,
   maxFactorialArg: 3000,
-  /** Powers with a larger literal exponent (or a tower) are only evaluated numerically. */
-  maxExactExponent: 10_000,
   maxDigits: 20_000,
 };
 
@@ -41,14 +40,11 @@ const UNSUPPORTED = new Set([
 
 const KNOWN_CONSTANTS = new Set(['Pi', 'ExponentialE', 'ImaginaryUnit', 'PositiveInfinity', 'NegativeInfinity', 'NaN', 'Half']);
 
-type Check = { ok: true; noExact: boolean } | { ok: false; why: 'unsupported' | 'limit' | 'unparseable' };
+type Check = { ok: true } | { ok: false; why: 'unsupported' | 'limit' | 'unparseable' };
 
 function checkTree(json: unknown): Check {
   let nodes = 0;
-  let noExact = false;
   let fail: 'unsupported' | 'limit' | 'unparseable' | null = null;
-  const hasPowerOrFact = (j: unknown): boolean =>
-    Array.isArray(j) && (j[0] === 'Power' || j[0] === 'Factorial' || j[0] === 'Exp' || j.slice(1).some(hasPowerOrFact));
   const hasSymbol = (j: unknown): boolean =>
     typeof j === 'string' ? !KNOWN_CONSTANTS.has(j) : Array.isArray(j) && j.slice(1).some(hasSymbol);
   const walk = (j: unknown): void => {
@@ -76,17 +72,11 @@ function checkTree(json: unknown): Check {
       const a = j[1];
       if (typeof a === 'number' ? a > CAS_LIMITS.maxFactorialArg : !hasSymbol(a)) fail = 'limit';
     }
-    if (head === 'Power' || head === 'Root' || head === 'Exp') {
-      const ex = head === 'Exp' ? j[1] : j[2];
-      if (typeof ex === 'number' && Math.abs(ex) > CAS_LIMITS.maxExactExponent) noExact = true;
-      if (typeof ex === 'object' && ex !== null && !Array.isArray(ex)) noExact = true;
-      if (hasPowerOrFact(ex)) noExact = true;
-    }
     for (let i = 1; i < j.length; i++) walk(j[i]);
   };
   walk(json);
   if (fail) return { ok: false, why: fail };
-  return { ok: true, noExact };
+  return { ok: true };
 }
 
 function bigintOf(j: unknown): bigint | null {
@@ -171,11 +161,10 @@ export function casValue(input: { latex: string } | { json: MathJson }): CasValu
     if (!chk.ok) return { k: 'bad', why: chk.why } as CasValue;
     const vars = [...(boxed.unknowns ?? [])];
     if (vars.length > 0) return { k: 'expr', json, vars } as CasValue;
+    const ex = exactEval(json);
+    if (ex === 'limit') return { k: 'bad', why: 'limit' } as CasValue;
+    if (ex) return { k: 'num', num: { re: ex, im: null } } as CasValue;
     try {
-      if (!chk.noExact) {
-        const ev = numOfJson(boxed.evaluate().json, true);
-        if (ev && ev.re.kind === 'exact' && (!ev.im || ev.im.kind === 'exact')) return { k: 'num', num: ev } as CasValue;
-      }
       const n = numOfJson(boxed.N().json, false);
       if (n) return { k: 'num', num: n } as CasValue;
     } catch {

@@ -73,7 +73,10 @@ function closingIndex(s: string): number {
 
 function seq(kind: SeqKind, parts: string[], open: string, close: string, loose = false): Node {
   if (parts.length > MAX_ITEMS) return { k: 'opaque', why: 'limit' };
-  return { k: 'seq', kind, items: parts.map(parseStructure), open, close, loose };
+  let items = parts.map(parseStructure);
+  // {1 \pm \sqrt5, -2} is the set {1+\sqrt5, 1-\sqrt5, -2}
+  if (kind === 'set' || kind === 'bare') items = items.flatMap((n) => (n.k === 'seq' && n.kind === 'pm' ? n.items : [n]));
+  return { k: 'seq', kind, items, open, close, loose };
 }
 
 /** The shape of a cleaned answer. */
