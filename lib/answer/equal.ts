@@ -57,7 +57,7 @@ function finite(n: Num | null): n is Num {
 
 function symbolicEqual(a: Scalar, b: Scalar, ctx: Ctx): boolean {
   const vars = [...new Set([...(a.k === 'expr' ? a.vars : []), ...(b.k === 'expr' ? b.vars : [])])];
-  if (vars.length > 8) return false;
+  if (vars.length > 12) return false;
   let checked = 0;
   for (let p = 0; p < POINTS.length; p++) {
     tick(ctx);

@@ -14,22 +14,22 @@ export function cleanAnswer(raw: string): string {
     .replace(/\u221e/g, '\\infty ')
     .replace(/\u221a/g, '\\sqrt')
     .replace(/\u00b0/g, '^\\circ')
-    .replace(/\\(?:displaystyle|textstyle|scriptstyle|limits)\b/g, '')
-    .replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|bigg|Bigg)\b\s*/g, '')
+    .replace(/\\(?:displaystyle|textstyle|scriptstyle|limits)(?![a-zA-Z])/g, '')
+    .replace(/\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|bigg|Bigg)(?![a-zA-Z])\s*/g, '')
     .replace(/\\(?:left|right)(?=[(\[|.])/g, '')
     .replace(/(?<!\\)\\[!,;:]/g, '')
-    .replace(/\\(?:quad|qquad)\b/g, ' ')
+    .replace(/\\(?:quad|qquad)(?![a-zA-Z])/g, ' ')
     .replace(/(?<!\\)\\ /g, ' ')
     .replace(/~/g, ' ')
     .replace(/\{,\}/g, ',')
-    .replace(/\\[dt]frac\b/g, '\\frac')
+    .replace(/\\[dt]frac(?![a-zA-Z])/g, '\\frac')
     .replace(/\\(?:mbox|textbf|textit|textrm|mathrm|mathbf|mathit|operatorname|texttt|textsf)\s*\{/g, '\\text{')
     .replace(/\\%/g, '%')
     .replace(/\\\$/g, '')
     .replace(/\$/g, '')
-    .replace(/\\(?:dots|ldots|cdots)\b/g, '...')
-    .replace(/\\le\b/g, '\\leq')
-    .replace(/\\ge\b/g, '\\geq');
+    .replace(/\\(?:dots|ldots|cdots)(?![a-zA-Z])/g, '...')
+    .replace(/\\le(?![a-zA-Z])/g, '\\leq')
+    .replace(/\\ge(?![a-zA-Z])/g, '\\geq');
   s = s.trim().replace(/[.,;]\s*$/, '').trim();
   // "x \in [-2, 7]" -> "[-2, 7]"
   s = s.replace(/^\\?[a-zA-Z]+\s*\\in\s*/, '');

@@ -99,6 +99,11 @@ export function parseStructure(s: string): Node {
     const inner = t.slice(2, -2).trim();
     return seq('set', inner === '' ? [] : splitTopLevel(inner, ','), '{', '}');
   }
+  // Python's str of a set: {1, 2}
+  if (t[0] === '{' && t.endsWith('}') && closingIndex(t) === t.length - 1) {
+    const parts = splitTopLevel(t.slice(1, -1), ',');
+    if (parts.length >= 2) return seq('set', parts, '{', '}');
+  }
   if ((t[0] === '(' || t[0] === '[') && (t.endsWith(')') || t.endsWith(']')) && closingIndex(t) === t.length - 1) {
     const parts = splitTopLevel(t.slice(1, -1), ',');
     if (parts.length >= 2) {
