@@ -33,6 +33,11 @@ export const DedupConfigSchema = z
     bands: z.number().int().min(1).default(16),
     /** Tokens per shingle over the normalized token stream. */
     shingleSize: z.number().int().min(1).max(32).default(5),
+    /**
+     * How an LSH candidate is confirmed: `exact` Jaccard of stored shingle sets when the index
+     * supports it (SqliteDedupIndex does; see lib/dedup/claims.ts), else the MinHash `estimate`.
+     */
+    confirm: z.enum(['exact', 'estimate']).default('exact'),
   })
   .strict()
   .refine((d) => d.numPerm % d.bands === 0, { message: 'numPerm must be a multiple of bands', path: ['bands'] });

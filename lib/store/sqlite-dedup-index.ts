@@ -2,10 +2,12 @@
 // same file: each claim is one IMMEDIATE transaction (the write lock is taken before reading), so
 // check-and-insert is atomic and exactly one record of a duplicate group survives a race.
 // Only survivors enter the near-duplicate LSH index, so a rejected record always names a kept one.
+// Beyond the port it offers claimMany (lib/dedup/claims.ts): a shard in one transaction, with
+// near-duplicate candidates confirmed by exact Jaccard of stored shingle sets.
 import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
-import type { DedupIndex } from './ports.ts';
 import { bandKeys, estimateJaccard } from '../dedup/minhash.ts';
+import { shingleArray, sortedJaccard, type BatchDedupIndex, type DedupClaim, type DedupDecision } from '../dedup/claims.ts';
 
 export interface SqliteDedupIndexOptions {
   /** Estimated Jaccard at or above which claimNear reports a duplicate (default 0.85). */
@@ -20,11 +22,11 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS dedup_run (rid INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS dedup_exact (rid INTEGER NOT NULL, hash TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (rid, hash)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dedup_near_claim (rid INTEGER NOT NULL, id TEXT NOT NULL, dup_of TEXT, PRIMARY KEY (rid, id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS dedup_near_sig (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, sig BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS dedup_near_sig (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, sig BLOB NOT NULL, shingles BLOB);
 CREATE TABLE IF NOT EXISTS dedup_near_band (rid INTEGER NOT NULL, band INTEGER NOT NULL, key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (rid, band, key, seq)) WITHOUT ROWID;
 `;
 
-export class SqliteDedupIndex implements DedupIndex {
+export class SqliteDedupIndex implements BatchDedupIndex {
   readonly path: string;
   readonly threshold: number;
   readonly bands: number;
@@ -32,6 +34,7 @@ export class SqliteDedupIndex implements DedupIndex {
   private readonly runIds = new Map<string, number>();
   private readonly stmts;
   private readonly nearTx: (runId: string, id: string, sig: Uint32Array) => string | null;
+  private readonly manyTx: (runId: string, claims: DedupClaim[]) => DedupDecision[];
 
   constructor(path: string, opts: SqliteDedupIndexOptions = {}) {
     this.path = path;
@@ -41,6 +44,7 @@ export class SqliteDedupIndex implements DedupIndex {
     this.db = new Database(path, { timeout: opts.busyTimeoutMs ?? 60_000 });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('cache_size = -16384'); // 16 MiB of page cache: a bound, so memory stays flat as the file grows
     this.db.exec(SCHEMA);
     const db = this.db;
     this.stmts = {
@@ -51,12 +55,14 @@ export class SqliteDedupIndex implements DedupIndex {
       getClaim: db.prepare('SELECT dup_of FROM dedup_near_claim WHERE rid = ? AND id = ?'),
       insertClaim: db.prepare('INSERT INTO dedup_near_claim (rid, id, dup_of) VALUES (?, ?, ?)'),
       bandHits: db.prepare('SELECT seq FROM dedup_near_band WHERE rid = ? AND band = ? AND key = ?').pluck(),
-      getSig: db.prepare('SELECT id, sig FROM dedup_near_sig WHERE seq = ?'),
-      insertSig: db.prepare('INSERT INTO dedup_near_sig (id, sig) VALUES (?, ?)'),
+      getSig: db.prepare('SELECT id, sig, shingles FROM dedup_near_sig WHERE seq = ?'),
+      insertSig: db.prepare('INSERT INTO dedup_near_sig (id, sig, shingles) VALUES (?, ?, ?)'),
       insertBand: db.prepare('INSERT INTO dedup_near_band (rid, band, key, seq) VALUES (?, ?, ?, ?)'),
     };
-    const tx = db.transaction((runId: string, id: string, sig: Uint32Array) => this.claimNearLocked(runId, id, sig));
+    const tx = db.transaction((runId: string, id: string, sig: Uint32Array) => this.claimNearLocked(this.rid(runId), id, sig, null));
     this.nearTx = (runId, id, sig) => tx.immediate(runId, id, sig);
+    const many = db.transaction((runId: string, claims: DedupClaim[]) => this.claimManyLocked(runId, claims));
+    this.manyTx = (runId, claims) => many.immediate(runId, claims);
   }
 
   private rid(runId: string): number {
@@ -86,16 +92,49 @@ export class SqliteDedupIndex implements DedupIndex {
   }
 
   claimNearSync(runId: string, id: string, signature: Uint32Array): string | null {
-    if (signature.length === 0 || signature.length % this.bands !== 0) {
-      throw new Error(`signature of ${signature.length} values is not a non-empty multiple of ${this.bands} bands`);
-    }
+    this.checkSignature(signature);
     this.rid(runId); // outside the write transaction: creating a run row commits on its own
     return this.nearTx(runId, id, signature);
   }
 
-  private claimNearLocked(runId: string, id: string, sig: Uint32Array): string | null {
-    const s = this.stmts;
+  async claimMany(runId: string, claims: DedupClaim[]): Promise<DedupDecision[]> {
+    return this.claimManySync(runId, claims);
+  }
+
+  claimManySync(runId: string, claims: DedupClaim[]): DedupDecision[] {
+    for (const c of claims) if (c.signature) this.checkSignature(c.signature);
+    this.rid(runId);
+    return this.manyTx(runId, claims);
+  }
+
+  private claimManyLocked(runId: string, claims: DedupClaim[]): DedupDecision[] {
     const rid = this.rid(runId);
+    return claims.map((c): DedupDecision => {
+      if (c.hash !== null) {
+        this.stmts.insertExact.run(rid, c.hash, c.id);
+        const owner = this.stmts.getExact.get(rid, c.hash) as string;
+        if (owner !== c.id) return { kind: 'duplicate', of: owner };
+      }
+      if (c.signature !== null) {
+        const of = this.claimNearLocked(rid, c.id, c.signature, c.shingles ? shingleArray(c.shingles) : null);
+        if (of !== null) return { kind: 'near_duplicate', of };
+      }
+      return { kind: 'kept' };
+    });
+  }
+
+  private checkSignature(signature: Uint32Array): void {
+    if (signature.length === 0 || signature.length % this.bands !== 0) {
+      throw new Error(`signature of ${signature.length} values is not a non-empty multiple of ${this.bands} bands`);
+    }
+  }
+
+  /**
+   * The near claim under the write lock. With `shingles` (sorted) and a candidate that stored its
+   * own, the decision is exact Jaccard >= threshold; otherwise the MinHash estimate decides.
+   */
+  private claimNearLocked(rid: number, id: string, sig: Uint32Array, shingles: Uint32Array | null): string | null {
+    const s = this.stmts;
     const prior = s.getClaim.get(rid, id) as { dup_of: string | null } | undefined;
     if (prior) return prior.dup_of; // a retry gets its first answer
     const keys = bandKeys(sig, this.bands);
@@ -105,17 +144,23 @@ export class SqliteDedupIndex implements DedupIndex {
       for (const seq of s.bandHits.all(rid, b, keys[b]) as number[]) {
         if (seen.has(seq)) continue;
         seen.add(seq);
-        const row = s.getSig.get(seq) as { id: string; sig: Buffer };
+        const row = s.getSig.get(seq) as { id: string; sig: Buffer; shingles: Buffer | null };
         const other = new Uint32Array(row.sig.buffer, row.sig.byteOffset, row.sig.byteLength / 4);
         if (other.length !== sig.length) continue;
-        const j = estimateJaccard(sig, other);
+        let j = estimateJaccard(sig, other);
+        // Exact confirmation where both sides have shingles; an estimate 0.2 under the threshold is
+        // more than 6 standard errors away, so those candidates are not worth the merge.
+        if (shingles && row.shingles && j >= this.threshold - 0.2) {
+          j = sortedJaccard(shingles, new Uint32Array(row.shingles.buffer, row.shingles.byteOffset, row.shingles.byteLength / 4));
+        }
         if (j >= this.threshold && (best === null || j > best.j || (j === best.j && seq < best.seq))) best = { id: row.id, j, seq };
       }
     }
     const dupOf = best?.id ?? null;
     s.insertClaim.run(rid, id, dupOf);
     if (dupOf === null) {
-      const seq = Number(s.insertSig.run(id, Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength)).lastInsertRowid);
+      const shingleBytes = shingles ? Buffer.from(shingles.buffer, shingles.byteOffset, shingles.byteLength) : null;
+      const seq = Number(s.insertSig.run(id, Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength), shingleBytes).lastInsertRowid);
       for (let b = 0; b < keys.length; b++) s.insertBand.run(rid, b, keys[b], seq);
     }
     return dupOf;

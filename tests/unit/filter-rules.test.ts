@@ -21,7 +21,7 @@ output = solve(**input)
 print(output)
 `;
 
-function pyv(json: unknown, repr = JSON.stringify(json), type = typeof json): PyValue {
+function pyv(json: unknown, repr = JSON.stringify(json), type: string = typeof json): PyValue {
   return { json, repr, str: repr, type };
 }
 const INPUT = pyv({ price: 12.5, count: 4 }, "{'price': 12.5, 'count': 4}", 'dict');

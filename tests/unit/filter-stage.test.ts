@@ -9,6 +9,7 @@ import type { ExecutedRecord, PyValue } from '../../lib/schema.ts';
 import { FilterConfigSchema } from '../../lib/codecot/filter-config.ts';
 import { filterShard } from '../../lib/stages/filter.ts';
 import { SqliteDedupIndex } from '../../lib/store/sqlite-dedup-index.ts';
+import type { DedupIndex } from '../../lib/store/ports.ts';
 
 const pyv = (json: unknown, repr: string, type: string): PyValue => ({ json, repr, str: repr, type });
 
@@ -58,8 +59,10 @@ output = hypotenuse(**input)
 print(output)
 `;
 
-test('filterShard: rules, exact and near duplicates across shards, in input order, conserving every record', async () => {
-  const dedup = new SqliteDedupIndex(join(mkdtempSync(join(tmpdir(), 'filter-')), 'dedup.sqlite'));
+for (const mode of ['batch', 'port'] as const) test(`filterShard (${mode} path): rules, exact and near duplicates across shards, in input order, conserving every record`, async () => {
+  const sqlite = new SqliteDedupIndex(join(mkdtempSync(join(tmpdir(), 'filter-')), 'dedup.sqlite'));
+  // The port-only path: what an index without claimMany (DynamoDB) gets.
+  const dedup: DedupIndex = mode === 'batch' ? sqlite : { claimExact: (...a) => sqlite.claimExact(...a), claimNear: (...a) => sqlite.claimNear(...a) };
   const cfg = FilterConfigSchema.parse({});
   const deps = { runId: 'run-1', dedup };
 
@@ -77,7 +80,8 @@ test('filterShard: rules, exact and near duplicates across shards, in input orde
   );
   assert.equal(out1.kept.length + out1.rejected.length + out1.failed.length, shard1.length);
   assert.equal(out1.counters['rule.exec_ok.rejected'], 1);
-  assert.equal(out1.counters['dedup.exact.rejected'], 1);
+  assert.equal(out1.counters['dedup.duplicate'], 1);
+  assert.equal(out1.counters[`dedup.confirm.${mode === 'batch' ? 'exact' : 'estimate'}`], 3);
   assert.equal(out1.counters['rule.min_lines.checked'], 3);
 
   // A later shard: one line changed (near duplicate of s1-0), a reworded copy of DIFFERENT (exact), and a new one.
@@ -103,7 +107,7 @@ test('filterShard: rules, exact and near duplicates across shards, in input orde
   assert.deepEqual(noNear.kept.map((r) => r.id), ['s1-0', 's1-3', 's2-0', 's2-2']);
   const noDedup = await filterShard([...shard1, ...shard2], FilterConfigSchema.parse({ dedup: { near: false, exact: false } }), { runId: 'run-3', dedup });
   assert.equal(noDedup.kept.length, 6);
-  dedup.close();
+  sqlite.close();
 });
 
 test('filterShard: a rule that throws on a record fails that record only', async () => {
