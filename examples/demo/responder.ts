@@ -99,3 +99,11 @@ export function demoRespond(req: DemoRequest, opts: { seedBase?: number } = {}):
       throw new DemoResponderMiss(`unknown prompt (system message ${JSON.stringify(req.messages.find((m) => m.role === 'system')?.content?.slice(0, 60) ?? null)})`);
   }
 }
+
+/**
+ * The responder as a rule for lib/llm's fake server (`startFakeServer({ respond: demoRule() })`):
+ * it reads the HTTP body the server received. `seedBase` is the generate endpoint's `seed`.
+ */
+export function demoRule(opts: { seedBase?: number } = {}): (req: { body: Record<string, any> }) => DemoReply {
+  return (req) => demoRespond({ messages: req.body.messages, prompt: req.body.prompt, seed: req.body.seed }, opts);
+}

@@ -13,7 +13,7 @@ import { judgePrompt, reversePrompt, solvePrompt } from '../../lib/stages/prompt
 import type { LlmPort, LlmReply, LlmRequest, LlmRole } from '../../lib/stages/llm-port.ts';
 import type { ExecutedRecord, PyValue } from '../../lib/schema.ts';
 import { extractCodeBlock } from '../../lib/codecot/extract.ts';
-import { DemoResponderMiss, demoRespond } from '../../examples/demo/responder.ts';
+import { DemoResponderMiss, demoRespond, demoRule } from '../../examples/demo/responder.ts';
 import { GENERATED, UNIFY } from '../../examples/demo/responses.ts';
 import { conserved } from '../fixtures/stages/scripted-llm.ts';
 
@@ -114,4 +114,26 @@ test('demo responder: the near-duplicate (sample 27) can be back-translated too,
   };
   const out = await backtranslateShard([rec], { runId: 'demo', shard: 'g00001', llm: new DemoLlm(), findContamination: null });
   assert.deepEqual(out.kept.map((k) => k.answer), ['72.90']);
+});
+
+test('demo responder over real HTTP: the fake server serves it as a rule to the real client (unify, generate by seed, unconditional)', async () => {
+  const { startFakeServer } = await import('../../lib/llm/fake-server.ts');
+  const { LlmClient } = await import('../../lib/llm/client.ts');
+  const { unifyPrompt, generateFewshotPrompt } = await import('../../lib/stages/prompts.ts');
+  const server = await startFakeServer({ respond: demoRule({ seedBase: 1000 }) });
+  try {
+    const base = { baseURL: server.baseURL, apiKeyEnv: 'CACO_DEMO_TEST_KEY', maxRetries: 0 };
+    process.env.CACO_DEMO_TEST_KEY ??= 'demo';
+    const unify = new LlmClient('unify', { ...base, model: 'demo-unify' });
+    const gen = new LlmClient('generate', { ...base, model: 'demo-gen', seed: 1000 });
+    const codegen = new LlmClient('generate', { ...base, model: 'demo-codegen', api: 'completions', seed: 1000 });
+    const u = await unify.complete({ messages: unifyPrompt(seeds[15].question, seeds[15].solution) });
+    assert.equal(u.finishReason, 'length'); // the authored truncated reply for seed 16
+    const g = await gen.complete({ messages: generateFewshotPrompt(['x = 1']), sample: 12 });
+    assert.equal(g.content, GENERATED[12].reply.content);
+    const c = await codegen.complete({ prompt: '', sample: 3 });
+    assert.equal(c.content, extractCodeBlock(GENERATED[3].reply.content));
+  } finally {
+    await server.close();
+  }
 });
