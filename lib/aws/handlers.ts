@@ -1,0 +1,85 @@
+// The Lambda handler factories: Powertools batch processing with partial batch failures (a failed
+// message is retried alone, and reaches the DLQ after maxReceiveCount), structured logs, metrics.
+// Each functions/<stage>.ts is one line around these.
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Logger as PipelineLogger } from '../pipeline/deps.ts';
+import {
+  createLambdaRuntime,
+  handleIngestRecord,
+  handleShardRecord,
+  PoisonMessageError,
+  type LambdaRuntime,
+  type LambdaRuntimeOptions,
+} from './lambda-runtime.ts';
+
+export type SqsLambdaHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+function asPipelineLogger(logger: Logger): PipelineLogger {
+  return {
+    info: (m, e) => logger.info(m, e ?? {}),
+    warn: (m, e) => logger.warn(m, e ?? {}),
+    error: (m, e) => logger.error(m, e ?? {}),
+  };
+}
+
+function makeHandler(
+  kind: 'shard' | 'ingest',
+  opts: LambdaRuntimeOptions,
+): SqsLambdaHandler {
+  const logger = new Logger();
+  const metrics = new Metrics();
+  const processor = new BatchProcessor(EventType.SQS);
+  let rt: LambdaRuntime | null = null; // built on the first invocation (cold start), then reused
+
+  return async (event, context) => {
+    rt ??= createLambdaRuntime({ log: asPipelineLogger(logger), ...opts });
+    const runtime = rt;
+    const onRecord = async (record: SQSRecord) => {
+      const remainingMs = () => context.getRemainingTimeInMillis();
+      try {
+        if (kind === 'ingest') {
+          for (const r of await handleIngestRecord(runtime, record.body, remainingMs)) {
+            logger.info('ingested', { ...r });
+            metrics.addMetric(r.created ? 'RunsStarted' : 'RunsRedropped', MetricUnit.Count, 1);
+          }
+        } else {
+          const outcome = await handleShardRecord(runtime, record.body, remainingMs);
+          metrics.addMetric(`Shards_${outcome}`, MetricUnit.Count, 1);
+        }
+      } catch (err) {
+        const e = err as Error;
+        logger.error('message failed', {
+          messageId: record.messageId,
+          receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),
+          poison: e instanceof PoisonMessageError,
+          reason: e.message,
+        });
+        metrics.addMetric('MessagesFailed', MetricUnit.Count, 1);
+        throw err;
+      }
+    };
+    try {
+      // One record at a time: the request meter books each record's requests to its run.
+      return await processPartialResponse(event, onRecord, processor, {
+        context,
+        processInParallel: false,
+        throwOnFullBatchFailure: false,
+      });
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+/** A stage function (generate, execute, filter, backtranslate, assemble): shard messages. */
+export function makeShardHandler(opts: LambdaRuntimeOptions = {}): SqsLambdaHandler {
+  return makeHandler('shard', opts);
+}
+
+/** The ingest function: S3 ObjectCreated notifications for incoming/*.jsonl. */
+export function makeIngestHandler(opts: LambdaRuntimeOptions = {}): SqsLambdaHandler {
+  return makeHandler('ingest', opts);
+}

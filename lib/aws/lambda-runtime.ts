@@ -1,0 +1,348 @@
+// What every Lambda handler shares: the ports built from the environment (bucket, table, queue
+// URLs), the API key from Secrets Manager (read once per cold start), the pipeline wiring of
+// lib/pipeline/registry.ts, request metering for the cost ledger, and the two record handlers
+// (a shard message, an S3 drop into incoming/). Handlers in functions/ stay three lines.
+import { createHash } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parseRunConfig, resolveEndpoint, rolesUsed, type RunConfig } from '../config.ts';
+import { Cassette } from '../llm/cassette.ts';
+import { LlmClient } from '../llm/client.ts';
+import { UsageMeter } from '../llm/usage.ts';
+import type { Logger, PipelineDeps } from '../pipeline/deps.ts';
+import { keys as blobKeys } from '../pipeline/flow.ts';
+import { ingestRun, type IngestResult } from '../pipeline/ingest.ts';
+import type { RoleClients } from '../pipeline/llm-adapter.ts';
+import { createPipeline, generateStart, inputValidator, type Executor } from '../pipeline/registry.ts';
+import { processShardMessage, type PipelineImpl, type ShardOutcome } from '../pipeline/runner.ts';
+import { STAGES, type DedupIndex, type ShardMessage, type StageName } from '../store/ports.ts';
+import { makeClients, type AwsClients, type ClientOptions } from './clients.ts';
+import { CostLedger } from './cost-ledger.ts';
+import { DynamoDedupIndex } from './dynamo-dedup-index.ts';
+import { DynamoStateStore } from './dynamo-state-store.ts';
+import { RequestMeter } from './request-meter.ts';
+import { S3BlobStore } from './s3-blob-store.ts';
+import { SqsWorkQueue } from './sqs-work-queue.ts';
+
+/** The environment the stack gives every function (see lib/infra/caco-stack.ts). */
+export interface LambdaEnv {
+  bucket: string;
+  table: string;
+  /** Queue URL per stage this function may send to. */
+  queues: Partial<Record<StageName, string>>;
+  /** Name of the Secrets Manager secret with the LLM API key(s); absent: keys from process.env. */
+  apiKeySecret?: string;
+  /** The function's name for the cost ledger (its stage function: ingest, generate, ...). */
+  functionName: string;
+  memoryMb: number;
+}
+
+export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
+  const need = (k: string) => {
+    const v = env[k];
+    if (!v) throw new Error(`environment variable ${k} is not set (the stack sets it)`);
+    return v;
+  };
+  let queues: LambdaEnv['queues'];
+  try {
+    queues = JSON.parse(env.CACO_QUEUES ?? '{}');
+  } catch {
+    throw new Error('CACO_QUEUES is not valid JSON (expected {"<stage>": "<queue url>"})');
+  }
+  return {
+    bucket: need('CACO_BUCKET'),
+    table: need('CACO_TABLE'),
+    queues,
+    apiKeySecret: env.CACO_API_KEY_SECRET || undefined,
+    functionName: env.CACO_STAGE || 'unknown',
+    memoryMb: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 0),
+  };
+}
+
+/** A secret's value as environment entries: a JSON object maps names to keys; a plain string is OPENAI_API_KEY. */
+export function secretToEnv(value: string): Record<string, string> {
+  try {
+    const parsed = JSON.parse(value);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
+    }
+  } catch {
+    /* not JSON: a bare key */
+  }
+  return { OPENAI_API_KEY: value.trim() };
+}
+
+export interface LambdaRuntimeOptions {
+  env?: LambdaEnv;
+  /** Emulator endpoints in tests; absent in Lambda. */
+  clientOptions?: ClientOptions;
+  /** The sandbox, for the execute function only (keeps Pyodide out of the other bundles). */
+  sandbox?: (cfg: RunConfig) => Promise<Executor>;
+  log?: Logger;
+  /** Reads the API key secret; default: Secrets Manager GetSecretValue. */
+  readSecret?: (name: string) => Promise<string>;
+  /** Process environment for API keys when no secret is configured (tests, local). */
+  processEnv?: Record<string, string | undefined>;
+}
+
+export interface LambdaRuntime {
+  env: LambdaEnv;
+  clients: AwsClients;
+  meter: RequestMeter;
+  ledger: CostLedger;
+  impl: PipelineImpl;
+  /** Ports for one invocation (remainingMs from the Lambda context). */
+  deps(remainingMs?: () => number): Promise<PipelineDeps>;
+  /** Before a run's first shard here: fetch its cassette from the bucket if it is not a local file. */
+  prepareRun(runId: string): Promise<void>;
+}
+
+const consoleLog: Logger = {
+  info: (m, e) => console.log(JSON.stringify({ level: 'INFO', message: m, ...e })),
+  warn: (m, e) => console.warn(JSON.stringify({ level: 'WARN', message: m, ...e })),
+  error: (m, e) => console.error(JSON.stringify({ level: 'ERROR', message: m, ...e })),
+};
+
+export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRuntime {
+  const env = opts.env ?? readLambdaEnv();
+  const clients = makeClients(opts.clientOptions);
+  const meter = new RequestMeter().attach(clients);
+  const ledger = new CostLedger(clients.doc, env.table);
+  const log = opts.log ?? consoleLog;
+  const blobs = new S3BlobStore(clients.s3, env.bucket);
+  const state = new DynamoStateStore(clients.doc, env.table);
+  const queue = new SqsWorkQueue(clients.sqs, env.queues);
+
+  // The API key secret, read once per cold start (and again only after a failed read).
+  let secretEnv: Promise<Record<string, string>> | null = null;
+  const loadSecrets = () => {
+    if (!env.apiKeySecret) return Promise.resolve({});
+    const read =
+      opts.readSecret ??
+      (async (name: string) => {
+        const sm = new SecretsManagerClient({});
+        const res = await sm.send(new GetSecretValueCommand({ SecretId: name }));
+        if (!res.SecretString) throw new Error(`secret ${name} has no string value`);
+        return res.SecretString;
+      });
+    secretEnv ??= read(env.apiKeySecret).then(secretToEnv);
+    secretEnv.catch(() => (secretEnv = null));
+    return secretEnv;
+  };
+  let loadedSecrets: Record<string, string> = {};
+  const keyEnv = () => ({ ...(opts.processEnv ?? process.env), ...loadedSecrets });
+
+  const configs = new Map<string, RunConfig>();
+  const configOf = async (runId: string): Promise<RunConfig> => {
+    const hit = configs.get(runId);
+    if (hit) return hit;
+    const blob = await blobs.get(blobKeys.config(runId));
+    if (!blob) throw new Error(`run ${runId} has no config at ${blobKeys.config(runId)}`);
+    const cfg = parseRunConfig(JSON.parse(blob.toString('utf8')), `config of run ${runId}`);
+    configs.set(runId, cfg);
+    return cfg;
+  };
+
+  // The dedup index is configured per run (threshold, bands come from the run's config).
+  const indexes = new Map<string, DynamoDedupIndex>();
+  const indexOf = async (runId: string) => {
+    let ix = indexes.get(runId);
+    if (!ix) {
+      const cfg = await configOf(runId);
+      ix = new DynamoDedupIndex(clients.doc, env.table, { threshold: cfg.filter.dedup.threshold, bands: cfg.filter.dedup.bands });
+      indexes.set(runId, ix);
+    }
+    return ix;
+  };
+  const dedup: DedupIndex = {
+    claimExact: async (runId, hash, id) => (await indexOf(runId)).claimExact(runId, hash, id),
+    claimNear: async (runId, id, sig) => (await indexOf(runId)).claimNear(runId, id, sig),
+  };
+
+  const usage = new UsageMeter();
+  const runClients = new Map<string, RoleClients>();
+  const llmFor = (runId: string, cfg: RunConfig): RoleClients => {
+    let c = runClients.get(runId);
+    if (c) return c;
+    const cassette = cfg.llm.cassette.mode === 'live' ? undefined : new Cassette(cassettePath(runId, cfg));
+    c = {};
+    for (const role of rolesUsed(cfg)) {
+      c[role] = new LlmClient(role, resolveEndpoint(cfg, role), { blobs, mode: cfg.llm.cassette.mode, cassette, usage, env: keyEnv() });
+    }
+    runClients.set(runId, c);
+    return c;
+  };
+  // A cassette named in the config is a local file (emulated runs) or an object in the bucket,
+  // fetched to /tmp before the run's first LLM call (see deps()).
+  const cassettes = new Map<string, string>();
+  const cassettePath = (runId: string, cfg: RunConfig) => cassettes.get(runId) ?? cfg.llm.cassette.path!;
+  const fetchCassette = async (runId: string) => {
+    if (cassettes.has(runId)) return;
+    const cfg = await configOf(runId);
+    const path = cfg.llm.cassette.path;
+    if (cfg.llm.cassette.mode === 'live' || !path || existsSync(path)) return;
+    const blob = await blobs.get(path);
+    if (!blob) throw new Error(`cassette ${path} is neither a file nor an object in s3://${env.bucket}`);
+    const local = join(tmpdir(), `caco-cassette-${createHash('sha256').update(path).digest('hex').slice(0, 16)}.jsonl`);
+    writeFileSync(local, blob);
+    cassettes.set(runId, local);
+  };
+
+  let pool: Promise<Executor> | null = null;
+  const impl = createPipeline({
+    sandbox: (cfg) => {
+      if (!opts.sandbox) throw new Error(`the ${env.functionName} function has no sandbox (only execute does)`);
+      return (pool ??= opts.sandbox(cfg));
+    },
+    llm: llmFor,
+  });
+
+  return {
+    env,
+    clients,
+    meter,
+    ledger,
+    impl,
+    async deps(remainingMs) {
+      loadedSecrets = await loadSecrets();
+      return {
+        blobs,
+        state,
+        queue,
+        dedup,
+        log,
+        remainingMs,
+        secrets: (name) => keyEnv()[name],
+      };
+    },
+    prepareRun: fetchCassette,
+  };
+}
+
+/** Parses a queue message body as a ShardMessage; anything else is a poison message. */
+export function parseShardMessage(body: string): ShardMessage {
+  let v: unknown;
+  try {
+    v = JSON.parse(body);
+  } catch {
+    throw new PoisonMessageError(`message body is not JSON: ${body.slice(0, 200)}`);
+  }
+  const m = v as Partial<ShardMessage>;
+  if (!m || typeof m.runId !== 'string' || typeof m.shard !== 'string' || !STAGES.includes(m.stage as StageName)) {
+    throw new PoisonMessageError(`message is not a shard message {runId, stage, shard}: ${body.slice(0, 200)}`);
+  }
+  return { runId: m.runId, stage: m.stage as StageName, shard: m.shard };
+}
+
+export class PoisonMessageError extends Error {
+  override name = 'PoisonMessageError';
+}
+
+/** Runs an action and books its duration and AWS requests to the run's cost ledger. */
+async function metered<T>(rt: LambdaRuntime, runId: () => string | undefined, action: () => Promise<T>): Promise<T> {
+  const before = rt.meter.snapshot();
+  const t0 = performance.now();
+  try {
+    return await action();
+  } finally {
+    const id = runId();
+    if (id) {
+      const spent = rt.meter.since(before);
+      await rt.ledger
+        .add(id, {
+          function: rt.env.functionName,
+          invocations: 1,
+          durationMs: Math.ceil(performance.now() - t0),
+          memoryMb: rt.env.memoryMb,
+          ...spent,
+          ddbWrite: spent.ddbWrite + 1, // this ledger update itself
+        })
+        .catch(() => {}); // cost accounting never fails a shard
+    }
+  }
+}
+
+/** One SQS record of a stage queue: a shard message through the runner. */
+export async function handleShardRecord(rt: LambdaRuntime, body: string, remainingMs?: () => number): Promise<ShardOutcome> {
+  const msg = parseShardMessage(body);
+  return metered(rt, () => msg.runId, async () => {
+    const deps = await rt.deps(remainingMs);
+    await rt.prepareRun(msg.runId);
+    return processShardMessage(msg, deps, rt.impl);
+  });
+}
+
+interface S3EventRecord {
+  eventName?: string;
+  s3: { bucket: { name: string }; object: { key: string; eTag?: string } };
+}
+
+/** The config that goes with an input: incoming/<name>.jsonl -> incoming/<name>.config.json. */
+export function configKeyFor(inputKey: string): string {
+  return inputKey.replace(/\.jsonl$/, '.config.json');
+}
+
+/** run-<12 hex>: sha256 of the input bytes and of the config that shapes results (as `caco run`). */
+export async function runIdFor(source: AsyncIterable<Uint8Array>, cfg: RunConfig): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of source) h.update(chunk);
+  const { cassette: _c, ...llm } = cfg.llm;
+  h.update('\0' + JSON.stringify({ ...cfg, llm, local: undefined }));
+  return `run-${h.digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * One SQS record of the ingest queue: an S3 ObjectCreated notification for incoming/*.jsonl.
+ * The run id hashes the object's bytes and its config, so re-dropping the same object finds the
+ * same run and starts nothing new. S3's test event (sent when the notification is set up) is ignored.
+ */
+export async function handleIngestRecord(rt: LambdaRuntime, body: string, remainingMs?: () => number): Promise<IngestResult[]> {
+  let event: { Records?: S3EventRecord[]; Event?: string };
+  try {
+    event = JSON.parse(body);
+  } catch {
+    throw new PoisonMessageError(`ingest message is not JSON: ${body.slice(0, 200)}`);
+  }
+  if (event.Event === 's3:TestEvent') return [];
+  if (!Array.isArray(event.Records)) throw new PoisonMessageError(`ingest message is not an S3 event: ${body.slice(0, 200)}`);
+  const out: IngestResult[] = [];
+  for (const r of event.Records) {
+    const key = decodeURIComponent(r.s3.object.key.replace(/\+/g, ' '));
+    if (r.s3.bucket.name !== rt.env.bucket) throw new PoisonMessageError(`event for another bucket: ${r.s3.bucket.name}`);
+    let runId: string | undefined;
+    out.push(
+      await metered(rt, () => runId, async () => {
+        const deps = await rt.deps(remainingMs);
+        const cfgBlob = await deps.blobs.get(configKeyFor(key));
+        const raw = cfgBlob ? JSON.parse(cfgBlob.toString('utf8')) : {};
+        const cfg = parseRunConfig(raw, cfgBlob ? configKeyFor(key) : 'default run config');
+        const source = () => objectStream(rt, key);
+        runId = await runIdFor(source(), cfg);
+        return ingestRun(
+          {
+            runId,
+            input: `s3://${rt.env.bucket}/${key}`,
+            mode: cfg.mode,
+            shardSize: cfg.shardSize,
+            configJson: JSON.stringify(cfg, null, 2),
+            source,
+            validate: inputValidator(cfg),
+            startGenerate: generateStart(cfg),
+          },
+          deps,
+        );
+      }),
+    );
+  }
+  return out;
+}
+
+async function* objectStream(rt: LambdaRuntime, key: string): AsyncIterable<Uint8Array> {
+  const res = await rt.clients.s3.send(new GetObjectCommand({ Bucket: rt.env.bucket, Key: key }));
+  if (!res.Body) throw new Error(`s3://${rt.env.bucket}/${key} has no body`);
+  for await (const chunk of res.Body as Readable) yield chunk as Uint8Array;
+}
