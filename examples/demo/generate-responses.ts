@@ -16,7 +16,7 @@ export interface GeneratedEntry {
   solution?: string;
   /** What the program's `output` is (Python's str() and type name), for programs that reach back-translation. */
   output?: { str: string; type: string };
-  /** Which stage drops it and why, or kept. */
+  /** `kept`, or `<stage>:<reason>` as the run summary counts it. */
   expect: string;
   note?: string;
 }
@@ -1010,7 +1010,7 @@ $\boxed{72.90}$`,
   },
   {
     sample: 28,
-    expect: 'filter:exact_duplicate',
+    expect: 'filter:duplicate',
     note: 'the same program as sample 2, word for word',
     reply: chat(
       'Here is another counting problem:',
@@ -1083,10 +1083,22 @@ print(output)
 `,
       'The estimate is close to 1/6.',
     ),
+    // Reached only when the run does not re-run programs (execute.rerun off): then the simulated
+    // estimate disagrees with the exact answer and back-translation rejects it instead.
+    problem: 'Two fair six-sided dice are rolled. What is the probability that the sum of the two numbers is at least 10?',
+    solution: r`Out of the $36$ equally likely outcomes, the sums of at least 10 are:
+
+- sum 10: $(4,6), (5,5), (6,4)$
+- sum 11: $(5,6), (6,5)$
+- sum 12: $(6,6)$
+
+That is $6$ outcomes, so the probability is $\frac{6}{36} = \frac{1}{6}$.
+
+$\boxed{\frac{1}{6}}$`,
   },
   {
     sample: 31,
-    expect: 'execute:missing_module',
+    expect: 'filter:missing_module',
     note: 'imports numpy, which the sandbox does not have',
     reply: chat(
       'Here is a new Code CoT using numpy for the statistics:',

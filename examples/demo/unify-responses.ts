@@ -8,8 +8,8 @@ export interface UnifyEntry {
   /** The start of the seed question: the responder recognizes the unify prompt by it. */
   q: string;
   reply: AuthoredReply;
-  /** What the pipeline should do with it: kept, or the stage and reason that drops it. */
-  expect: 'kept' | 'execute:runtime_error' | 'execute:timeout' | 'verify-gold:gold_mismatch' | 'unify:llm_refusal' | 'unify:llm_truncated';
+  /** What the pipeline should do with it: kept, or `<stage>:<reason>` as the run summary counts it (execution statuses and the gold check are rejected in the filter stage). */
+  expect: 'kept' | 'filter:exec_error' | 'filter:timeout' | 'filter:gold_mismatch' | 'unify:llm_refusal' | 'unify:llm_truncated';
 }
 
 export const UNIFY: UnifyEntry[] = [
@@ -207,7 +207,7 @@ print(output)
     // A wrong computation: the program forgets the final doubling (prints 8, gold is 16).
     seedId: 'gsm8k-train-0008',
     q: 'Ken created a care package to send to his brother',
-    expect: 'verify-gold:gold_mismatch',
+    expect: 'filter:gold_mismatch',
     reply: chat(
       "Here's a program that follows the weight of the box step by step:",
       `input = {
@@ -461,7 +461,7 @@ def profit(input):
     // Crashes: the code reads a key it never defined (KeyError).
     seedId: 'gsm8k-train-0017',
     q: 'The profit from a business transaction is shared among 2 business partners',
-    expect: 'execute:runtime_error',
+    expect: 'filter:exec_error',
     reply: chat(
       'Here is a program that splits the profit by the ratio:',
       `input = {
@@ -827,7 +827,7 @@ print(output)
     // Loops forever: searches in float steps of 0.1 for an exact float equality that never holds.
     seedId: 'gsm8k-train-0030',
     q: 'Mrs. Snyder used to spend 40% of her monthly income',
-    expect: 'execute:timeout',
+    expect: 'filter:timeout',
     reply: chat(
       "Let's find the previous income by searching for the income that satisfies both conditions:",
       `input = {
