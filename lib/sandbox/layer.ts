@@ -128,6 +128,7 @@ export async function buildLayer(opts: BuildLayerOptions = {}): Promise<LayerMan
   const key = inputsKey(sources);
   const existing = readManifest(outDir);
   if (!opts.force && existing?.key === key && isLayerComplete(outDir)) {
+    syncChildFiles(outDir);
     log(`layer up to date in ${outDir}`);
     return existing;
   }
@@ -205,17 +206,45 @@ len(bad)
     builtAt: new Date().toISOString(),
     buildMs: Math.round(performance.now() - t0),
   };
+  syncChildFiles(outDir);
   writeAtomic(join(outDir, MANIFEST), new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n'));
   log(`layer built in ${outDir} in ${manifest.buildMs} ms (${(zip.length / 1e6).toFixed(1)} MB zip, ${(snapshot.length / 1e6).toFixed(1)} MB snapshot, ${failed} files left as source)`);
   return manifest;
+}
+
+/** The sandbox child's own scripts, copied into <layer>/child so one read-only grant covers all. */
+const CHILD_SRC = fileURLToPath(new URL('./child/', import.meta.url));
+export const CHILD_FILES = ['boot.mjs', 'controller.mjs', 'worker.mjs', 'deny-hooks.mjs', 'runner.py'];
+
+/** Copies changed child scripts into the layer; false when the layer is read-only and stale. */
+export function syncChildFiles(dir: string): boolean {
+  const dest = join(dir, 'child');
+  let ok = true;
+  for (const f of CHILD_FILES) {
+    const src = readFileSync(join(CHILD_SRC, f));
+    const target = join(dest, f);
+    if (existsSync(target) && readFileSync(target).equals(src)) continue;
+    try {
+      mkdirSync(dest, { recursive: true });
+      writeAtomic(target, src);
+    } catch {
+      ok = false;
+    }
+  }
+  return ok;
 }
 
 let ensuring: Promise<string> | null = null;
 /** Returns the layer folder, building it first if it is missing (so a fresh clone just works). */
 export function ensureLayer(log?: (msg: string) => void): Promise<string> {
   const dir = layerDir();
-  if (isLayerComplete(dir)) return Promise.resolve(dir);
+  if (isLayerComplete(dir)) {
+    if (!syncChildFiles(dir) && !existsSync(join(dir, 'child', 'controller.mjs'))) {
+      return Promise.reject(new Error(`the Pyodide layer in ${dir} has no child/ scripts and is read-only`));
+    }
+    return Promise.resolve(dir);
+  }
   if (process.env.CACO_PYODIDE_DIR) return Promise.reject(new Error(`CACO_PYODIDE_DIR=${dir} holds no complete Pyodide layer`));
-  ensuring ??= buildLayer({ outDir: dir, log }).then(() => dir);
+  ensuring ??= buildLayer({ outDir: dir, log }).then(() => (syncChildFiles(dir), dir));
   return ensuring;
 }

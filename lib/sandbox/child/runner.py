@@ -1,0 +1,459 @@
+# The in-interpreter half of the sandbox: runs one Caco program in fresh globals, captures stdout
+# and stderr with a cap, classifies the outcome, encodes `input`/`output` as PyValue JSON
+# (notes/pyvalue.md), and checks afterwards that the program did not change what the next one
+# sees. Loaded once per interpreter by worker.mjs; `_caco_setup(...)` returns `run_one`.
+import builtins, sys, os, json, math, random, decimal, fractions, signal, gc, re, time, io
+
+_REPR_CAP = 20000
+_TRUNC = '...[truncated]'
+_MAX_DEPTH = 20
+_MAX_ELEMS = 10000
+_DIGITS_CAP = 10000
+_LOG10_2 = math.log10(2)
+
+
+class _OutputLimit(BaseException):
+    pass
+
+
+class _Capture(io.TextIOBase):
+    """A text stream that keeps at most `cap` characters and raises once past it."""
+
+    def __init__(self, cap):
+        self.parts = []
+        self.size = 0
+        self.cap = cap
+        self.overflow = False
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError('write() argument must be str, not ' + type(s).__name__)
+        if self.overflow:
+            raise _OutputLimit()
+        n = len(s)
+        if self.size + n > self.cap:
+            self.parts.append(s[: self.cap - self.size])
+            self.size = self.cap
+            self.overflow = True
+            raise _OutputLimit()
+        self.parts.append(s)
+        self.size += n
+        return n
+
+    def flush(self):
+        pass
+
+    def value(self):
+        return ''.join(self.parts)
+
+
+def _cap_text(s):
+    return s if len(s) <= _REPR_CAP else s[:_REPR_CAP] + _TRUNC
+
+
+def _int_digits(x):
+    """Decimal digit count of an int, without str() for the very large ones."""
+    bits = abs(x).bit_length()
+    if bits < 200000:
+        old = sys.get_int_max_str_digits()
+        sys.set_int_max_str_digits(0)
+        try:
+            return len(str(abs(x)))
+        finally:
+            sys.set_int_max_str_digits(old)
+    return int(bits * _LOG10_2) + 1
+
+
+def _safe_text(fn, x):
+    """repr/str of x, capped; huge ints rendered with the digit limit lifted (or summarised)."""
+    if type(x) is int or type(x) is bool:
+        if type(x) is int and abs(x).bit_length() > 3 * 4300:
+            n = _int_digits(x)
+            if n > _DIGITS_CAP:
+                return '<int with %d digits>' % n
+            old = sys.get_int_max_str_digits()
+            sys.set_int_max_str_digits(0)
+            try:
+                return _cap_text(fn(x))
+            finally:
+                sys.set_int_max_str_digits(old)
+    try:
+        old = sys.get_int_max_str_digits()
+        sys.set_int_max_str_digits(_DIGITS_CAP + 10)
+        try:
+            return _cap_text(fn(x))
+        finally:
+            sys.set_int_max_str_digits(old)
+    except (KeyboardInterrupt, MemoryError, _OutputLimit):
+        raise
+    except BaseException as e:
+        return '<%s failed: %s: %s>' % (fn.__name__, type(e).__name__, e)
+
+
+_sympy_basic = None
+
+
+def _is_sympy(x):
+    global _sympy_basic
+    if _sympy_basic is None:
+        mod = sys.modules.get('sympy')
+        _sympy_basic = getattr(mod, 'Basic', False) if mod else False
+    return _sympy_basic is not False and isinstance(x, _sympy_basic)
+
+
+class _Budget:
+    __slots__ = ('left',)
+
+    def __init__(self):
+        self.left = _MAX_ELEMS
+
+
+def _enc(x, depth, budget):
+    budget.left -= 1
+    if depth > _MAX_DEPTH or budget.left < 0:
+        return {'$truncated': True}
+    t = type(x)
+    if x is None or t is bool or t is str:
+        return x
+    if t is int:
+        if -(2 ** 53) <= x <= 2 ** 53:
+            return x
+        n = _int_digits(x)
+        if n > _DIGITS_CAP:
+            return {'$int_digits': n}
+        old = sys.get_int_max_str_digits()
+        sys.set_int_max_str_digits(0)
+        try:
+            return {'$int': str(x)}
+        finally:
+            sys.set_int_max_str_digits(old)
+    if t is float:
+        if x != x:
+            return {'$float': 'nan'}
+        if x in (math.inf, -math.inf):
+            return {'$float': 'inf' if x > 0 else '-inf'}
+        return x
+    if t is fractions.Fraction:
+        return {'$fraction': [_safe_text(str, x.numerator), _safe_text(str, x.denominator)]}
+    if t is decimal.Decimal:
+        return {'$decimal': str(x)}
+    if t is complex:
+        return {'$complex': [_enc(x.real, depth + 1, budget), _enc(x.imag, depth + 1, budget)]}
+    if t is list:
+        return [_enc(v, depth + 1, budget) for v in x]
+    if t is tuple:
+        return {'$tuple': [_enc(v, depth + 1, budget) for v in x]}
+    if t is set or t is frozenset:
+        items = sorted(x, key=lambda v: _safe_text(repr, v))
+        return {'$set': [_enc(v, depth + 1, budget) for v in items]}
+    if t is dict:
+        if all(type(k) is str for k in x):
+            return {k: _enc(v, depth + 1, budget) for k, v in x.items()}
+        return {'$dict': [[_enc(k, depth + 1, budget), _enc(v, depth + 1, budget)] for k, v in x.items()]}
+    if _is_sympy(x):
+        return {'$sympy': _safe_text(str, x)}
+    # Subclasses of the plain types (bool is handled above) fall back to their repr.
+    return {'$object': _safe_text(repr, x)}
+
+
+def encode_value(x):
+    try:
+        j = _enc(x, 0, _Budget())
+    except (KeyboardInterrupt, MemoryError, _OutputLimit):
+        raise
+    except BaseException as e:
+        j = {'$object': '<unencodable: %s>' % type(e).__name__}
+    return {'json': j, 'repr': _safe_text(repr, x), 'str': _safe_text(str, x), 'type': type(x).__name__}
+
+
+# ---- state isolation ---------------------------------------------------------------------------
+
+# Modules whose namespaces every program is likely to use: checked after every run.
+_CORE = ['builtins', 'math', 'cmath', 'random', 'fractions', 'decimal', 'itertools', 'functools',
+         'collections', 'operator', 'statistics', 'string', 're', 'heapq', 'bisect', 'numbers',
+         'json', 'copy', 'datetime', 'sympy', 'mpmath', 'time', 'typing', 'os', 'io']
+# Code that can reach module state indirectly: after it, check every module, not only _CORE.
+_RISKY = re.compile(r'setattr|delattr|__dict__|__builtins__|builtins|sys\s*\.\s*modules|\bgc\b|importlib|'
+                    r'__class__|__subclasses__|__import__|__globals__|\bexec\b|\beval\b|globals\s*\(|vars\s*\(|'
+                    r'\bsys\b|\bos\b|open\s*\(|pathlib|shutil|tempfile|\w\s*\.\s*\w+\s*(\[[^\]]*\]\s*)*'
+                    r'([-+*/%&|^@]|//|\*\*|<<|>>)?=(?!=)')
+_SYS_ATTRS = ['stdin', 'stdout', 'stderr', 'excepthook', 'displayhook', 'breakpointhook', 'meta_path',
+              'path_hooks', 'path_importer_cache', 'path']
+
+
+class _State:
+    pass
+
+
+_ModuleType = type(sys)
+
+
+_st = _State()
+
+
+def _snapshot_module(m):
+    try:
+        return dict(vars(m))
+    except TypeError:
+        return {}
+
+
+def _take_baseline():
+    _st.modules = dict(sys.modules)
+    _st.dicts = {name: _snapshot_module(m) for name, m in _st.modules.items() if m is not None}
+    _st.sys_attrs = {a: getattr(sys, a) for a in _SYS_ATTRS}
+    _st.sys_lists = {a: list(getattr(sys, a)) for a in ('meta_path', 'path_hooks', 'path')}
+    _st.environ = dict(os.environ)
+    _st.cwd = os.getcwd()
+    _st.dirs = {d: sorted(os.listdir(d)) for d in ('/tmp', '/home/pyodide', _st.cwd) if os.path.isdir(d)}
+
+
+def _dict_changed(name):
+    m = sys.modules.get(name)
+    base = _st.dicts.get(name)
+    if base is None:
+        return False
+    if m is not _st.modules.get(name):
+        return True
+    d = vars(m)
+    # Fast path in C: equal dicts (values compared by identity first, then ==; a value replaced by
+    # an equal one changes nothing a program can observe).
+    if d == base:
+        return False
+    for k, v in base.items():
+        if k != '__warningregistry__' and k in d and d[k] is not v and d[k] != v:
+            return True
+        if k not in d:
+            return True
+    # New names are fine only when they are submodules imported lazily (package attributes).
+    for k, v in d.items():
+        if k not in base and not (type(v) is _ModuleType and k != '__builtins__'):
+            return True
+    _st.dicts[name] = dict(d)  # accepted: the next check takes the fast path again
+    return False
+
+
+def _state_dirty(full):
+    """Returns a reason when the interpreter no longer matches its clean baseline, else None.
+    Always: the namespaces of _CORE modules (a C-level dict comparison each). When the code can
+    reach interpreter state indirectly (_RISKY): every module, sys.modules, sys hooks, env, files."""
+    if not full:
+        if len(sys.modules) < len(_st.modules):
+            return 'sys.modules shrank'
+        for name in _CORE:
+            if _dict_changed(name):
+                return 'module %s modified' % name
+        return None
+    mods = sys.modules
+    base = _st.modules
+    if len(mods) != len(base) or mods != base:
+        for name, m in base.items():
+            if mods.get(name, _State) is not m:
+                return 'sys.modules[%r] replaced' % name
+    for name in base:
+        if _dict_changed(name):
+            return 'module %s modified' % name
+    for a, v in _st.sys_attrs.items():
+        if a in ('stdin', 'stdout', 'stderr'):
+            continue
+        if getattr(sys, a, None) is not v:
+            return 'sys.%s replaced' % a
+    for a, v in _st.sys_lists.items():
+        if getattr(sys, a) != v:
+            return 'sys.%s changed' % a
+    if dict(os.environ) != _st.environ:
+        return 'os.environ changed'
+    if os.getcwd() != _st.cwd:
+        return 'cwd changed'
+    for d, entries in _st.dirs.items():
+        if sorted(os.listdir(d)) != entries:
+            return 'files changed in ' + d
+    return None
+
+
+def _adopt_new_modules():
+    """Modules a clean program imported for the first time join the baseline."""
+    if len(sys.modules) == len(_st.modules):
+        return
+    for name, m in list(sys.modules.items()):
+        if name not in _st.modules:
+            _st.modules[name] = m
+            if m is not None:
+                _st.dicts[name] = _snapshot_module(m)
+
+
+def _reset_globals_state(recursion_limit, seed):
+    sys.setrecursionlimit(recursion_limit)
+    sys.set_int_max_str_digits(4300)
+    sys.settrace(None)
+    sys.setprofile(None)
+    gc.enable()
+    decimal.setcontext(decimal.Context())
+    # Fresh entropy from the host for every program (os.urandom is slow here), never a fixed seed: the filter detects unseeded randomness by running twice.
+    random.seed(seed)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    mp = sys.modules.get('mpmath')
+    if mp is not None:
+        try:
+            if mp.mp.prec != 53:
+                mp.mp.prec = 53
+            if mp.mp.pretty:
+                mp.mp.pretty = False
+        except Exception:
+            pass
+
+
+# ---- running one program -----------------------------------------------------------------------
+
+def _module_missing(e):
+    name = getattr(e, 'name', None)
+    if not name:
+        m = re.search(r"No module named '([^']+)'", str(e))
+        name = m.group(1) if m else '?'
+    return name.split('.')[0]
+
+
+def _setup(output_cap, recursion_limit):
+    # Hardening happens once, before any program: see _harden below.
+    _harden()
+    _take_baseline()
+    real_stdout, real_stderr, real_stdin = sys.stdout, sys.stderr, sys.stdin
+
+    def run_one(code, seed):
+        t0 = time.perf_counter()
+        out = _Capture(output_cap)
+        err = _Capture(output_cap)
+        g = {'__name__': '__main__', '__builtins__': builtins, '__doc__': None}
+        status = 'ok'
+        error = None
+        _reset_globals_state(recursion_limit, seed)
+        sys.stdout, sys.stderr, sys.stdin = out, err, io.StringIO()
+        try:
+            exec(compile(code, '<program>', 'exec'), g)
+        except _OutputLimit:
+            status = 'output_limit'
+        except KeyboardInterrupt:
+            status = 'timeout'
+            error = {'type': 'Timeout', 'message': 'wall-clock limit reached'}
+        except MemoryError as e:
+            status = 'memory'
+            error = {'type': 'MemoryError', 'message': _safe_text(str, e)}
+        except SystemExit as e:
+            if e.code not in (None, 0):
+                status = 'error'
+                error = {'type': 'SystemExit', 'message': _safe_text(str, e.code)}
+        except ModuleNotFoundError as e:
+            status = 'missing_module'
+            error = {'type': 'ModuleNotFoundError', 'message': _safe_text(str, e), 'module': _module_missing(e)}
+        except BaseException as e:
+            status = 'error'
+            try:
+                msg = str(e)
+            except BaseException:
+                msg = '<unprintable>'
+            error = {'type': type(e).__name__, 'message': _cap_text(msg)}
+        finally:
+            sys.stdout, sys.stderr, sys.stdin = real_stdout, real_stderr, real_stdin
+            sys.setrecursionlimit(max(recursion_limit, 1000))
+        if out.overflow or err.overflow:
+            status = 'output_limit'
+            error = {'type': 'OutputLimit', 'message': 'output exceeded %d characters' % output_cap}
+        inp = outp = None
+        source = None
+        try:
+            if 'input' in g:
+                inp = encode_value(g['input'])
+            if 'output' in g:
+                outp = encode_value(g['output'])
+                source = 'global'
+            elif status == 'ok':
+                s = out.value()
+                outp = {'json': s.strip(), 'repr': repr(s.strip()), 'str': s.strip(), 'type': 'str'}
+                source = 'stdout'
+        except MemoryError:
+            status = 'memory'
+            error = {'type': 'MemoryError', 'message': 'while encoding the result'}
+        except KeyboardInterrupt:
+            status = 'timeout'
+            error = {'type': 'Timeout', 'message': 'wall-clock limit reached while encoding the result'}
+        g.clear()
+        dirty = None
+        try:
+            dirty = _state_dirty(bool(_RISKY.search(code)))
+            if dirty is None:
+                _adopt_new_modules()
+        except BaseException as e:
+            dirty = 'state check failed: %s' % type(e).__name__
+        res = {
+            'status': status, 'input': inp, 'output': outp, 'outputSource': source,
+            'stdout': out.value(), 'stderr': err.value(), 'truncated': out.overflow or err.overflow,
+            'error': error, 'durationMs': (time.perf_counter() - t0) * 1000, 'dirty': dirty,
+        }
+        try:
+            return json.dumps(res, allow_nan=False)
+        except BaseException as e:
+            res['input'] = res['output'] = None
+            res['status'] = 'error'
+            res['error'] = {'type': 'EncodingError', 'message': type(e).__name__}
+            return json.dumps(res, allow_nan=True)
+
+    return run_one
+
+
+# ---- hardening ---------------------------------------------------------------------------------
+
+_BLOCKED = {'js', 'pyodide_js', 'pyodide', '_pyodide', '_pyodide_core', 'micropip', 'pyodide_http',
+            'socket', '_socket', 'ssl', '_ssl', 'select', 'selectors', 'subprocess', '_posixsubprocess',
+            'multiprocessing', '_multiprocessing', 'ctypes', '_ctypes', 'asyncio', '_asyncio', 'urllib.request',
+            'http.client', 'ftplib', 'smtplib', 'poplib', 'imaplib', 'telnetlib', 'webbrowser', 'pty',
+            'importlib.metadata'}
+
+
+class _BlockFinder:
+    """First on sys.meta_path: modules that reach the host (or the JS bridge) do not exist here."""
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name in _BLOCKED or name.split('.')[0] in ('js', 'pyodide', '_pyodide', 'pyodide_js', 'micropip'):
+            raise ModuleNotFoundError('No module named %r (not available in the sandbox)' % name, name=name)
+        return None
+
+    @classmethod
+    def invalidate_caches(cls):
+        pass
+
+
+def _denied(*a, **k):
+    raise PermissionError('not permitted in the sandbox')
+
+
+def _harden():
+    # 1. No route to JavaScript: drop the JS import finder and every loaded bridge module, and
+    #    empty their namespaces (functions defined there keep their __globals__ dict).
+    sys.meta_path[:] = [f for f in sys.meta_path if 'Js' not in type(f).__name__ and 'Js' not in getattr(f, '__name__', '')]
+    sys.meta_path.insert(0, _BlockFinder)
+    for name in list(sys.modules):
+        top = name.split('.')[0]
+        if top in ('js', 'pyodide_js', 'pyodide', '_pyodide', 'micropip') or name in _BLOCKED:
+            m = sys.modules.pop(name)
+            if top != '_pyodide':
+                try:
+                    vars(m).clear()
+                except Exception:
+                    pass
+    # 2. No processes, no signals to other processes, no sockets.
+    os.environ.clear()
+    os.environ['HOME'] = '/home/pyodide'
+    for fn in ('system', 'popen', 'fork', 'forkpty', 'execv', 'execve', 'execl', 'execle', 'execlp',
+               'execlpe', 'execvp', 'execvpe', 'spawnl', 'spawnle', 'spawnlp', 'spawnlpe', 'spawnv',
+               'spawnve', 'spawnvp', 'spawnvpe', 'posix_spawn', 'posix_spawnp', 'kill', 'killpg', 'putenv',
+               'unsetenv'):
+        if hasattr(os, fn):
+            setattr(os, fn, _denied)
+    sys.path_importer_cache.clear()
+
+
+_caco_setup = _setup

@@ -1,0 +1,89 @@
+// The sandbox worker thread: one Pyodide interpreter running programs one after another.
+// Its controller (the child process's main thread) times each program and writes the interrupt
+// buffer (a SharedArrayBuffer) from outside, since Python blocks this thread while it runs.
+import { parentPort, workerData } from 'node:worker_threads';
+import { readFileSync, constants as fsConstants } from 'node:fs';
+import { register } from 'node:module';
+import { randomBytes } from 'node:crypto';
+import { bootPyodide } from './boot.mjs';
+
+const { layerDir, sab, outputCapBytes, recursionLimit, memoryMb } = workerData;
+const ctrl = new Int32Array(sab); // [0] interrupt signal for Pyodide, [1] seq of the running program
+
+// Memory ceiling: Emscripten grows the heap through Memory.prototype.grow and turns a refusal into
+// a failed malloc, which Python reports as MemoryError. Wasm memory never shrinks, so a worker that
+// grew a lot is recycled by the controller.
+let ceilingBytes = Infinity;
+let memHit = false;
+const origGrow = WebAssembly.Memory.prototype.grow;
+WebAssembly.Memory.prototype.grow = function grow(pages) {
+  if (this.buffer.byteLength + pages * 65536 > ceilingBytes) {
+    memHit = true;
+    throw new RangeError('sandbox memory ceiling reached');
+  }
+  return origGrow.call(this, pages);
+};
+
+// Emscripten's NODEFS reads O_* flags through process.binding('constants'), which the permission
+// model refuses: answer that one question from fs.constants (and nothing else).
+process.binding = (name) => {
+  if (name === 'constants') return { fs: fsConstants };
+  throw new Error(`process.binding(${name}) is not available in the sandbox`);
+};
+const { py } = await bootPyodide(layerDir);
+const mod = py._module;
+py.setInterruptBuffer(ctrl);
+py.globals.set('_caco_src', readFileSync(new URL('./runner.py', import.meta.url), 'utf8'));
+const setup = py.runPython(`
+import types
+_m = types.ModuleType('_caco_runner')
+exec(compile(_caco_src, 'runner.py', 'exec'), _m.__dict__)
+del _caco_src
+_m._caco_setup
+`);
+py.runPython('del _m, types');
+const runOne = setup(outputCapBytes, recursionLimit);
+setup.destroy();
+
+// Lock the JavaScript side before any program runs: nothing left that reaches the network, other
+// processes or native code, and no further imports of any module.
+for (const name of ['fetch', 'WebSocket', 'EventSource', 'XMLHttpRequest', 'require', 'navigator', 'Request', 'Response',
+  'Headers', 'FormData', 'BroadcastChannel', 'MessageChannel', 'Worker', 'SharedWorker', 'importScripts']) {
+  try { delete globalThis[name]; } catch { /* not configurable */ }
+}
+for (const name of ['binding', '_linkedBinding', 'dlopen', 'kill', '_kill', 'getBuiltinModule', 'reallyExit',
+  'chdir', 'setuid', 'setgid', 'seteuid', 'setegid', 'setgroups', 'initgroups', 'loadEnvFile', '_debugProcess',
+  'openStdin', 'permission', 'report', 'env']) {
+  try { delete process[name]; } catch { /* not configurable */ }
+}
+register(new URL('./deny-hooks.mjs', import.meta.url));
+
+const baseHeap = mod.HEAP8.buffer.byteLength;
+ceilingBytes = baseHeap + memoryMb * 1024 * 1024;
+// After a program, a heap grown by more than half the ceiling is given back by recycling.
+const recycleAbove = baseHeap + (memoryMb * 1024 * 1024) / 2;
+
+parentPort.on('message', (msg) => {
+  if (msg.type !== 'run') return;
+  for (const job of msg.jobs) {
+    Atomics.store(ctrl, 1, job.seq);
+    Atomics.store(ctrl, 0, 0);
+    memHit = false;
+    let json;
+    try {
+      // 52 random bits per program: a fresh seed for `random`, never a fixed one.
+      json = runOne(job.code, randomBytes(7).readUIntBE(0, 6) * 16 + (randomBytes(1)[0] & 15));
+    } catch (e) {
+      // A failure outside the program's own try (e.g. the interpreter itself ran out of memory).
+      json = JSON.stringify({ status: memHit ? 'memory' : 'error', input: null, output: null, outputSource: null,
+        stdout: '', stderr: '', truncated: false, durationMs: 0, dirty: 'interpreter failure',
+        error: { type: memHit ? 'MemoryError' : 'SandboxError', message: String(e?.message ?? e).slice(0, 500) } });
+    }
+    Atomics.store(ctrl, 1, -1);
+    const heap = mod.HEAP8.buffer.byteLength;
+    const recycle = memHit || heap > recycleAbove || json.includes('"dirty": "') || json.includes('"dirty":"');
+    parentPort.postMessage({ type: 'result', seq: job.seq, json, memHit, recycle });
+    if (recycle) return; // the controller replaces this interpreter and resends the rest
+  }
+});
+parentPort.postMessage({ type: 'ready', baseHeap });

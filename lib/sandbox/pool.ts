@@ -1,0 +1,259 @@
+// The sandbox pool: N child Node processes, each running Pyodide in a worker thread under the
+// permission model (fs read of the layer and the child scripts only; no fs write, no child
+// processes), with an empty environment and no inherited stdio. Programs are batched per IPC
+// message; a child that dies or hangs is replaced and its unfinished programs are requeued.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+import type { ExecutionResult } from '../schema.ts';
+import { SandboxOptionsSchema, type SandboxOptions } from './config.ts';
+import { ensureLayer } from './layer.ts';
+
+export interface SandboxProgram {
+  id: string;
+  code: string;
+}
+
+export interface SandboxPoolStats {
+  workers: number;
+  pids: number[];
+  /** Child processes replaced after a crash, a hang or a kill. */
+  restarts: number;
+  completed: number;
+  queued: number;
+  /** Milliseconds from createSandboxPool() to every child ready. */
+  startMs: number;
+}
+
+export interface SandboxPool {
+  readonly options: SandboxOptions;
+  run(program: SandboxProgram): Promise<ExecutionResult>;
+  runMany(programs: SandboxProgram[]): Promise<ExecutionResult[]>;
+  stats(): SandboxPoolStats;
+  close(): Promise<void>;
+}
+
+/** A child silent this long while busy is killed (its controller pings every second). */
+const SILENCE_MS = 8_000;
+const MAX_ATTEMPTS = 3;
+
+interface Job {
+  seq: number;
+  program: SandboxProgram;
+  attempts: number;
+  resolve: (r: ExecutionResult) => void;
+}
+
+interface Child {
+  proc: ChildProcess;
+  ready: boolean;
+  batch: Map<number, Job> | null;
+  batchId: number;
+  lastSeen: number;
+  stderrTail: string;
+}
+
+/** Node flags for a sandbox child: the permission model, read-only access to what it needs. */
+export function childNodeFlags(layer: string): string[] {
+  const major = Number(process.versions.node.split('.')[0]);
+  // One folder only: Node 20 mis-handles several --allow-fs-read folders sharing a prefix, so the
+  // child scripts live in <layer>/child (copied there by ensureLayer).
+  return [
+    major >= 22 ? '--permission' : '--experimental-permission',
+    `--allow-fs-read=${realpathSync(layer)}/`,
+    '--allow-worker',
+    '--no-warnings',
+  ];
+}
+
+function crashResult(job: Job, message: string): ExecutionResult {
+  return {
+    id: job.program.id, status: 'error', input: null, output: null, outputSource: null, stdout: '', stderr: '',
+    truncated: false, error: { type: 'SandboxCrash', message }, durationMs: 0,
+  };
+}
+
+function toResult(id: string, r: Record<string, unknown>): ExecutionResult {
+  return {
+    id,
+    status: r.status as ExecutionResult['status'],
+    input: (r.input ?? null) as ExecutionResult['input'],
+    output: (r.output ?? null) as ExecutionResult['output'],
+    outputSource: (r.outputSource ?? null) as ExecutionResult['outputSource'],
+    stdout: (r.stdout as string) ?? '',
+    stderr: (r.stderr as string) ?? '',
+    truncated: Boolean(r.truncated),
+    error: (r.error ?? null) as ExecutionResult['error'],
+    durationMs: Math.max(0, Number(r.durationMs) || 0),
+  };
+}
+
+export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Promise<SandboxPool> {
+  const t0 = performance.now();
+  const options = SandboxOptionsSchema.parse(opts);
+  const layer = await ensureLayer((m) => process.stderr.write(`[sandbox layer] ${m}\n`));
+  const flags = childNodeFlags(layer);
+  const controller = `${realpathSync(layer)}/child/controller.mjs`;
+  const cfg = JSON.stringify({
+    layerDir: realpathSync(layer),
+    timeoutMs: options.timeoutMs,
+    memoryMb: options.memoryMb,
+    outputCapBytes: options.outputCapBytes,
+    recursionLimit: options.recursionLimit,
+  });
+
+  const queue: Job[] = [];
+  const children = new Set<Child>();
+  let seq = 0;
+  let batchIds = 0;
+  let restarts = 0;
+  let completed = 0;
+  let closing = false;
+  let startMs = 0;
+  let startupFailure: ((e: Error) => void) | null = null;
+
+  const settle = (job: Job, r: ExecutionResult) => {
+    completed++;
+    job.resolve(r);
+  };
+
+  function requeue(jobs: Iterable<Job>, why: string) {
+    const again: Job[] = [];
+    for (const job of jobs) {
+      job.attempts++;
+      if (job.attempts >= MAX_ATTEMPTS) settle(job, crashResult(job, `sandbox child failed ${job.attempts} times: ${why}`));
+      else again.push(job);
+    }
+    queue.unshift(...again);
+  }
+
+  function spawnChild(): Child {
+    const proc = spawn(process.execPath, [...flags, controller, cfg], {
+      env: {},
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    const child: Child = { proc, ready: false, batch: null, batchId: -1, lastSeen: performance.now(), stderrTail: '' };
+    children.add(child);
+    proc.stderr!.on('data', (d: Buffer) => {
+      child.stderrTail = (child.stderrTail + d.toString()).slice(-4000);
+    });
+    proc.on('message', (m: { type: string; batchId?: number; results?: Array<Record<string, unknown>> }) => {
+      child.lastSeen = performance.now();
+      if (m.type === 'ready') {
+        child.ready = true;
+        dispatch();
+      } else if ((m.type === 'done' || m.type === 'partial') && child.batch && m.batchId === child.batchId) {
+        for (const r of m.results ?? []) {
+          const job = child.batch.get(r.seq as number);
+          if (!job) continue;
+          child.batch.delete(job.seq);
+          settle(job, toResult(job.program.id, r));
+        }
+        if (m.type === 'done') {
+          child.batch = null;
+          dispatch();
+        }
+      }
+    });
+    proc.on('exit', (code, signal) => {
+      children.delete(child);
+      if (closing) return;
+      const why = `child exited (${signal ?? code})${child.stderrTail ? ': ' + child.stderrTail.trim().slice(-300) : ''}`;
+      if (!child.ready && startupFailure) {
+        startupFailure(new Error(`sandbox child failed to start: ${why}`));
+        return;
+      }
+      restarts++;
+      if (child.batch) requeue(child.batch.values(), why);
+      child.batch = null;
+      spawnChild();
+      dispatch();
+    });
+    return child;
+  }
+
+  function dispatch() {
+    if (closing) return;
+    for (const child of children) {
+      if (queue.length === 0) return;
+      if (!child.ready || child.batch || !child.proc.connected) continue;
+      const size = Math.min(options.maxBatch, Math.max(1, Math.ceil(queue.length / children.size)));
+      const jobs = queue.splice(0, size);
+      child.batch = new Map(jobs.map((j) => [j.seq, j]));
+      child.batchId = ++batchIds;
+      child.lastSeen = performance.now();
+      child.proc.send({ type: 'batch', batchId: child.batchId, jobs: jobs.map((j) => ({ seq: j.seq, code: j.program.code })) });
+    }
+  }
+
+  // A controller that stops answering (it pings every second) is killed; its batch is requeued.
+  const watchdog = setInterval(() => {
+    const now = performance.now();
+    for (const child of children) {
+      if (child.batch && now - child.lastSeen > SILENCE_MS) child.proc.kill('SIGKILL');
+    }
+  }, 1000);
+  watchdog.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    startupFailure = reject;
+    for (let i = 0; i < options.workers; i++) spawnChild();
+    const check = setInterval(() => {
+      if ([...children].every((c) => c.ready) && children.size === options.workers) {
+        clearInterval(check);
+        startupFailure = null;
+        resolve();
+      }
+    }, 10);
+  }).catch(async (e) => {
+    closing = true;
+    for (const c of children) c.proc.kill('SIGKILL');
+    clearInterval(watchdog);
+    throw e;
+  });
+  startMs = performance.now() - t0;
+
+  const pool: SandboxPool = {
+    options,
+    run(program) {
+      if (closing) return Promise.reject(new Error('sandbox pool is closed'));
+      return new Promise<ExecutionResult>((resolve) => {
+        queue.push({ seq: ++seq, program, attempts: 0, resolve });
+        dispatch();
+      });
+    },
+    runMany(programs) {
+      return Promise.all(programs.map((p) => pool.run(p)));
+    },
+    stats() {
+      return {
+        workers: children.size,
+        pids: [...children].map((c) => c.proc.pid ?? -1),
+        restarts,
+        completed,
+        queued: queue.length,
+        startMs,
+      };
+    },
+    async close() {
+      closing = true;
+      clearInterval(watchdog);
+      await Promise.all(
+        [...children].map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.proc.exitCode !== null || c.proc.signalCode !== null) return resolve();
+              const kill = setTimeout(() => c.proc.kill('SIGKILL'), 1000);
+              c.proc.once('exit', () => {
+                clearTimeout(kill);
+                resolve();
+              });
+              if (c.proc.connected) c.proc.send({ type: 'exit' });
+              else c.proc.kill('SIGKILL');
+            }),
+        ),
+      );
+      for (const job of queue.splice(0)) job.resolve(crashResult(job, 'sandbox pool closed before the program ran'));
+    },
+  };
+  return pool;
+}
