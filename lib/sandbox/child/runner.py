@@ -431,6 +431,9 @@ def _denied(*a, **k):
 
 
 def _harden():
+    # time.sleep is wrapped by pyodide.webloop, whose namespace is emptied below: unwrap it first.
+    import time as _time
+    _time.sleep = getattr(_time.sleep, '__wrapped__', _time.sleep)
     # 1. No route to JavaScript: drop the JS import finder and every loaded bridge module, and
     #    empty their namespaces (functions defined there keep their __globals__ dict).
     sys.meta_path[:] = [f for f in sys.meta_path if 'Js' not in type(f).__name__ and 'Js' not in getattr(f, '__name__', '')]
