@@ -40,13 +40,32 @@ function tick(ctx: Ctx): void {
   if (performance.now() > ctx.deadline) throw new Timeout();
 }
 
-// fixed, irregular points: deterministic verdicts, and unlikely to hit special values
-const POINTS = [0.7318, 1.4142, 2.2361, -1.3117, 0.3779, 3.1623];
+const N_POINTS = 6;
 
-function valueAt(s: Scalar, point: Record<string, number>): Num | null {
+/** Deterministic pseudo-random value of variable `name` at point p, in [-2.5, -0.5] or [0.5, 2.5]. */
+function varValue(p: number, name: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
+  const r = Math.abs(Math.sin((p + 1) * 12.9898 + (h >>> 0) * 78.233) * 43758.5453) % 1;
+  const v = 0.5 + 2 * r;
+  return p % 3 === 2 ? -v : v; // some negative points, so sqrt(x^2) is not |x|-blind
+}
+
+function pointFor(p: number, vars: string[]): Record<string, number> {
+  const point: Record<string, number> = {};
+  for (const v of vars) point[v] = varValue(p, v);
+  return point;
+}
+
+// a scalar's value at point p does not depend on the other side, so it is computed once
+const atCache = new WeakMap<object, (Num | null)[]>();
+function valueAt(s: Scalar, p: number): Num | null {
   if (s.k === 'num') return s.num;
-  if (s.k === 'expr') return evalAt(s.json, point);
-  return null;
+  if (s.k !== 'expr') return null;
+  let c = atCache.get(s);
+  if (!c) atCache.set(s, (c = []));
+  if (c[p] === undefined) c[p] = evalAt(s.json, pointFor(p, s.vars));
+  return c[p];
 }
 
 function finite(n: Num | null): n is Num {
@@ -56,15 +75,13 @@ function finite(n: Num | null): n is Num {
 }
 
 function symbolicEqual(a: Scalar, b: Scalar, ctx: Ctx): boolean {
-  const vars = [...new Set([...(a.k === 'expr' ? a.vars : []), ...(b.k === 'expr' ? b.vars : [])])];
-  if (vars.length > 12) return false;
+  const vars = new Set([...(a.k === 'expr' ? a.vars : []), ...(b.k === 'expr' ? b.vars : [])]);
+  if (vars.size > 12) return false;
   let checked = 0;
-  for (let p = 0; p < POINTS.length; p++) {
+  for (let p = 0; p < N_POINTS; p++) {
     tick(ctx);
-    const point: Record<string, number> = {};
-    vars.forEach((v, i) => (point[v] = POINTS[(p + i * 2) % POINTS.length] + i * 0.1));
-    const va = valueAt(a, point);
-    const vb = valueAt(b, point);
+    const va = valueAt(a, p);
+    const vb = valueAt(b, p);
     if (!finite(va) || !finite(vb)) continue;
     if (!numEqual(va, vb)) return false;
     checked++;
@@ -84,10 +101,9 @@ function equationEqual(a: Extract<Scalar, { k: 'eq' }>, b: Extract<Scalar, { k: 
   const fb: MathJson = ['Subtract', b.lhs, b.rhs];
   let ratio: number | null = null;
   let checked = 0;
-  for (let p = 0; p < POINTS.length; p++) {
+  for (let p = 0; p < N_POINTS; p++) {
     tick(ctx);
-    const point: Record<string, number> = {};
-    vars.forEach((v, i) => (point[v] = POINTS[(p + i * 2) % POINTS.length] + i * 0.1));
+    const point = pointFor(p, vars);
     const va = evalAt(fa, point);
     const vb = evalAt(fb, point);
     if (!finite(va) || !finite(vb)) continue;

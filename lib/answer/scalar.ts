@@ -1,7 +1,7 @@
 // Turns one scalar part of an answer into a value: a number (exact or approximate, maybe marked
 // as a percentage), a symbolic expression with free variables, an equation, a boolean, or text.
 // Plain numbers and simple fractions take a fast path that never touches the compute engine.
-import { casValue, type CasValue } from './cas.ts';
+import { balanced, casValue, type CasValue } from './cas.ts';
 import { canonicalText, cleanScalar } from './normalize.ts';
 import { exact, parsePlainNumber, type Num } from './number.ts';
 import { looksPythonic, parsePythonExpr, type MathJson } from './pyexpr.ts';
@@ -89,7 +89,7 @@ export function resolveScalar(raw: string): Scalar {
   }
   const v = exprOf(t);
   const s = fromCas(v, t, percent, degree);
-  if (s.k === 'bad' && /^[\w\s()'\-]+$/.test(t)) return { k: 'text', t: canonicalText(t) };
+  if (s.k === 'bad' && /^[\w\s()'\-]+$/.test(t) && balanced(t)) return { k: 'text', t: canonicalText(t) };
   return s;
 }
 

@@ -166,6 +166,9 @@ test('bad, empty, oversized and explosive input never throws and stays bounded',
   ne('(2^{10})!', '1', 'limit');
   ne('\\sum_{k=1}^{10^{9}} k', '1', 'unsupported');
   ne('\\frac{', '1');
+  // unbalanced text made the engine's parser backtrack for 19 s before the balance screen
+  ne('\\begin{pmatrix}sqrt(x\\cup\\begin{pmatrix}\\frac]-]Fraction(\\text{cm}/Fraction(yFraction(', '1', 'unparseable');
+  ne('Fraction(Fraction(Fraction(', '1', 'unparseable');
   const r = answersEqual('x^2', '(x+1)^2', { timeoutMs: -1 });
   assert.deepEqual(r, { equal: false, reason: 'timeout' }, 'an exhausted budget reports timeout');
 });
