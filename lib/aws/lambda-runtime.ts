@@ -27,6 +27,7 @@ import { DynamoStateStore } from './dynamo-state-store.ts';
 import { RequestMeter } from './request-meter.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
 import { SqsWorkQueue } from './sqs-work-queue.ts';
+import { configKeyFor, runIdFor } from './run-id.ts';
 
 /** The environment the stack gives every function (see lib/infra/caco-stack.ts). */
 export interface LambdaEnv {
@@ -279,20 +280,6 @@ export async function handleShardRecord(rt: LambdaRuntime, body: string, remaini
 interface S3EventRecord {
   eventName?: string;
   s3: { bucket: { name: string }; object: { key: string; eTag?: string } };
-}
-
-/** The config that goes with an input: incoming/<name>.jsonl -> incoming/<name>.config.json. */
-export function configKeyFor(inputKey: string): string {
-  return inputKey.replace(/\.jsonl$/, '.config.json');
-}
-
-/** run-<12 hex>: sha256 of the input bytes and of the config that shapes results (as `caco run`). */
-export async function runIdFor(source: AsyncIterable<Uint8Array>, cfg: RunConfig): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of source) h.update(chunk);
-  const { cassette: _c, ...llm } = cfg.llm;
-  h.update('\0' + JSON.stringify({ ...cfg, llm, local: undefined }));
-  return `run-${h.digest('hex').slice(0, 12)}`;
 }
 
 /**

@@ -1,0 +1,210 @@
+// What the AWS commands of the CLI do (submit, status, pull, cost), against a deployed stack or,
+// for tests, any bucket and table (emulators). The command modules in lib/cli only parse flags.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { parseRunConfig } from '../config.ts';
+import { parseUsageKey } from '../pipeline/llm-adapter.ts';
+import { STAGES, type RunState, type ShardState, type StageName } from '../store/ports.ts';
+import { makeClients, type AwsClients, type ClientOptions } from './clients.ts';
+import { CostLedger } from './cost-ledger.ts';
+import { loadPrices, runCost, scaleToTarget, type CostReport, type Prices, type ScaledCost } from './cost.ts';
+import { DynamoStateStore } from './dynamo-state-store.ts';
+import { configKeyFor, runIdFor } from './run-id.ts';
+import { S3BlobStore } from './s3-blob-store.ts';
+
+export interface RemoteTarget {
+  bucket: string;
+  table: string;
+  clients: AwsClients;
+}
+
+export interface TargetOptions {
+  stack?: string;
+  bucket?: string;
+  table?: string;
+  region?: string;
+  clientOptions?: ClientOptions;
+}
+
+/** Bucket and table from flags, or from the stack's outputs (CloudFormation DescribeStacks). */
+export async function resolveTarget(o: TargetOptions): Promise<RemoteTarget> {
+  const clientOptions = { ...o.clientOptions, ...(o.region ? { region: o.region } : {}) };
+  let { bucket, table } = o;
+  if ((!bucket || !table) && o.stack) {
+    const cfn = new CloudFormationClient({ region: clientOptions.region ?? process.env.AWS_REGION });
+    const res = await cfn.send(new DescribeStacksCommand({ StackName: o.stack }));
+    const outputs = Object.fromEntries((res.Stacks?.[0]?.Outputs ?? []).map((x) => [x.OutputKey, x.OutputValue]));
+    bucket ??= outputs.BucketName;
+    table ??= outputs.TableName;
+  }
+  if (!bucket || !table) throw new Error('say which deployment: --stack NAME, or --bucket and --table');
+  return { bucket, table, clients: makeClients(clientOptions) };
+}
+
+export interface Submitted {
+  runId: string;
+  inputKey: string;
+  configKey: string;
+}
+
+/**
+ * Uploads the config, then the input, into incoming/ (the input's creation triggers ingest, which
+ * reads the config next to it). Returns the run id ingest will compute (same bytes, same config).
+ */
+export async function submitRun(t: RemoteTarget, inputPath: string, configPath?: string): Promise<Submitted> {
+  const input = readFileSync(inputPath);
+  const rawConfig = configPath ? JSON.parse(readFileSync(configPath, 'utf8')) : {};
+  const cfg = parseRunConfig(rawConfig, configPath ?? 'default run config');
+  if (cfg.llm.cassette.mode !== 'live' && cfg.llm.cassette.path && configPath) {
+    // A cassette travels with the run: upload it and point the config at its key.
+    const local = resolve(dirname(configPath), cfg.llm.cassette.path);
+    const key = `incoming/cassettes/${createHash('sha256').update(readFileSync(local)).digest('hex').slice(0, 16)}.jsonl`;
+    await new S3BlobStore(t.clients.s3, t.bucket).put(key, readFileSync(local));
+    rawConfig.llm = { ...rawConfig.llm, cassette: { ...rawConfig.llm?.cassette, path: key } };
+  }
+  const finalCfg = parseRunConfig(rawConfig);
+  const tag = createHash('sha256').update(input).update(JSON.stringify(rawConfig)).digest('hex').slice(0, 8);
+  const name = basename(inputPath).replace(/\.jsonl$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
+  const inputKey = `incoming/${name}-${tag}.jsonl`;
+  const configKey = configKeyFor(inputKey);
+  const blobs = new S3BlobStore(t.clients.s3, t.bucket);
+  await blobs.put(configKey, JSON.stringify(rawConfig, null, 2));
+  await blobs.put(inputKey, input);
+  const runId = await runIdFor((async function* () { yield input; })(), finalCfg);
+  return { runId, inputKey, configKey };
+}
+
+export interface StageProgress {
+  stage: StageName;
+  shards: number;
+  in: number;
+  kept: number;
+  rejected: number;
+  failed: number;
+}
+
+export interface RunProgress {
+  run: RunState;
+  stages: StageProgress[];
+}
+
+export async function runStatus(t: RemoteTarget, runId: string): Promise<RunProgress | null> {
+  const state = new DynamoStateStore(t.clients.doc, t.table);
+  const run = await state.getRun(runId);
+  if (!run) return null;
+  const shards = await state.listShards(runId);
+  const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+  const stages = STAGES.map((stage) => {
+    const mine = shards.filter((s) => s.stage === stage);
+    return {
+      stage,
+      shards: mine.length,
+      in: mine.reduce((a, s) => a + s.counts.in, 0),
+      kept: mine.reduce((a, s) => a + s.counts.kept, 0),
+      rejected: mine.reduce((a, s) => a + sum(s.counts.rejected), 0),
+      failed: mine.reduce((a, s) => a + sum(s.counts.failed), 0),
+    };
+  }).filter((s) => s.shards > 0);
+  return { run, stages };
+}
+
+export function formatStatus(p: RunProgress): string {
+  const expected = Object.entries(p.run.expected).map(([b, n]) => `${b}: ${n} shards`).join(', ');
+  const lines = [`run ${p.run.runId}  ${p.run.status}  mode ${p.run.mode}  input ${p.run.input}`, expected ? `expected: ${expected}` : ''];
+  lines.push('stage          shards        in      kept  rejected    failed');
+  for (const s of p.stages) {
+    lines.push(
+      `${s.stage.padEnd(13)} ${String(s.shards).padStart(7)} ${String(s.in).padStart(9)} ${String(s.kept).padStart(9)} ${String(s.rejected).padStart(9)} ${String(s.failed).padStart(9)}`,
+    );
+  }
+  return lines.filter(Boolean).join('\n');
+}
+
+/** Downloads runs/<id>/dataset/* into outDir; returns the files written. */
+export async function pullDataset(t: RemoteTarget, runId: string, outDir: string): Promise<string[]> {
+  const blobs = new S3BlobStore(t.clients.s3, t.bucket);
+  const prefix = `runs/${runId}/dataset/`;
+  const keys = await blobs.list(prefix);
+  if (keys.length === 0) throw new Error(`run ${runId} has no dataset yet (nothing under s3://${t.bucket}/${prefix})`);
+  const written: string[] = [];
+  for (const key of keys) {
+    const rel = key.slice(prefix.length);
+    const dest = resolve(outDir, rel);
+    if (relative(resolve(outDir), dest).startsWith('..')) throw new Error(`refusing to write outside ${outDir}: ${key}`);
+    mkdirSync(dirname(dest), { recursive: true });
+    writeFileSync(dest, (await blobs.get(key))!);
+    written.push(join(outDir, rel));
+  }
+  return written;
+}
+
+export interface LlmUsageLine {
+  role: string;
+  model: string;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+}
+
+/** LLM usage from the shards' counters (llm|role|model|what), never double counted on retries. */
+export function llmUsage(shards: ShardState[]): LlmUsageLine[] {
+  const by = new Map<string, LlmUsageLine>();
+  for (const s of shards) {
+    for (const [k, v] of Object.entries(s.counts.counters ?? {})) {
+      const u = parseUsageKey(k);
+      if (!u) continue;
+      const id = `${u.role}|${u.model}`;
+      const line = by.get(id) ?? { role: u.role, model: u.model, requests: 0, promptTokens: 0, completionTokens: 0, costUsd: 0 };
+      if (u.what === 'requests') line.requests += v;
+      if (u.what === 'prompt_tokens') line.promptTokens += v;
+      if (u.what === 'completion_tokens') line.completionTokens += v;
+      if (u.what === 'cost_usd') line.costUsd += v;
+      by.set(id, line);
+    }
+  }
+  return [...by.values()];
+}
+
+/** Which Lambda makes each LLM role's calls (lib/infra/routing.ts). */
+const FUNCTION_OF_ROLE: Record<string, string> = { unify: 'generate', generate: 'generate', reverse: 'backtranslate', solve: 'backtranslate', judge: 'backtranslate' };
+
+export interface RunCost {
+  aws: CostReport;
+  llm: LlmUsageLine[];
+  candidates: number;
+  scaled: ScaledCost | null;
+}
+
+export async function runCostReport(t: RemoteTarget, runId: string, prices: Prices = loadPrices(), llmLatencyS = 20): Promise<RunCost> {
+  const usage = await new CostLedger(t.clients.doc, t.table).list(runId);
+  const shards = await new DynamoStateStore(t.clients.doc, t.table).listShards(runId);
+  const llm = llmUsage(shards);
+  const candidates = shards.filter((s) => s.stage === 'generate' || s.stage === 'unify').reduce((a, s) => a + s.counts.in, 0);
+  const llmCalls: Record<string, number> = {};
+  for (const l of llm) {
+    const fn = FUNCTION_OF_ROLE[l.role] ?? l.role;
+    llmCalls[fn] = (llmCalls[fn] ?? 0) + l.requests;
+  }
+  const scaled = candidates > 0 && usage.length > 0 ? scaleToTarget({ usage, candidates, llmCalls }, { llmLatencyS, callsInFlight: 64, llmMemoryMb: 512, target: 1_000_000 }, prices) : null;
+  return { aws: runCost(usage, prices), llm, candidates, scaled };
+}
+
+export function formatCost(c: RunCost): string {
+  const $ = (x: number) => `$${x.toFixed(x < 0.01 ? 6 : 4)}`;
+  const out = [`AWS cost (${c.aws.prices.region}, prices ${c.aws.prices.pricesAsOf})`];
+  out.push('function        GB-s    lambda       sqs  dynamodb        s3     total');
+  for (const l of c.aws.lines) {
+    out.push(`${l.function.padEnd(13)} ${l.gbSeconds.toFixed(1).padStart(7)} ${$(l.lambdaCompute + l.lambdaRequests).padStart(9)} ${$(l.sqs).padStart(9)} ${$(l.dynamodb).padStart(9)} ${$(l.s3).padStart(9)} ${$(l.total).padStart(9)}`);
+  }
+  out.push(`total AWS: ${$(c.aws.total)} (LLM tokens excluded)`);
+  out.push('LLM usage (separate from AWS):');
+  for (const l of c.llm) out.push(`  ${l.role} ${l.model}: ${l.requests} requests, ${l.promptTokens} prompt + ${l.completionTokens} completion tokens, ${$(l.costUsd)}`);
+  if (c.scaled) {
+    out.push(`scaled: ${$(c.scaled.perTarget)} AWS per 1,000,000 candidate programs (measured ${c.candidates}); assumptions:`);
+    for (const a of c.scaled.assumptions) out.push(`  - ${a}`);
+  }
+  return out.join('\n');
+}

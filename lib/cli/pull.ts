@@ -1,0 +1,20 @@
+// `caco pull <runId> --out DIR`: downloads a finished run's dataset from S3.
+import type { Command } from 'commander';
+import { pullDataset, resolveTarget } from '../aws/remote.ts';
+
+export function register(program: Command): void {
+  program
+    .command('pull')
+    .description("download a run's dataset from S3")
+    .argument('<runId>')
+    .requiredOption('-o, --out <dir>', 'destination folder')
+    .option('--stack <name>', 'the deployed stack (reads its outputs)', 'Caco')
+    .option('--bucket <name>')
+    .option('--table <name>')
+    .option('--region <region>')
+    .action(async (runId: string, o: { out: string; stack?: string; bucket?: string; table?: string; region?: string }) => {
+      const t = await resolveTarget(o);
+      const files = await pullDataset(t, runId, o.out);
+      for (const f of files) console.log(f);
+    });
+}
