@@ -70,7 +70,12 @@ function checkTree(json: unknown): Check {
     if (head === 'Factorial' || head === 'Factorial2' || head === 'Gamma') {
       // a literal argument must be small; a computed one (2000+2000, 10^5) is refused unless symbolic
       const a = j[1];
-      if (typeof a === 'number' ? a > CAS_LIMITS.maxFactorialArg : !hasSymbol(a)) fail = 'limit';
+      if (typeof a === 'number') {
+        if (a > CAS_LIMITS.maxFactorialArg) fail = 'limit';
+      } else if (!hasSymbol(a)) {
+        const v = exactEval(a); // e.g. (10-3)! from \binom: fine when it is a small integer
+        if (!v || v === 'limit' || v.d !== 1n || v.n > BigInt(CAS_LIMITS.maxFactorialArg)) fail = 'limit';
+      }
     }
     for (let i = 1; i < j.length; i++) walk(j[i]);
   };

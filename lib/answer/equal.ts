@@ -212,6 +212,7 @@ export function answersEqual(pred: string, gold: string | PyValue, opts: EqualOp
     if (pv.str.length > o.maxLength && !pv.str.endsWith('...[truncated]') && typeof pv.json !== 'object') {
       return { equal: false, reason: 'too_long' };
     }
+    if (canonicalText(p) === canonicalText(pv.str)) return { equal: true, reason: 'exact_string' };
     return nodeEqual(fromText(p), nodeOfPyValue(pv), ctx);
   } catch (e) {
     if (e instanceof Timeout) return { equal: false, reason: 'timeout' };

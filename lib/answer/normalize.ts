@@ -23,6 +23,7 @@ export function cleanAnswer(raw: string): string {
     .replace(/~/g, ' ')
     .replace(/\{,\}/g, ',')
     .replace(/\\[dt]frac(?![a-zA-Z])/g, '\\frac')
+    .replace(/\\[dt]binom(?![a-zA-Z])/g, '\\binom')
     .replace(/\\(?:mbox|textbf|textit|textrm|mathrm|mathbf|mathit|operatorname|texttt|textsf)\s*\{/g, '\\text{')
     .replace(/\\%/g, '%')
     .replace(/\\\$/g, '')
@@ -87,6 +88,20 @@ export function rebrace(s: string): string {
   return out;
 }
 
+/** \binom{n}{k} -> \frac{(n)!}{(k)!((n)-(k))!} (the engine has no \binom; exact for integers). */
+export function binomToFactorials(s: string): string {
+  let t = s;
+  for (let guard = 0; guard < 20; guard++) {
+    const i = t.indexOf('\\binom{');
+    if (i < 0) break;
+    const a = readBraceGroup(t, i + 6);
+    const b = a && readBraceGroup(t, a.end);
+    if (!a || !b) break;
+    t = t.slice(0, i) + `\\frac{(${a.inner})!}{(${b.inner})!((${a.inner})-(${b.inner}))!}` + t.slice(b.end);
+  }
+  return t;
+}
+
 const UNITS = new Set(
   (
     'cm mm km m kg g mg lb lbs pound pounds oz ounce ounces ft feet foot in inch inches yd yard yards mi mile miles ' +
@@ -132,6 +147,10 @@ export function cleanScalar(raw: string): ScalarText {
   s = s.trim();
   let percent = false;
   let degree = false;
+  // degrees inside a trig function are an angle to convert, not a unit to drop: \cos 60^\circ
+  if (/\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])/.test(s)) {
+    s = s.replace(/(\d+(?:\.\d+)?)\s*\^\s*\{?\s*\\circ\s*\}?/g, '(\\frac{$1\\pi}{180})');
+  }
   if (/%\s*$/.test(s)) {
     percent = true;
     s = s.replace(/%\s*$/, '').trim();
@@ -158,7 +177,7 @@ export function cleanScalar(raw: string): ScalarText {
   // thousands separators: 1,000,000 / 1 000 / 1{,}000 (commas already handled by the splitter)
   if (/^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
   if (/^[+-]?\d{1,3}( \d{3})+(\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
-  s = rebrace(s.trim());
+  s = binomToFactorials(rebrace(s.trim()));
   return { text: s, percent, degree };
 }
 

@@ -116,6 +116,12 @@ export function parseStructure(s: string): Node {
   }
   if (!isThousands(t)) {
     const parts = splitTopLevel(t, ',');
+    const named = parts.map((x) => /^\\?([a-zA-Z]+(?:_\{?\w+\}?)?)\s*=(?!=)/.exec(x));
+    if (parts.length >= 2 && named.every((m) => m !== null)) {
+      // "x=3, y=2" is the ordered tuple (x, y), whatever order it was written in
+      const order = parts.map((x, i) => ({ x, name: named[i]![1] })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return seq('tuple', order.map((o) => o.x), '(', ')', true);
+    }
     if (parts.length >= 2) return seq('bare', parts, '', '');
   }
   const pm = splitTopLevel(t, /^\\(?:pm|mp)(?![a-zA-Z])/);
