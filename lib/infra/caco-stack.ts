@@ -129,6 +129,7 @@ export class CacoStack extends Stack {
           ...(isExecute ? { CACO_PYODIDE_DIR: '/opt' } : {}),
         },
         layers: isExecute ? [layer] : undefined,
+        commandHooks: bundleFiles(props.projectRoot, isExecute),
       });
     }
     this.stages = stages;
@@ -190,4 +191,20 @@ export class CacoStack extends Stack {
       Validations.of(this).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
     }
   }
+}
+
+/**
+ * Files the code reads next to itself (new URL('./x', import.meta.url)); in a bundle every module
+ * shares the bundle's URL, so they are copied beside index.mjs: the decontamination n-gram data
+ * (seed checks, back-translation) and, for execute, the sandbox child scripts the pool syncs.
+ */
+export function bundleFiles(projectRoot: string, sandbox: boolean) {
+  const copies: Array<[string, string]> = [[join(projectRoot, 'lib/decontam/data'), 'data']];
+  if (sandbox) copies.push([join(projectRoot, 'lib/sandbox/child'), 'child']);
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) =>
+      copies.filter(([from]) => existsSync(from)).map(([from, to]) => `cp -r "${from}" "${outputDir}/${to}"`),
+  };
 }

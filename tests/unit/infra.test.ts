@@ -11,7 +11,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CacoStack, type CacoStackProps } from '../../lib/infra/caco-stack.ts';
+import { bundleFiles, CacoStack, type CacoStackProps } from '../../lib/infra/caco-stack.ts';
 import { SENDS_TO, STAGE_FUNCTIONS, QUEUE_OF } from '../../lib/infra/routing.ts';
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -246,4 +246,11 @@ test('cdk-nag is live: an unencrypted queue without a DLQ fails the synth', () =
 
 test('a missing Pyodide layer fails with a clear message', () => {
   assert.throws(() => build({ pyodideLayerDir: join(layerDir, 'nope') }), /Pyodide layer is not built.*npm run layer/);
+});
+
+test('bundles carry the files the code reads beside itself (decontam data; sandbox child for execute)', () => {
+  const exec = bundleFiles(projectRoot, true).afterBundling('/in', '/out');
+  const other = bundleFiles(projectRoot, false).afterBundling('/in', '/out');
+  assert.deepEqual(other, [`cp -r "${join(projectRoot, 'lib/decontam/data')}" "/out/data"`]);
+  assert.deepEqual(exec, [...other, `cp -r "${join(projectRoot, 'lib/sandbox/child')}" "/out/child"`]);
 });
