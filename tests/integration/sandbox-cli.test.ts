@@ -1,0 +1,47 @@
+// `caco execute` end to end through the real CLI: one result per line in input order, malformed
+// lines become error results with their line number and never stop the run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ExecutionResultSchema } from '../../lib/schema.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+test('caco execute writes one result per line, in order, with malformed lines reported', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'caco-exec-'));
+  try {
+    const input = join(dir, 'in.jsonl');
+    const output = join(dir, 'out.jsonl');
+    const lines = [
+      JSON.stringify({ id: 'slow', code: 'import time\ntime.sleep(0.3)\noutput = 1' }),
+      '{not json',
+      JSON.stringify({ id: 'nocode' }),
+      '',
+      JSON.stringify({ id: 'np', code: 'import numpy' }),
+      JSON.stringify({ id: 'fast', code: 'output = 2', provenance: { source: 'generated' } }),
+      JSON.stringify({ id: 'loop', code: 'while True: pass' }),
+      JSON.stringify({ id: 'last', code: 'print(3)' }),
+    ];
+    writeFileSync(input, lines.join('\n') + '\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/caco.ts', 'execute', input, '-o', output, '--timeout', '1000', '--workers', '2'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const results = readFileSync(output, 'utf8').trim().split('\n').map((l) => ExecutionResultSchema.parse(JSON.parse(l)));
+    assert.deepEqual(results.map((x) => x.id), ['slow', 'line-2', 'nocode', 'np', 'fast', 'loop', 'last']);
+    assert.deepEqual(results.map((x) => x.status), ['ok', 'error', 'error', 'missing_module', 'ok', 'timeout', 'ok']);
+    assert.equal(results[1]!.error?.line, 2);
+    assert.equal(results[1]!.error?.type, 'MalformedInput');
+    assert.equal(results[2]!.error?.line, 3);
+    assert.match(results[2]!.error!.message, /code/);
+    assert.equal(results[6]!.output?.json, '3');
+    assert.match(r.stderr, /7 lines \(2 malformed\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
