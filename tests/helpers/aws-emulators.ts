@@ -18,7 +18,7 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { makeClients, type AwsClients, type ClientOptions } from '../../lib/aws/clients.ts';
 import { tableDefinition } from '../../lib/aws/table.ts';
 
@@ -173,20 +173,31 @@ export function forwardS3Events(
   return () => emu.s3rver.off('event', onEvent);
 }
 
-export type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+
+/** A Lambda context for handlers driven by pollOnce: `remainingMs` left at the start of each call. */
+export function lambdaContext(remainingMs = 900_000): Context {
+  const deadline = Date.now() + remainingMs;
+  return {
+    functionName: 'emulated',
+    awsRequestId: `req-${Math.random().toString(36).slice(2)}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  } as unknown as Context;
+}
 
 /**
  * One poll of Lambda's SQS event source: receive up to `batchSize` messages (they become invisible
  * for the queue's visibility timeout), call the handler with an SQSEvent, delete the messages that
  * are not reported in batchItemFailures. A thrown handler error fails the whole batch (nothing is
  * deleted), so the messages come back after the visibility timeout and, after maxReceiveCount
- * receives, move to the DLQ. Returns how many messages were received.
+ * receives, move to the DLQ. Returns how many messages were received. Use waitSeconds 0 (the
+ * default) with local-aws-sqs: its long polling double-counts receives.
  */
 export async function pollOnce(
   emu: AwsEmulators,
   queueUrl: string,
   handler: SqsHandler,
-  opts: { batchSize?: number; waitSeconds?: number; queueArn?: string } = {},
+  opts: { batchSize?: number; waitSeconds?: number; queueArn?: string; remainingMs?: number } = {},
 ): Promise<number> {
   const res = await emu.clients.sqs.send(
     new ReceiveMessageCommand({
@@ -196,7 +207,10 @@ export async function pollOnce(
       AttributeNames: ['All'],
     }),
   );
-  const messages = res.Messages ?? [];
+  // local-aws-sqs 2.0 with WaitTimeSeconds > 0 can return one message twice in a response (and
+  // count two receives); real SQS never does. Keep one copy, the last receipt handle.
+  const byId = new Map((res.Messages ?? []).map((m) => [m.MessageId!, m]));
+  const messages = [...byId.values()];
   if (messages.length === 0) return 0;
   const records: SQSRecord[] = messages.map((m) => ({
     messageId: m.MessageId!,
@@ -211,7 +225,7 @@ export async function pollOnce(
   }));
   let failed: Set<string>;
   try {
-    const out = await handler({ Records: records });
+    const out = await handler({ Records: records }, lambdaContext(opts.remainingMs));
     failed = new Set((out?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
   } catch {
     failed = new Set(records.map((r) => r.messageId));
