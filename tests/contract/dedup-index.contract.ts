@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { DedupIndex } from '../../lib/store/ports.ts';
+import { isBatchDedupIndex } from '../../lib/dedup/claims.ts';
 
 export interface DedupIndexHandle {
   index: DedupIndex;
@@ -116,5 +117,31 @@ export function dedupIndexContract(name: string, makeIndex: () => Promise<DedupI
     const exact = await Promise.all(ids.map((id) => ix.claimExact(r, 'same-hash', id)));
     assert.equal(new Set(exact).size, 1);
     assert.ok(ids.includes(exact[0]));
+  });
+
+  // The optional claimMany capability (lib/dedup/claims.ts), for indexes that have it.
+  withIndex('claimMany (if implemented) answers like the per-record claims in order, and is idempotent', async (ix) => {
+    if (!isBatchDedupIndex(ix)) return;
+    const r = run();
+    const a = randomSignature(51);
+    const claims = [
+      { id: 'a', hash: 'ha', signature: a },
+      { id: 'b', hash: 'ha', signature: a }, // exact duplicate of a
+      { id: 'c', hash: 'hc', signature: variant(a, 8, 1, 0) }, // near duplicate of a
+      { id: 'd', hash: 'hd', signature: randomSignature(52) },
+      { id: 'e', hash: null, signature: randomSignature(52) }, // near only: duplicate of d
+    ];
+    const got = await ix.claimMany(r, claims);
+    assert.deepEqual(got, [
+      { kind: 'kept' },
+      { kind: 'duplicate', of: 'a' },
+      { kind: 'near_duplicate', of: 'a' },
+      { kind: 'kept' },
+      { kind: 'near_duplicate', of: 'd' },
+    ]);
+    assert.deepEqual(await ix.claimMany(r, claims), got);
+    // The port's methods see the batch's claims.
+    assert.equal(await ix.claimExact(r, 'hd', 'z'), 'd');
+    assert.equal(await ix.claimNear(r, 'z', a), 'a');
   });
 }
