@@ -79,3 +79,18 @@ print(output)
   assert.equal(intLiteralDigits('1.5e10'), 0);
   assert.equal(intLiteralDigits('0x' + 'f'.repeat(10)), 13);
 });
+
+test('tokenizer and normalizer survive random Python-ish garbage', async () => {
+  const { normalizeTokens } = await import('../../lib/dedup/normalize.ts');
+  const alphabet = ['a', 'b1', ' ', '    ', '\n', '\t', '"', "'", '"""', 'f"', '{', '}', '(', ')', '[', ']', '#', '\\', '0x', '1.5e', '=', ':', 'def ', 'import ', '.', ',', 'é', '\r\n'];
+  let s = 12345;
+  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  for (let k = 0; k < 1500; k++) {
+    const src = Array.from({ length: 1 + Math.floor(rand() * 60) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
+    const toks = tokenize(src);
+    // Every non-whitespace character ends up in some token: nothing is silently dropped.
+    const covered = toks.map((t) => t.value).join('');
+    for (const ch of src.replace(/[\s\\]/g, '')) assert.ok(covered.includes(ch), `lost ${JSON.stringify(ch)} of ${JSON.stringify(src)}`);
+    normalizeTokens(src);
+  }
+});
