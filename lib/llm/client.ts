@@ -169,12 +169,25 @@ export class LlmClient {
     let last: AttemptFailure | null = null;
     for (let attempt = 0; attempt <= this.config.maxRetries; attempt++) {
       if (attempt > 0) row.retries++;
-      const probe = await this.breaker.admit();
       await this.sem.acquire();
       let failure: AttemptFailure;
+      let probe = false;
       try {
-        await this.rpm.take(1);
-        await this.tpm.take(estimate);
+        // The breaker is asked last, right before sending: a caller that queued for a slot or a
+        // token while it opened must not slip through. Tokens taken before it opened go back.
+        for (;;) {
+          await this.rpm.take(1);
+          await this.tpm.take(estimate);
+          if (this.breaker.state === 'closed') break;
+          this.rpm.refund(1);
+          this.tpm.refund(estimate);
+          probe = await this.breaker.admit();
+          if (probe) {
+            await this.rpm.take(1);
+            await this.tpm.take(estimate);
+            break;
+          }
+        }
         row.attempts++;
         try {
           const raw = wire.api === 'chat'

@@ -66,7 +66,10 @@ export interface FakeStats {
   total: number;
   /** Completion requests answered 200 with a completion (including empty/length ones). */
   served: number;
+  /** Attempts per request key (retries included). */
   byKey: Map<string, number>;
+  /** Completions served per request key: above 1 means the same answer was bought twice. */
+  servedByKey: Map<string, number>;
   byOutcome: Record<string, number>;
   maxConcurrent: number;
   /** Arrival times (ms since start) of served requests. */
@@ -102,7 +105,7 @@ export interface FakeServer {
   jobs: Map<string, FakeJob>;
   /** Replaces the fault settings (e.g. end an outage mid-test). */
   setFaults(faults: FaultOptions | undefined): void;
-  /** Requests whose key was seen more than once. */
+  /** Request keys served (200 with a completion) more than once: answers bought twice. */
   repeatedKeys(): string[];
   close(): Promise<void>;
 }
@@ -149,7 +152,7 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
   }
   let faults = options.faults;
   const random = mulberry32(options.seed ?? 1);
-  const stats: FakeStats = { total: 0, served: 0, byKey: new Map(), byOutcome: {}, maxConcurrent: 0, servedAt: [] };
+  const stats: FakeStats = { total: 0, served: 0, byKey: new Map(), servedByKey: new Map(), byOutcome: {}, maxConcurrent: 0, servedAt: [] };
   const files = new Map<string, FakeFile>();
   const jobs = new Map<string, FakeJob>();
   const t0 = performance.now();
@@ -238,8 +241,15 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
         return apiError(res, 429, `Rate limit of ${limit.rpm} requests per minute reached`, 'requests', { 'retry-after-ms': String(wait) });
       }
     }
+    // In flight until answered or until the client hangs up (a timed-out client is gone).
     concurrent++;
     stats.maxConcurrent = Math.max(stats.maxConcurrent, concurrent);
+    let counted = true;
+    const done = () => {
+      if (counted) concurrent--;
+      counted = false;
+    };
+    res.on('close', done);
     try {
       const latency = typeof options.latencyMs === 'function' ? options.latencyMs(freq) : (options.latencyMs ?? 0);
       await sleep(fault === 'slow' ? latency + (faults?.slowMs ?? 10_000) : latency);
@@ -302,11 +312,12 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
         return;
       }
       stats.served++;
+      stats.servedByKey.set(key, (stats.servedByKey.get(key) ?? 0) + 1);
       stats.servedAt.push(performance.now() - t0);
       outcome(fault === 'ok' || fault === 'slow' ? 'ok' : fault);
       json(res, 200, payload);
     } finally {
-      concurrent--;
+      done();
     }
   }
 
@@ -436,7 +447,7 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
       faults = f;
     },
     repeatedKeys() {
-      return [...stats.byKey.entries()].filter(([, n]) => n > 1).map(([k]) => k);
+      return [...stats.servedByKey.entries()].filter(([, n]) => n > 1).map(([k]) => k);
     },
     close() {
       return new Promise<void>((resolve) => {
