@@ -18,6 +18,8 @@ export interface SandboxPoolStats {
   pids: number[];
   /** Child processes replaced after a crash, a hang or a kill. */
   restarts: number;
+  /** Interpreters replaced inside children (changed state, memory, timeout in C, crash). */
+  recycles: number;
   completed: number;
   queued: number;
   /** Milliseconds from createSandboxPool() to every child ready. */
@@ -106,6 +108,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
   let seq = 0;
   let batchIds = 0;
   let restarts = 0;
+  let recycles = 0;
   let completed = 0;
   let closing = false;
   let startMs = 0;
@@ -136,19 +139,21 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
     proc.stderr!.on('data', (d: Buffer) => {
       child.stderrTail = (child.stderrTail + d.toString()).slice(-4000);
     });
-    proc.on('message', (m: { type: string; batchId?: number; results?: Array<Record<string, unknown>> }) => {
+    proc.on('message', (m: { type: string; batchId?: number; recycles?: number; payload?: string }) => {
       child.lastSeen = performance.now();
       if (m.type === 'ready') {
         child.ready = true;
         dispatch();
       } else if ((m.type === 'done' || m.type === 'partial') && child.batch && m.batchId === child.batchId) {
-        for (const r of m.results ?? []) {
-          const job = child.batch.get(r.seq as number);
+        const items = JSON.parse(m.payload ?? '[]') as Array<{ seq: number; r: Record<string, unknown> }>;
+        for (const { seq: s, r } of items) {
+          const job = child.batch.get(s);
           if (!job) continue;
-          child.batch.delete(job.seq);
+          child.batch.delete(s);
           settle(job, toResult(job.program.id, r));
         }
         if (m.type === 'done') {
+          recycles += m.recycles ?? 0;
           child.batch = null;
           dispatch();
         }
@@ -229,6 +234,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
         workers: children.size,
         pids: [...children].map((c) => c.proc.pid ?? -1),
         restarts,
+        recycles,
         completed,
         queued: queue.length,
         startMs,

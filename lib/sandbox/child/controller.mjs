@@ -1,24 +1,30 @@
-// The sandbox child process's main thread. It owns one worker thread running Pyodide, times every
-// program, interrupts the one that overruns (interrupt buffer), terminates the worker when the
-// interrupt is not honoured (loops in C, time.sleep), and replaces the worker after a crash, a
-// memory-ceiling hit or a program that changed interpreter state. It talks to the pool over IPC.
+// The sandbox child process's main thread. It owns one worker thread running Pyodide, watches
+// which program runs (ctrl[1], written by the worker), interrupts the one that overruns (the
+// interrupt buffer), terminates the worker when the interrupt is not honoured (loops in C,
+// time.sleep), and replaces the worker after a crash, a memory-ceiling hit or a program that
+// changed interpreter state. It talks to the pool over IPC, one message per batch.
 import { Worker } from 'node:worker_threads';
 
 const cfg = JSON.parse(process.argv[2]);
 const GRACE_MS = 500;
+const TICK_MS = 20;
 
 let worker = null;
 let workerReady = false;
 let ctrl = null;
-let batch = null; // { batchId, remaining: jobs[], results: [] }
-let timer = null;
-let grace = null;
-let lastEvent = 0;
-let interrupted = false;
+let batch = null; // { batchId, remaining: jobs[], results: string[] }
+let recycles = 0; // interpreters replaced since the last report (state, memory, timeout, crash)
+// The watch on the running program: which seq, since when, and whether it was interrupted.
+let watchSeq = -1;
+let watchSince = 0;
+let interruptedSeq = -1;
+let interruptedAt = 0;
+let failedStarts = 0;
 
 function startWorker() {
   const sab = new SharedArrayBuffer(8);
   ctrl = new Int32Array(sab);
+  ctrl[1] = -1;
   const w = new Worker(new URL('./worker.mjs', import.meta.url), {
     workerData: { ...cfg, sab },
     resourceLimits: { maxOldGenerationSizeMb: 512 },
@@ -36,8 +42,8 @@ function startWorker() {
       workerReady = true;
       failedStarts = 0;
       process.send({ type: 'ready', baseHeap: m.baseHeap });
-      if (batch) sendRemaining();
-    } else if (m.type === 'result') onResult(m);
+      sendRemaining();
+    } else if (m.type === 'results') onResults(m.items);
   });
   w.on('error', (e) => w === worker && onWorkerDeath(e));
   w.on('exit', (code) => w === worker && onWorkerDeath(new Error(`worker exited with code ${code}`)));
@@ -46,8 +52,7 @@ function startWorker() {
 function replaceWorker() {
   const old = worker;
   worker = null;
-  clearTimeout(timer);
-  clearTimeout(grace);
+  recycles++;
   if (old) {
     // terminate() stops wasm and Atomics.wait; if it does not finish, give up on the whole process
     // (the pool requeues what was not finished).
@@ -59,73 +64,71 @@ function replaceWorker() {
 
 function sendRemaining() {
   if (!batch || !worker || !workerReady || batch.remaining.length === 0) return;
-  interrupted = false;
-  lastEvent = performance.now();
+  watchSeq = -1;
   worker.postMessage({ type: 'run', jobs: batch.remaining });
-  armTimer();
 }
 
-function armTimer() {
-  clearTimeout(timer);
-  clearTimeout(grace);
-  if (!batch || batch.remaining.length === 0) return;
-  const seq = batch.remaining[0].seq;
-  timer = setTimeout(() => onTimeout(seq), Math.max(0, lastEvent + cfg.timeoutMs - performance.now()));
-}
-
-function onTimeout(seq) {
-  if (!batch || batch.remaining[0]?.seq !== seq) return;
-  interrupted = true;
-  if (Atomics.load(ctrl, 1) === seq) Atomics.store(ctrl, 0, 2); // SIGINT -> KeyboardInterrupt
-  grace = setTimeout(() => {
-    if (!batch || batch.remaining[0]?.seq !== seq) return;
-    finish(synthetic(seq, 'timeout', 'Timeout', `wall-clock limit of ${cfg.timeoutMs} ms reached (worker terminated)`));
+// The watchdog: a program running longer than the limit is interrupted, then terminated.
+setInterval(() => {
+  if (!batch || !ctrl || !workerReady) return;
+  const now = performance.now();
+  const seq = Atomics.load(ctrl, 1);
+  if (seq !== watchSeq) {
+    watchSeq = seq;
+    watchSince = now;
+    return;
+  }
+  if (seq < 0) return;
+  if (interruptedSeq !== seq && now - watchSince > cfg.timeoutMs) {
+    interruptedSeq = seq;
+    interruptedAt = now;
+    Atomics.store(ctrl, 0, 2); // SIGINT -> KeyboardInterrupt in Python
+  } else if (interruptedSeq === seq && now - interruptedAt > GRACE_MS) {
+    complete(seq, synthetic(seq, 'timeout', 'Timeout', `wall-clock limit of ${cfg.timeoutMs} ms reached (worker terminated)`, now - watchSince));
     replaceWorker();
-  }, GRACE_MS);
+  }
+}, TICK_MS).unref();
+
+function synthetic(seq, status, type, message, durationMs = 0) {
+  return JSON.stringify({ status, input: null, output: null, outputSource: null, stdout: '', stderr: '', truncated: false,
+    error: { type, message }, durationMs });
 }
 
-function synthetic(seq, status, type, message) {
-  return { seq, status, input: null, output: null, outputSource: null, stdout: '', stderr: '', truncated: false,
-    error: { type, message }, durationMs: performance.now() - lastEvent };
+function onResults(items) {
+  let recycle = false;
+  for (const it of items) {
+    let json = it.json;
+    if (it.memHit || it.seq === interruptedSeq) {
+      const r = JSON.parse(json);
+      if (it.memHit && r.status !== 'memory') {
+        r.status = 'memory';
+        r.error = { type: 'MemoryError', message: `memory ceiling of ${cfg.memoryMb} MB reached` };
+      } else if (it.seq === interruptedSeq && r.status !== 'ok') {
+        r.status = 'timeout';
+        r.error = { type: 'Timeout', message: `wall-clock limit of ${cfg.timeoutMs} ms reached` };
+      }
+      json = JSON.stringify(r);
+    }
+    complete(it.seq, json);
+    recycle ||= it.recycle;
+  }
+  if (recycle && batch !== undefined) replaceWorker();
 }
 
-function onResult(m) {
-  if (!batch || batch.remaining[0]?.seq !== m.seq) return;
-  let r;
-  try {
-    r = JSON.parse(m.json);
-  } catch {
-    r = synthetic(m.seq, 'error', 'SandboxError', 'unreadable result');
-  }
-  r.seq = m.seq;
-  if (m.memHit && r.status !== 'memory') {
-    r.status = 'memory';
-    r.error = { type: 'MemoryError', message: `memory ceiling of ${cfg.memoryMb} MB reached` };
-  }
-  if (interrupted && r.status !== 'ok') {
-    r.status = 'timeout';
-    r.error = { type: 'Timeout', message: `wall-clock limit of ${cfg.timeoutMs} ms reached` };
-  }
-  const recycle = m.recycle;
-  finish(r);
-  if (recycle) replaceWorker();
-  else armTimer();
-}
-
-function finish(result) {
-  interrupted = false;
-  lastEvent = performance.now();
-  batch.remaining.shift();
-  batch.results.push(result);
+/** Records the result (a JSON text) of program `seq`; sends the batch when it is complete. */
+function complete(seq, json) {
+  if (!batch) return;
+  const i = batch.remaining.findIndex((j) => j.seq === seq);
+  if (i < 0) return;
+  batch.remaining.splice(i, 1);
+  batch.results.push(`{"seq":${seq},"r":${json}}`);
   if (batch.remaining.length === 0) {
-    clearTimeout(timer);
-    clearTimeout(grace);
-    process.send({ type: 'done', batchId: batch.batchId, results: batch.results });
+    process.send({ type: 'done', batchId: batch.batchId, payload: `[${batch.results.join(',')}]`, recycles });
+    recycles = 0;
     batch = null;
   }
 }
 
-let failedStarts = 0;
 function onWorkerDeath(err) {
   const msg = String(err?.message ?? err);
   if (!workerReady && ++failedStarts >= 3) {
@@ -133,20 +136,23 @@ function onWorkerDeath(err) {
     process.stderr.write(`sandbox worker failed to start: ${String(err?.stack ?? msg).slice(0, 3000)}\n`);
     process.exit(1);
   }
-  if (batch && batch.remaining.length) {
-    const seq = batch.remaining[0].seq;
+  const running = ctrl ? Atomics.load(ctrl, 1) : -1;
+  worker = null;
+  recycles++;
+  if (batch && batch.remaining.length && workerReady) {
+    // The program that was running when the interpreter died is the culprit.
+    const seq = batch.remaining.some((j) => j.seq === running) ? running : batch.remaining[0].seq;
     const oom = /out of memory|ERR_WORKER_OUT_OF_MEMORY|memory/i.test(msg + (err?.code ?? ''));
-    finish(interrupted
+    complete(seq, interruptedSeq === seq
       ? synthetic(seq, 'timeout', 'Timeout', `wall-clock limit of ${cfg.timeoutMs} ms reached`)
       : synthetic(seq, oom ? 'memory' : 'error', oom ? 'MemoryError' : 'SandboxCrash', msg.slice(0, 500)));
   }
-  worker = null;
   startWorker();
 }
 
 function bail(reason) {
   // Tell the pool what is finished; it requeues the rest and replaces this process.
-  if (batch) process.send({ type: 'partial', batchId: batch.batchId, results: batch.results, reason });
+  if (batch) process.send({ type: 'partial', batchId: batch.batchId, payload: `[${batch.results.join(',')}]`, reason });
   process.exit(70);
 }
 

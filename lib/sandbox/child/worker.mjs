@@ -63,11 +63,16 @@ ceilingBytes = baseHeap + memoryMb * 1024 * 1024;
 // After a program, a heap grown by more than half the ceiling is given back by recycling.
 const recycleAbove = baseHeap + (memoryMb * 1024 * 1024) / 2;
 
+// Results go back in chunks (every FLUSH_MS and at the end of a batch): the controller follows
+// progress through ctrl[1], not through messages, so per-program messages are not needed.
+const FLUSH_MS = 20;
 parentPort.on('message', (msg) => {
   if (msg.type !== 'run') return;
+  let items = [];
+  let lastFlush = performance.now();
   for (const job of msg.jobs) {
-    Atomics.store(ctrl, 1, job.seq);
     Atomics.store(ctrl, 0, 0);
+    Atomics.store(ctrl, 1, job.seq);
     memHit = false;
     let json;
     try {
@@ -79,11 +84,19 @@ parentPort.on('message', (msg) => {
         stdout: '', stderr: '', truncated: false, durationMs: 0, dirty: 'interpreter failure',
         error: { type: memHit ? 'MemoryError' : 'SandboxError', message: String(e?.message ?? e).slice(0, 500) } });
     }
-    Atomics.store(ctrl, 1, -1);
     const heap = mod.HEAP8.buffer.byteLength;
-    const recycle = memHit || heap > recycleAbove || json.includes('"dirty": "') || json.includes('"dirty":"');
-    parentPort.postMessage({ type: 'result', seq: job.seq, json, memHit, recycle });
+    const recycle = memHit || heap > recycleAbove || !json.endsWith('"dirty": null}');
+    items.push({ seq: job.seq, json, memHit, recycle });
+    const now = performance.now();
+    if (recycle || now - lastFlush > FLUSH_MS) {
+      if (recycle) Atomics.store(ctrl, 1, -1);
+      parentPort.postMessage({ type: 'results', items });
+      items = [];
+      lastFlush = now;
+    }
     if (recycle) return; // the controller replaces this interpreter and resends the rest
   }
+  Atomics.store(ctrl, 1, -1);
+  if (items.length) parentPort.postMessage({ type: 'results', items });
 });
 parentPort.postMessage({ type: 'ready', baseHeap });

@@ -1,0 +1,89 @@
+# CPython baselines for the sandbox bench.
+#   python3 -I cpython_exec.py one          one program on stdin -> one JSON result (spawned per program)
+#   python3 -I cpython_exec.py fork N       JSONL programs on stdin -> JSONL results; a warm parent
+#                                           (SymPy imported) forks one child per program, N at a time:
+#                                           the paper's executor model, without its Manager overhead.
+import io, json, os, sys, signal, tempfile, contextlib, time
+
+TIMEOUT = 10
+CAP = 20000
+
+
+def _text(x):
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        s = repr(x)
+    except BaseException as e:
+        s = '<repr failed: %s>' % type(e).__name__
+    finally:
+        sys.set_int_max_str_digits(old)
+    return s if len(s) <= CAP else s[:CAP] + '...[truncated]'
+
+
+def run_program(code):
+    out = io.StringIO()
+    g = {'__name__': '__main__'}
+    status, err = 'ok', None
+    t0 = time.perf_counter()
+    signal.alarm(TIMEOUT)
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, '<program>', 'exec'), g)
+    except ModuleNotFoundError as e:
+        status, err = 'missing_module', e.name
+    except BaseException as e:
+        status, err = ('timeout' if isinstance(e, TimeoutError) else 'error'), type(e).__name__
+    finally:
+        signal.alarm(0)
+    if 'output' in g:
+        rep = _text(g['output'])
+    elif status == 'ok':
+        rep = repr(out.getvalue().strip())
+    else:
+        rep = None
+    return {'status': status, 'error': err, 'repr': rep, 'ms': (time.perf_counter() - t0) * 1000}
+
+
+def _alarm(*_):
+    raise TimeoutError()
+
+
+signal.signal(signal.SIGALRM, _alarm)
+
+if sys.argv[1] == 'one':
+    print(json.dumps(run_program(sys.stdin.read())))
+elif sys.argv[1] == 'fork':
+    import sympy, fractions, math, itertools, functools, random, decimal  # warm parent
+    n = int(sys.argv[2])
+    progs = [json.loads(l) for l in sys.stdin if l.strip()]
+    tmp = tempfile.mkdtemp(prefix='caco-fork-', dir='/dev/shm' if os.path.isdir('/dev/shm') else None)
+    running = {}
+    results = {}
+    i = 0
+    while i < len(progs) or running:
+        while i < len(progs) and len(running) < n:
+            p = progs[i]
+            path = os.path.join(tmp, str(i))
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    r = run_program(p['code'])
+                except BaseException as e:
+                    r = {'status': 'error', 'error': type(e).__name__, 'repr': None}
+                with open(path, 'w') as f:
+                    json.dump(r, f)
+                os._exit(0)
+            running[pid] = (i, path)
+            i += 1
+        pid, _ = os.wait()
+        idx, path = running.pop(pid)
+        try:
+            with open(path) as f:
+                results[idx] = json.load(f)
+            os.remove(path)
+        except OSError:
+            results[idx] = {'status': 'error', 'error': 'crashed', 'repr': None}
+    os.rmdir(tmp)
+    for k in range(len(progs)):
+        print(json.dumps({'id': progs[k]['id'], **results[k]}))
