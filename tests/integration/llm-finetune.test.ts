@@ -1,0 +1,58 @@
+// `caco finetune` against the fake server's files and fine-tuning endpoints, through the SDK.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { startFakeServer } from '../../lib/llm/fake-server.ts';
+import { exportCodegen } from '../../lib/llm/codegen-export.ts';
+import { startFineTune } from '../../lib/llm/finetune.ts';
+
+const root = new URL('../..', import.meta.url).pathname;
+const codes = ['input = {"a": 1}\noutput = input["a"] + 1\nprint(output)', 'input = {"b": 2}\noutput = input["b"] * 3\nprint(output)'];
+
+function writeSet(): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'ft-')), 'codegen.jsonl');
+  writeFileSync(path, exportCodegen(codes.map((code) => ({ code }))).chatJsonl);
+  return path;
+}
+
+test('uploads the file and starts a job; --wait polls it to success', async (t) => {
+  const s = await startFakeServer({ apiKey: 'sk-ft' });
+  t.after(() => s.close());
+  const seen: string[] = [];
+  const r = await startFineTune({
+    file: writeSet(),
+    model: 'Qwen2.5-Coder-7B',
+    baseURL: s.baseURL,
+    apiKeyEnv: 'FT_KEY',
+    env: { FT_KEY: 'sk-ft' },
+    wait: true,
+    pollMs: 1,
+    onStatus: (st) => seen.push(st),
+  });
+  assert.equal(r.examples, 2);
+  assert.equal(r.status, 'succeeded');
+  assert.match(r.fineTunedModel!, /^ft:Qwen2.5-Coder-7B:/);
+  assert.deepEqual(seen, ['queued', 'running', 'succeeded']);
+  const file = s.files.get(r.fileId)!;
+  assert.equal(file.purpose, 'fine-tune');
+  assert.equal(JSON.parse(file.content.split('\n')[1]).messages[1].content, codes[1]);
+  assert.equal(s.jobs.get(r.jobId)!.training_file, r.fileId);
+});
+
+test('caco finetune (the CLI) prints the job; a Code CoT file is refused before any upload', async (t) => {
+  const s = await startFakeServer();
+  t.after(() => s.close());
+  const run = promisify(execFile);
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bin/caco.ts', 'finetune', writeSet(), '--model', 'base-7b', '--base-url', s.baseURL], { cwd: root });
+  const out = JSON.parse(stdout);
+  assert.equal(out.status, 'queued');
+  assert.ok(s.jobs.has(out.jobId));
+  const bad = join(mkdtempSync(join(tmpdir(), 'ft-')), 'cots.jsonl');
+  writeFileSync(bad, JSON.stringify({ id: 'x', code: codes[0] }) + '\n');
+  await assert.rejects(run(process.execPath, ['--import', 'tsx', 'bin/caco.ts', 'finetune', bad, '--model', 'base-7b', '--base-url', s.baseURL], { cwd: root }), /not a chat example/);
+  assert.equal(s.files.size, 1, 'nothing uploaded for the bad file');
+});
