@@ -96,7 +96,9 @@ export class LlmClient {
     this.backoffBase = ports.backoffBaseMs ?? 500;
     this.breaker = new CircuitBreaker({ ...ports.breaker, onStateChange: ports.onBreakerChange ?? ports.breaker?.onStateChange });
     this.sem = new Semaphore(this.config.concurrency);
-    this.rpm = new TokenBucket(this.config.rpm, 1);
+    // Capacity 1.5: never two requests at once, yet a timer that fires a little late does not
+    // lose the fraction of a token it overslept (with capacity 1 that cost ~2% of the rate).
+    this.rpm = new TokenBucket(this.config.rpm, 1.5);
     // A second's worth of tokens may accumulate, so typical requests are not serialised behind the estimate.
     this.tpm = new TokenBucket(this.config.tpm, Math.max(1, this.config.tpm / 60));
     if (this.mode === 'replay') {
