@@ -181,7 +181,9 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
     for (const child of children) {
       if (queue.length === 0) return;
       if (!child.ready || child.batch || !child.proc.connected) continue;
-      const size = Math.min(options.maxBatch, Math.max(1, Math.ceil(queue.length / children.size)));
+      // A quarter of a fair share per batch: few IPC messages, yet slow programs clustered in the
+      // queue (a block of SymPy work) still spread over all children.
+      const size = Math.min(options.maxBatch, Math.max(1, Math.ceil(queue.length / (children.size * 4))));
       const jobs = queue.splice(0, size);
       child.batch = new Map(jobs.map((j) => [j.seq, j]));
       child.batchId = ++batchIds;

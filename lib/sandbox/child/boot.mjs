@@ -13,6 +13,23 @@ export const PRELOAD = [
   'datetime', 'typing', 'dataclasses', 'enum', 'gc', 'signal', 'time', 'textwrap', 'traceback',
 ];
 
+/**
+ * Run once before the snapshot: SymPy imports much of itself lazily on first use (solvers,
+ * integration, printing), so exercising the common paths puts those modules in the snapshot.
+ * tests/bench/corpus/cpython_exec.py warms its fork parent with the same code, for a fair baseline.
+ */
+export const WARMUP = `
+import sympy
+_x, _y = sympy.symbols('x y')
+sympy.solve(_x**2 - 3*_x + 2, _x); sympy.solve([_x + _y - 3, _x - _y - 1], [_x, _y])
+sympy.integrate(sympy.expand((_x + 1)**3), (_x, 0, 1)); sympy.diff(sympy.sin(_x) * _x, _x)
+sympy.simplify((_x**2 - 1) / (_x - 1)); sympy.factor(_x**2 - 1); sympy.nsimplify(0.5)
+sympy.Rational(1, 3) + sympy.sqrt(2); str(sympy.pi.evalf(20)); sympy.limit(sympy.sin(_x) / _x, _x, 0)
+sympy.factorint(360); sympy.isprime(97); sympy.binomial(10, 3); sympy.Matrix([[1, 2], [3, 4]]).det()
+sympy.summation(_x, (_x, 1, 10)); sympy.latex(_x**2); sympy.N(sympy.E)
+del _x, _y
+`;
+
 // pyodide.restoreSnapshot copies the saved heap into the fresh instance's memory, which starts
 // smaller than a heap with SymPy in it: grow the exported memory right after instantiation.
 function growMemoryOnInstantiate(heapBytes) {
@@ -49,7 +66,7 @@ export async function bootPyodide(dir, { makeSnapshot = false, stdout = () => {}
   if (makeSnapshot) {
     py = await loadPyodide({ ...opts, _makeSnapshot: true });
     py.FS.writeFile('/lib/site-packages.zip', zip);
-    py.runPython(`import sys\nsys.path.insert(0, '/lib/site-packages.zip')\nimport ${PRELOAD.join(', ')}`);
+    py.runPython(`import sys\nsys.path.insert(0, '/lib/site-packages.zip')\nimport ${PRELOAD.join(', ')}\n${WARMUP}`);
     return { py, snapshot: py.makeMemorySnapshot() };
   }
   const snap = new Uint8Array(readFileSync(join(dir, SNAPSHOT)));

@@ -55,6 +55,14 @@ if sys.argv[1] == 'one':
     print(json.dumps(run_program(sys.stdin.read())))
 elif sys.argv[1] == 'fork':
     import sympy, fractions, math, itertools, functools, random, decimal  # warm parent
+    # The same SymPy warm-up the sandbox snapshot gets (lib/sandbox/child/boot.mjs, WARMUP).
+    _x, _y = sympy.symbols('x y')
+    sympy.solve(_x**2 - 3*_x + 2, _x); sympy.solve([_x + _y - 3, _x - _y - 1], [_x, _y])
+    sympy.integrate(sympy.expand((_x + 1)**3), (_x, 0, 1)); sympy.diff(sympy.sin(_x) * _x, _x)
+    sympy.simplify((_x**2 - 1) / (_x - 1)); sympy.factor(_x**2 - 1); sympy.nsimplify(0.5)
+    sympy.Rational(1, 3) + sympy.sqrt(2); str(sympy.pi.evalf(20)); sympy.limit(sympy.sin(_x) / _x, _x, 0)
+    sympy.factorint(360); sympy.isprime(97); sympy.binomial(10, 3); sympy.Matrix([[1, 2], [3, 4]]).det()
+    sympy.summation(_x, (_x, 1, 10)); sympy.latex(_x**2); sympy.N(sympy.E)
     n = int(sys.argv[2])
     progs = [json.loads(l) for l in sys.stdin if l.strip()]
     tmp = tempfile.mkdtemp(prefix='caco-fork-', dir='/dev/shm' if os.path.isdir('/dev/shm') else None)

@@ -1,9 +1,12 @@
 # Writes sandbox-corpus.jsonl: Caco-format programs (arithmetic, loops, fractions, combinatorics,
 # recursion, SymPy, decimals, big ints, seeded random, some failing). Deterministic: rerun to
-# regenerate. `python3 tests/bench/corpus/make-corpus.py`
-import json, os, random
+# regenerate. `python3 tests/bench/corpus/make-corpus.py`. Also writes sandbox-warmup.jsonl: the
+# same templates with other parameters, used by the bench to warm the pool on programs it then
+# does not see again.
+import json, os, random, sys
 
-rng = random.Random(2025)
+SEED, NAME = (2025, 'sandbox-corpus.jsonl') if len(sys.argv) < 2 else (int(sys.argv[1]), sys.argv[2])
+rng = random.Random(SEED)
 T = []
 
 def add(kind, code):
@@ -195,8 +198,11 @@ for i in range(20):
     kind, tpl = failing[i % len(failing)]
     add(kind, tpl.format(a=rng.randint(1, 50)))
 
-out = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'sandbox-corpus.jsonl')
+out = os.path.join(os.path.dirname(os.path.abspath(__file__)), NAME)
 with open(out, 'w') as f:
     for t in T:
         f.write(json.dumps(t) + '\n')
 print(len(T), 'programs ->', out)
+if len(sys.argv) < 2:
+    import subprocess
+    subprocess.run([sys.executable, __file__, '7', 'sandbox-warmup.jsonl'], check=True)
