@@ -128,3 +128,14 @@ test('llmRejection turns unusable answers into reasons and leaves good ones alon
   assert.equal(llmRejection({ ...base, refusal: 'I cannot help' })?.reason, 'llm_refusal');
   assert.equal(llmRejection({ ...base, finishReason: 'content_filter' })?.reason, 'llm_content_filter');
 });
+
+test('token bucket: a request costing more than the capacity waits for a full bucket, then others pay it back', async () => {
+  const b = new TokenBucket(60_000, 10); // 1000 tokens/s, at most 10 held
+  const t0 = performance.now();
+  await b.take(50); // bigger than the capacity: goes once the bucket is full, balance -40
+  const t1 = performance.now();
+  await b.take(5); // must wait for the debt: about 45 tokens = 45 ms
+  const t2 = performance.now();
+  assert.ok(t1 - t0 < 40, `oversized take not starved (${(t1 - t0).toFixed(0)} ms)`);
+  assert.ok(t2 - t1 >= 40, `debt paid back before the next take (${(t2 - t1).toFixed(0)} ms)`);
+});
