@@ -59,6 +59,9 @@ export interface FakeServerOptions {
   /** When set, other models get 404. */
   models?: string[];
   seed?: number;
+  /** Listen on this port (default: a free one). The demo recorder uses a fixed port, since a
+   * cassette's request keys include the base URL. */
+  port?: number;
 }
 
 export interface FakeStats {
@@ -435,7 +438,7 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
     });
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,

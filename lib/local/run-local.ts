@@ -15,9 +15,9 @@ import { keys } from '../pipeline/flow.ts';
 import { ingestRun } from '../pipeline/ingest.ts';
 import type { RoleClients } from '../pipeline/llm-adapter.ts';
 import { drainLocal } from '../pipeline/local-orchestrator.ts';
-import { createPipeline, generateStart, inputValidator, type Executor } from '../pipeline/registry.ts';
+import { createPipeline, generateStart, inputValidator } from '../pipeline/registry.ts';
 import type { RunStats } from '../pipeline/stats.ts';
-import { createSandboxPool } from '../sandbox/index.ts';
+import { createSandboxPool } from '../sandbox/pool.ts';
 import { FileBlobStore } from '../store/file-blob-store.ts';
 import { SqliteDedupIndex } from '../store/sqlite-dedup-index.ts';
 import { openStateDb, SqliteStateStore, SqliteWorkQueue } from '../store/sqlite-state.ts';
@@ -66,7 +66,9 @@ async function runIdFor(input: string, cfg: RunConfig): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(input)) h.update(chunk as Buffer);
   const { cassette: _c, ...llm } = cfg.llm;
-  h.update('\0' + JSON.stringify({ ...cfg, llm, local: undefined }));
+  // Settings that change how fast, not what comes out, stay out of the id.
+  const sandbox = { ...cfg.sandbox, workers: undefined, maxBatch: undefined };
+  h.update('\0' + JSON.stringify({ ...cfg, llm, sandbox, local: undefined }));
   return `run-${h.digest('hex').slice(0, 12)}`;
 }
 
@@ -116,7 +118,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
     secrets: (name) => (opts.env ?? process.env)[name],
   };
 
-  let pool: Promise<Executor & { close(): Promise<void> }> | null = null;
+  const sandbox: { pool?: ReturnType<typeof createSandboxPool> } = {};
   const usage = new UsageMeter();
   const cassette = cfg.llm.cassette.mode === 'live' ? undefined : new Cassette(cfg.llm.cassette.path!);
   const clients: RoleClients = {};
@@ -130,7 +132,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
     });
   }
   const impl = createPipeline({
-    sandbox: (c) => (pool ??= createSandboxPool(c.sandbox)),
+    sandbox: (c) => (sandbox.pool ??= createSandboxPool(c.sandbox)),
     llm: () => clients,
   });
 
@@ -183,7 +185,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
     return { runId, status: 'done', datasetDir, stats: JSON.parse(statsBlob.toString()), wallMs: Date.now() - started, deadLetters };
   } finally {
     progress.stop();
-    if (pool) await (await pool).close();
+    if (sandbox.pool) await (await sandbox.pool).close();
     unlock();
     db.close();
   }
