@@ -57,7 +57,7 @@ size_categories:
 - ${sizeCategory(c.samples)}
 configs:
 - config_name: default
-  data_files: data/*.jsonl
+  data_files: data.jsonl
 ---
 
 # Caco synthetic reasoning data (run \`${c.runId}\`)

@@ -1,7 +1,7 @@
 // Run statistics from the recorded shards: per stage in / kept / rejected by reason / failed by
 // reason / counters, and the two conservation checks: inside each stage (in = kept + rejected +
 // failed) and between stages (what a stage kept for a shard is what the next stage took in).
-import type { ShardState, StageName } from '../store/ports.ts';
+import { STAGES, type ShardState, type StageName } from '../store/ports.ts';
 import { nextOf } from './flow.ts';
 
 export interface StageStats {
@@ -52,5 +52,8 @@ export function computeStats(shards: readonly ShardState[]): RunStats {
       }
     }
   }
-  return { stages, conservation: { ok: problems.length === 0, problems } };
+  // Pipeline order, whatever order the shards were listed in.
+  const ordered: Partial<Record<StageName, StageStats>> = {};
+  for (const st of STAGES) if (stages[st]) ordered[st] = stages[st];
+  return { stages: ordered, conservation: { ok: problems.length === 0, problems } };
 }
