@@ -3,7 +3,7 @@
 // sandbox worker unpacks into its in-memory file system. The same folder is the Lambda layer.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -245,6 +245,31 @@ export function ensureLayer(log?: (msg: string) => void): Promise<string> {
     return Promise.resolve(dir);
   }
   if (process.env.CACO_PYODIDE_DIR) return Promise.reject(new Error(`CACO_PYODIDE_DIR=${dir} holds no complete Pyodide layer`));
-  ensuring ??= buildLayer({ outDir: dir, log }).then(() => (syncChildFiles(dir), dir));
+  ensuring ??= buildLocked(dir, log).then(() => (syncChildFiles(dir), dir));
   return ensuring;
+}
+
+/** Builds under a lock folder, so parallel test processes on a fresh clone build only once. */
+async function buildLocked(dir: string, log?: (msg: string) => void): Promise<void> {
+  const lock = dir.replace(/\/+$/, '') + '.lock';
+  mkdirSync(dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (isLayerComplete(dir)) return;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 10 * 60_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        /* gone meanwhile */
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    if (!isLayerComplete(dir)) await buildLayer({ outDir: dir, log });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }

@@ -3,7 +3,7 @@
 // processes), with an empty environment and no inherited stdio. Programs are batched per IPC
 // message; a child that dies or hangs is replaced and its unfinished programs are requeued.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import type { ExecutionResult } from '../schema.ts';
 import { SandboxOptionsSchema, type SandboxOptions } from './config.ts';
 import { ensureLayer } from './layer.ts';
@@ -65,6 +65,16 @@ export function childNodeFlags(layer: string): string[] {
     '--allow-worker',
     '--no-warnings',
   ];
+}
+
+/** Resident memory of a process in MB (Linux /proc; 0 where unavailable). */
+function residentMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function crashResult(job: Job, message: string): ExecutionResult {
@@ -193,10 +203,14 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
   }
 
   // A controller that stops answering (it pings every second) is killed; its batch is requeued.
+  // So is a child whose resident memory passes the ceiling by far: the in-process ceiling lives in
+  // the worker, where code that escaped from Python could undo it; this check cannot be undone.
+  const rssLimitMb = options.memoryMb + 1024;
   const watchdog = setInterval(() => {
     const now = performance.now();
     for (const child of children) {
       if (child.batch && now - child.lastSeen > SILENCE_MS) child.proc.kill('SIGKILL');
+      else if (child.proc.pid && residentMb(child.proc.pid) > rssLimitMb) child.proc.kill('SIGKILL');
     }
   }, 1000);
   watchdog.unref();

@@ -74,5 +74,7 @@ export async function bootPyodide(dir, { makeSnapshot = false, stdout = () => {}
   growMemoryOnInstantiate(snap.length - header[1]);
   py = await loadPyodide({ ...opts, _loadSnapshot: snap });
   py.FS.writeFile('/lib/site-packages.zip', zip);
+  // Pyodide keeps its load options: drop the 54 MB snapshot so it can be collected.
+  if (py._api?.config) py._api.config._loadSnapshot = null;
   return { py, snapshot: null };
 }

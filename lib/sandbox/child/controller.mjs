@@ -103,7 +103,7 @@ function onResults(items) {
       if (it.memHit && r.status !== 'memory') {
         r.status = 'memory';
         r.error = { type: 'MemoryError', message: `memory ceiling of ${cfg.memoryMb} MB reached` };
-      } else if (it.seq === interruptedSeq && r.status !== 'ok') {
+      } else if (it.seq === interruptedSeq && !['ok', 'output_limit', 'memory'].includes(r.status)) {
         r.status = 'timeout';
         r.error = { type: 'Timeout', message: `wall-clock limit of ${cfg.timeoutMs} ms reached` };
       }
