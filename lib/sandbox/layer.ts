@@ -221,6 +221,8 @@ export function syncChildFiles(dir: string): boolean {
   const dest = join(dir, 'child');
   let ok = true;
   for (const f of CHILD_FILES) {
+    // In a bundle (the Lambda) the sources are not next to this module: the layer has them.
+    if (!existsSync(join(CHILD_SRC, f))) continue;
     const src = readFileSync(join(CHILD_SRC, f));
     const target = join(dest, f);
     if (existsSync(target) && readFileSync(target).equals(src)) continue;

@@ -60,6 +60,20 @@ describe('sandbox limits', () => {
     assert.equal(ok.output?.json, 300);
   });
 
+  test('an interpreter that dies (C stack overflow, os._exit) is replaced and the pool goes on', async () => {
+    const rs = await pool.runMany([
+      { id: 'cstack', code: 'import sys\nsys.setrecursionlimit(10**6)\ndef f(n):\n    return f(n + 1)\nf(0)' },
+      { id: 'after', code: 'output = "fine"' },
+      { id: 'exit', code: 'import os\nos._exit(1)' },
+      { id: 'after2', code: 'output = "fine"' },
+    ]);
+    // Unbounded recursion ends in the C stack or, with frames on the heap, in the memory ceiling.
+    assert.ok(['error', 'memory'].includes(rs[0]!.status), rs[0]!.status);
+    assert.deepEqual(rs.slice(1).map((r) => r.status), ['ok', 'error', 'ok']);
+    assert.equal(rs[1]!.output?.json, 'fine');
+    await stillServes();
+  });
+
   test('missing module: numpy gives missing_module naming it', async () => {
     const r = await pool.run({ id: 'np', code: 'import numpy as np\noutput = np.zeros(3)' });
     assert.equal(r.status, 'missing_module');

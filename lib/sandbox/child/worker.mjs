@@ -56,6 +56,8 @@ for (const name of ['binding', '_linkedBinding', 'dlopen', 'kill', '_kill', 'get
   'openStdin', 'permission', 'report', 'env']) {
   try { delete process[name]; } catch { /* not configurable */ }
 }
+// An empty environment (the child was spawned with none); Pyodide's fatal-error path reads it.
+Object.defineProperty(process, 'env', { value: Object.freeze({}), configurable: false, enumerable: true });
 register(new URL('./deny-hooks.mjs', import.meta.url));
 
 const baseHeap = mod.HEAP8.buffer.byteLength;
