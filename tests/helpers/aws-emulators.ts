@@ -52,6 +52,7 @@ const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: 
 s3.on('event', (event) => process.send({ event }));
 s3.run().then(({ port }) => process.send({ port }));
 process.on('message', async (m) => { if (m === 'stop') { await s3.close(); process.exit(0); } });
+process.on('disconnect', () => process.exit(0)); // the test process died: do not linger
 `;
 
 async function startS3rver(dir: string): Promise<{ port: number; events: EventEmitter; child: ChildProcess }> {
