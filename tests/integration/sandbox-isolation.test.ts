@@ -131,9 +131,11 @@ describe('sandbox isolation', () => {
       `import math as m\nm.pi = 3\noutput = 1`,
       `import decimal\ndecimal.getcontext().prec = 3\noutput = 1`,
       `import mpmath\nmpmath.mp.dps = 5\noutput = 1`,
+      `from fractions import Fraction\nFraction.__add__ = lambda a, b: 0\noutput = 1`,
+      `import sympy\nsympy.Rational.__str__ = lambda self: 'patched'\noutput = 1`,
     ];
     const probeCode = `import math, fractions, decimal, sympy, mpmath
-output = (math.sqrt(16), abs(-2), str(fractions.Fraction(1, 3)), math.pi, str(decimal.Decimal(1) / decimal.Decimal(7)), str(sympy.Rational(1, 3)), str(mpmath.mpf(1) / 3))`;
+output = (math.sqrt(16), abs(-2), str(fractions.Fraction(1, 3) + fractions.Fraction(1, 6)), math.pi, str(decimal.Decimal(1) / decimal.Decimal(7)), str(sympy.Rational(1, 3)), str(mpmath.mpf(1) / 3))`;
     const clean = await run(probeCode);
     assert.equal(clean.status, 'ok');
     // Each patch is followed by the probe; batches keep that order within one worker.

@@ -178,8 +178,9 @@ _CORE = ['builtins', 'math', 'cmath', 'random', 'fractions', 'decimal', 'itertoo
 # Code that can reach module state indirectly: after it, check every module, not only _CORE.
 _RISKY = re.compile(r'setattr|delattr|__dict__|__builtins__|builtins|sys\s*\.\s*modules|\bgc\b|importlib|'
                     r'__class__|__subclasses__|__import__|__globals__|\bexec\b|\beval\b|globals\s*\(|vars\s*\(|'
-                    r'\bsys\b|\bos\b|open\s*\(|pathlib|shutil|tempfile|\w\s*\.\s*\w+\s*(\[[^\]]*\]\s*)*'
-                    r'([-+*/%&|^@]|//|\*\*|<<|>>)?=(?!=)')
+                    r'\bsys\b|\bos\b|open\s*\(|pathlib|shutil|tempfile|'
+                    # an assignment to an attribute of anything but self/cls: `m.pi = 3`, `Fraction.__add__ = f`
+                    r'(?<![\w.])(?!self\b|cls\b)\w+(\s*\.\s*\w+)+\s*(\[[^\]]*\]\s*)*([-+*/%&|^@]|//|\*\*|<<|>>)?=(?!=)')
 _SYS_ATTRS = ['stdin', 'stdout', 'stderr', 'excepthook', 'displayhook', 'breakpointhook', 'meta_path',
               'path_hooks', 'path_importer_cache', 'path']
 
@@ -204,6 +205,18 @@ def _snapshot_module(m):
 def _take_baseline():
     _st.modules = dict(sys.modules)
     _st.dicts = {name: _snapshot_module(m) for name, m in _st.modules.items() if m is not None}
+    _st.classes = None  # taken by _snapshot_classes() before the first risky program
+
+
+def _snapshot_classes():
+    """Classes defined in loaded modules: a program could patch a method (Fraction.__add__ = f).
+    Taken lazily (it costs a few hundred ms): only programs matching _RISKY can patch a class,
+    and the first of them runs after this snapshot."""
+    _st.classes = []
+    for name, d in _st.dicts.items():
+        for v in d.values():
+            if isinstance(v, type) and getattr(v, '__module__', None) == name:
+                _st.classes.append((v, dict(vars(v))))
     _st.sys_attrs = {a: getattr(sys, a) for a in _SYS_ATTRS}
     _st.sys_lists = {a: list(getattr(sys, a)) for a in ('meta_path', 'path_hooks', 'path')}
     _st.environ = dict(os.environ)
@@ -256,6 +269,9 @@ def _state_dirty(full):
     for name in base:
         if _dict_changed(name):
             return 'module %s modified' % name
+    for cls, snap in _st.classes or ():
+        if vars(cls) != snap:
+            return 'class %s.%s modified' % (cls.__module__, cls.__qualname__)
     for a, v in _st.sys_attrs.items():
         if a in ('stdin', 'stdout', 'stderr'):
             continue
@@ -329,6 +345,9 @@ def _setup(output_cap, recursion_limit):
         g = {'__name__': '__main__', '__builtins__': builtins, '__doc__': None}
         status = 'ok'
         error = None
+        full_check = bool(_RISKY.search(code))
+        if full_check and _st.classes is None:
+            _snapshot_classes()
         _reset_globals_state(recursion_limit, seed)
         sys.stdout, sys.stderr, sys.stdin = out, err, io.StringIO()
         try:
@@ -382,7 +401,7 @@ def _setup(output_cap, recursion_limit):
         g.clear()
         dirty = None
         try:
-            dirty = _state_dirty(bool(_RISKY.search(code)))
+            dirty = _state_dirty(full_check)
             if dirty is None:
                 _adopt_new_modules()
         except BaseException as e:
