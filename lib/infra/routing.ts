@@ -15,6 +15,7 @@ export const QUEUE_OF: Record<StageName, StageFunctionName> = {
   generate: 'generate',
   execute: 'execute',
   filter: 'filter',
+  dedup: 'filter',
   backtranslate: 'backtranslate',
   assemble: 'assemble',
 };
@@ -24,7 +25,7 @@ export const SENDS_TO: Record<StageFunctionName, StageName[]> = {
   ingest: ['unify', 'generate', 'assemble'],
   generate: ['unify', 'generate', 'execute'],
   execute: ['execute', 'filter'],
-  filter: ['filter', 'backtranslate', 'generate', 'assemble'],
+  filter: ['filter', 'dedup', 'backtranslate', 'generate', 'assemble'],
   backtranslate: ['backtranslate', 'assemble'],
   assemble: ['assemble'],
 };

@@ -1,6 +1,11 @@
 // How shards move between stages: which blob a stage reads, what it enqueues next, and which
 // fan-in a stage completes. Two branches: `u` shards (unify: seeds -> verified Code CoTs) and `g`
 // shards (generate: new Code CoTs -> back-translated samples). Shard ids carry the branch prefix.
+//
+// Deduplication is ordered: `filter` (the per-record rules) runs on shards in parallel, but
+// `dedup` claims shard k of a branch only after shard k-1's claims, so the survivor of a
+// duplicate group is always the earliest record in (shard, position) order, whatever the timing.
+// Same input and cassette, same dataset: locally, on AWS, and after any crash.
 import type { ShardMessage, StageName } from '../store/ports.ts';
 
 export type Branch = 'unify' | 'generate';
@@ -13,6 +18,10 @@ export function branchOf(shard: string): Branch {
 
 export function shardId(branch: Branch, index: number): string {
   return `${branch === 'unify' ? 'u' : 'g'}${String(index).padStart(5, '0')}`;
+}
+
+export function shardIndex(shard: string): number {
+  return Number(shard.slice(1));
 }
 
 export const keys = {
@@ -36,8 +45,10 @@ export function inputKeyOf(runId: string, stage: StageName, shard: string): stri
       return keys.output(runId, branchOf(shard) === 'unify' ? 'unify' : 'generate', shard);
     case 'filter':
       return keys.output(runId, 'execute', shard);
-    case 'backtranslate':
+    case 'dedup':
       return keys.output(runId, 'filter', shard);
+    case 'backtranslate':
+      return keys.output(runId, 'dedup', shard);
     default:
       return null;
   }
@@ -52,16 +63,37 @@ export function nextOf(msg: ShardMessage): ShardMessage[] {
       return to('execute');
     case 'execute':
       return to('filter');
-    case 'filter':
+    case 'dedup':
       return branchOf(msg.shard) === 'generate' ? to('backtranslate') : [];
     default:
+      // filter -> dedup is gated on the previous shard's dedup: see dedupGate.
       return [];
   }
 }
 
+/** The stage that reads a stage's output for the same shard (for the conservation check). */
+export function successorOf(stage: StageName, shard: string): StageName | null {
+  if (stage === 'filter') return 'dedup';
+  const next = nextOf({ runId: '', stage, shard });
+  return next[0]?.stage ?? null;
+}
+
+/**
+ * After `stage` is recorded for `shard`: which dedup shard may start now, if the other half of its
+ * condition (filter of k recorded, dedup of k-1 recorded) already holds. Both sides check after
+ * recording, so at least one of them sees the other; a double send is skipped by the runner.
+ */
+export function dedupCandidates(stage: StageName, shard: string): { start: string; needs: { stage: StageName; shard: string } | null } | null {
+  const branch = branchOf(shard);
+  const k = shardIndex(shard);
+  if (stage === 'filter') return { start: shard, needs: k === 0 ? null : { stage: 'dedup', shard: shardId(branch, k - 1) } };
+  if (stage === 'dedup') return { start: shardId(branch, k + 1), needs: { stage: 'filter', shard: shardId(branch, k + 1) } };
+  return null;
+}
+
 /** The fan-in a finished shard counts toward, if this stage ends its branch. */
 export function completesBranch(stage: StageName, shard: string): Branch | null {
-  if (stage === 'filter' && branchOf(shard) === 'unify') return 'unify';
+  if (stage === 'dedup' && branchOf(shard) === 'unify') return 'unify';
   if (stage === 'backtranslate') return 'generate';
   return null;
 }

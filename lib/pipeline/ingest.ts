@@ -22,7 +22,7 @@ export interface IngestParams {
   source: () => AsyncIterable<Uint8Array>;
   /** Validates one parsed line for this mode (a seed for unify/full, a Code CoT for synthesize). */
   validate: (value: unknown) => Validated;
-  /** Messages that start the generate branch in synthesize mode. */
+  /** Messages that start the generate branch (synthesize mode, or full mode without seeds). */
   startGenerate: (runId: string) => ShardMessage[];
   maxLineBytes?: number;
 }
@@ -94,7 +94,8 @@ export async function ingestRun(p: IngestParams, deps: PipelineDeps): Promise<In
   const out = { kept: new Array(accepted), rejected, failed: [], counters: { lines } };
 
   const messages: ShardMessage[] = [];
-  if (p.mode === 'synthesize') {
+  // synthesize mode, or full mode with no seeds to unify: generation starts right away.
+  if (p.mode === 'synthesize' || (p.mode === 'full' && shards === 0)) {
     await deps.blobs.put(keys.pool(p.runId), poolLines.join(''));
     messages.push(...p.startGenerate(p.runId));
     await deps.state.setExpected(p.runId, 'generate', messages.length);

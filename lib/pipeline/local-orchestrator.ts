@@ -26,7 +26,7 @@ export interface DrainResult {
   stopped: boolean;
 }
 
-const STAGE_ORDER: StageName[] = ['assemble', 'backtranslate', 'filter', 'execute', 'generate', 'unify'];
+const STAGE_ORDER: StageName[] = ['assemble', 'backtranslate', 'dedup', 'filter', 'execute', 'generate', 'unify'];
 
 export async function drainLocal(opts: DrainOptions): Promise<DrainResult> {
   const { queue, deps, impl } = opts;

@@ -112,15 +112,27 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
         },
       },
       filter: {
+        // The per-record rules (and the gold check for seeds); deduplication is its own stage.
         async run(records, ctx) {
           const cfg = await configOf(ctx.runId, ctx.deps);
-          const out = await filterShard(records as ExecutedRecord[], cfg.filter, { runId: ctx.runId, dedup: ctx.deps.dedup });
+          const rulesOnly = { ...cfg.filter, dedup: { ...cfg.filter.dedup, exact: false, near: false } };
+          const out = await filterShard(records as ExecutedRecord[], rulesOnly, { runId: ctx.runId, dedup: ctx.deps.dedup });
           if (branchOf(ctx.shard) !== 'unify') return out as StageOutput<unknown>;
           // Unified seeds are kept only if the program's output equals the seed's gold answer.
           const gold = verifyGoldShard(out.kept);
           const counters = { ...out.counters };
           for (const [k, v] of Object.entries(gold.counters)) if (k !== 'in') counters[`gold.${k}`] = v;
           return { kept: gold.kept, rejected: [...out.rejected, ...gold.rejected], failed: [...out.failed, ...gold.failed], counters } as StageOutput<unknown>;
+        },
+      },
+      dedup: {
+        // Exact and near duplicates across the whole run, claimed in shard order (flow.ts).
+        async run(records, ctx) {
+          const cfg = await configOf(ctx.runId, ctx.deps);
+          const noRules = { ...cfg.filter, rules: Object.fromEntries(Object.keys(cfg.filter.rules).map((r) => [r, false])) as typeof cfg.filter.rules };
+          const out = await filterShard(records as ExecutedRecord[], noRules, { runId: ctx.runId, dedup: ctx.deps.dedup });
+          for (const r of out.rejected) r.stage = 'dedup';
+          return out as StageOutput<unknown>;
         },
       },
       backtranslate: {

@@ -7,7 +7,7 @@ import type { Rejection } from '../schema.ts';
 import type { ShardCounts, ShardMessage, StageName } from '../store/ports.ts';
 import type { StageOutput } from '../stages/types.ts';
 import type { PipelineDeps } from './deps.ts';
-import { completesBranch, inputKeyOf, keys, nextOf, shardId, type Branch } from './flow.ts';
+import { completesBranch, dedupCandidates, inputKeyOf, keys, nextOf, shardId, type Branch } from './flow.ts';
 import { parseJsonl, toJsonl } from './lines.ts';
 
 export interface ShardContext {
@@ -26,7 +26,7 @@ export interface StageImpl {
   chunkSize?: number;
 }
 
-export type ShardStage = 'unify' | 'generate' | 'execute' | 'filter' | 'backtranslate';
+export type ShardStage = 'unify' | 'generate' | 'execute' | 'filter' | 'dedup' | 'backtranslate';
 
 export interface PipelineImpl {
   stages: Record<ShardStage, StageImpl>;
@@ -110,6 +110,10 @@ async function afterRecord(
   deps: PipelineDeps,
   impl: PipelineImpl,
 ): Promise<void> {
+  const gate = dedupCandidates(msg.stage, msg.shard);
+  if (gate && (gate.needs === null || (await deps.state.getShard(msg.runId, gate.needs.stage, gate.needs.shard)))) {
+    await deps.queue.send({ runId: msg.runId, stage: 'dedup', shard: gate.start });
+  }
   const branch = completesBranch(msg.stage, msg.shard);
   if (!branch) return;
   const run = await deps.state.getRun(msg.runId);

@@ -2,7 +2,7 @@
 // reason / counters, and the two conservation checks: inside each stage (in = kept + rejected +
 // failed) and between stages (what a stage kept for a shard is what the next stage took in).
 import { STAGES, type ShardState, type StageName } from '../store/ports.ts';
-import { nextOf } from './flow.ts';
+import { successorOf } from './flow.ts';
 
 export interface StageStats {
   shards: number;
@@ -43,14 +43,11 @@ export function computeStats(shards: readonly ShardState[]): RunStats {
   // Between stages: the records the next stage read for the same shard are this stage's `kept`
   // (the runner stores the records read as counters.records; `in` may count other units).
   for (const s of shards) {
-    for (const next of nextOf({ runId: s.runId, stage: s.stage, shard: s.shard })) {
-      const n = byKey.get(`${next.stage}/${next.shard}`);
-      if (!n) continue;
-      const read = n.counts.counters.records ?? n.counts.in;
-      if (read !== s.counts.kept) {
-        problems.push(`${s.stage}/${s.shard} kept ${s.counts.kept} but ${next.stage}/${next.shard} read ${read}`);
-      }
-    }
+    const next = successorOf(s.stage, s.shard);
+    const n = next && byKey.get(`${next}/${s.shard}`);
+    if (!n) continue;
+    const read = n.counts.counters.records ?? n.counts.in;
+    if (read !== s.counts.kept) problems.push(`${s.stage}/${s.shard} kept ${s.counts.kept} but ${next}/${s.shard} read ${read}`);
   }
   // Pipeline order, whatever order the shards were listed in.
   const ordered: Partial<Record<StageName, StageStats>> = {};

@@ -32,7 +32,9 @@ export interface DedupIndex {
 }
 
 /** The stages a shard moves through, in order. */
-export const STAGES = ['ingest', 'unify', 'generate', 'execute', 'filter', 'backtranslate', 'assemble'] as const;
+// `dedup` claims a shard's survivors in the run-wide index in shard order (see lib/pipeline/flow.ts),
+// so which copy of a duplicate survives never depends on timing.
+export const STAGES = ['ingest', 'unify', 'generate', 'execute', 'filter', 'dedup', 'backtranslate', 'assemble'] as const;
 export type StageName = (typeof STAGES)[number];
 
 /** A queue message names work only; the data stays in the blob store (claim check). */

@@ -59,6 +59,7 @@ function setup(opts: { samples: number; shardSize: number }) {
       unify: count('unify', keepUnless((r) => r.v % 5 === 0, 'five')),
       execute: count('execute', keepUnless(() => false, '')),
       filter: count('filter', keepUnless((r) => r.v % 7 === 0, 'seven')),
+      dedup: count('dedup', keepUnless(() => false, '')),
       generate: count('generate', {
         ...keepUnless(() => false, ''),
         async makeInput(ctx) {
@@ -88,14 +89,14 @@ function setup(opts: { samples: number; shardSize: number }) {
   return { dir, deps, queue, impl, calls, assembled };
 }
 
-async function ingestNumbers(deps: PipelineDeps, n: number, shardSize: number) {
+async function ingestNumbers(deps: PipelineDeps, n: number, shardSize: number, samples = 0) {
   const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ id: `s${i}`, v: i })).join('\n') + '\nnot json\n';
   return ingestRun(
     {
       runId: 'run1', input: 'mem', mode: 'full', shardSize, configJson: '{}',
       source: async function* () { yield Buffer.from(lines); },
       validate: (v) => (typeof (v as Rec).v === 'number' ? { ok: true, record: v as Rec } : { ok: false, reason: 'bad', detail: '' }),
-      startGenerate: () => [],
+      startGenerate: (runId) => generateShards(runId, samples, shardSize),
     },
     deps,
   );
@@ -179,4 +180,27 @@ test('a stage that loses records fails the shard loudly; it ends in the dead let
   const r = await drainLocal({ queue: s.queue, deps: s.deps, impl: s.impl, concurrency: {}, retryDelayMs: () => 0 });
   assert.equal(r.deadLetters.length, 1);
   assert.match(r.deadLetters[0].error!, /conservation violated in unify\/u00000: 3 in, 0 kept/);
+});
+
+test('dedup claims shards in shard order even when filter finishes them out of order', async () => {
+  const s = setup({ samples: 40, shardSize: 5 });
+  await ingestNumbers(s.deps, 0, 5, 40);
+  const order: string[] = [];
+  const delays = [30, 5, 20, 0, 15, 25, 10, 1];
+  s.impl.stages.filter = {
+    async run(records, ctx) {
+      await new Promise((r) => setTimeout(r, delays[Number(ctx.shard.slice(1)) % delays.length]));
+      return { kept: records, rejected: [], failed: [], counters: {} };
+    },
+  };
+  s.impl.stages.dedup = {
+    async run(records, ctx) {
+      order.push(ctx.shard);
+      return { kept: records, rejected: [], failed: [], counters: {} };
+    },
+  };
+  await drainLocal({ queue: s.queue, deps: s.deps, impl: s.impl, concurrency: { generate: 8, execute: 8, filter: 8, dedup: 8 } });
+  assert.deepEqual(order, ['g00000', 'g00001', 'g00002', 'g00003', 'g00004', 'g00005', 'g00006', 'g00007']);
+  // This filter keeps everything, so only backtranslate's multiples of three are dropped.
+  assert.deepEqual(await dataset(s.deps), Array.from({ length: 40 }, (_, i) => 100 + i).filter((v) => v % 3 !== 0));
 });
