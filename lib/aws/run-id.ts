@@ -13,6 +13,10 @@ export async function runIdFor(source: AsyncIterable<Uint8Array>, cfg: RunConfig
   const h = createHash('sha256');
   for await (const chunk of source) h.update(chunk);
   const { cassette: _c, ...llm } = cfg.llm;
-  h.update('\0' + JSON.stringify({ ...cfg, llm, local: undefined }));
+  // Exactly the local runner's hash (lib/local/run-local.ts): settings that change how fast, not
+  // what comes out, stay out of the id, so a local run and an AWS run of the same input and config
+  // have the same run id (it is in every sample's provenance).
+  const sandbox = { ...cfg.sandbox, workers: undefined, maxBatch: undefined };
+  h.update('\0' + JSON.stringify({ ...cfg, llm, sandbox, local: undefined }));
   return `run-${h.digest('hex').slice(0, 12)}`;
 }
