@@ -309,6 +309,7 @@ export async function handleIngestRecord(rt: LambdaRuntime, body: string, remain
         const cfg = parseRunConfig(raw, cfgBlob ? configKeyFor(key) : 'default run config');
         const source = () => objectStream(rt, key);
         runId = await runIdFor(source(), cfg);
+        await adoptCassette(deps.blobs, runId, cfg);
         return ingestRun(
           {
             runId,
@@ -326,6 +327,23 @@ export async function handleIngestRecord(rt: LambdaRuntime, body: string, remain
     );
   }
   return out;
+}
+
+/** Where a run's cassette lives once ingest has adopted it: a prefix every function may read. */
+export const runCassetteKey = (runId: string) => `runs/${runId}/cassette.jsonl`;
+
+/**
+ * A replay/record cassette uploaded by `caco submit` sits under incoming/, which only ingest may
+ * read: copy it under the run's prefix and point the run's config there. A cassette that is a
+ * local file (emulated runs) stays where it is.
+ */
+async function adoptCassette(blobs: PipelineDeps['blobs'], runId: string, cfg: RunConfig): Promise<void> {
+  const path = cfg.llm.cassette.path;
+  if (cfg.llm.cassette.mode === 'live' || !path || existsSync(path) || path === runCassetteKey(runId)) return;
+  const blob = await blobs.get(path);
+  if (!blob) throw new Error(`cassette ${path} named by the run config is neither a file nor an object in the bucket`);
+  await blobs.put(runCassetteKey(runId), blob);
+  cfg.llm.cassette.path = runCassetteKey(runId);
 }
 
 async function* objectStream(rt: LambdaRuntime, key: string): AsyncIterable<Uint8Array> {

@@ -58,9 +58,11 @@ export async function submitRun(t: RemoteTarget, inputPath: string, configPath?:
   const rawConfig = configPath ? JSON.parse(readFileSync(configPath, 'utf8')) : {};
   const cfg = parseRunConfig(rawConfig, configPath ?? 'default run config');
   if (cfg.llm.cassette.mode !== 'live' && cfg.llm.cassette.path && configPath) {
-    // A cassette travels with the run: upload it and point the config at its key.
+    // A cassette travels with the run: upload it and point the config at its key. Not `.jsonl`:
+    // the bucket notification starts a run for every incoming/*.jsonl. Ingest copies it under
+    // runs/<runId>/, the prefix every function may read.
     const local = resolve(dirname(configPath), cfg.llm.cassette.path);
-    const key = `incoming/cassettes/${createHash('sha256').update(readFileSync(local)).digest('hex').slice(0, 16)}.jsonl`;
+    const key = `incoming/cassettes/${createHash('sha256').update(readFileSync(local)).digest('hex').slice(0, 16)}.cassette`;
     await new S3BlobStore(t.clients.s3, t.bucket).put(key, readFileSync(local));
     rawConfig.llm = { ...rawConfig.llm, cassette: { ...rawConfig.llm?.cassette, path: key } };
   }
