@@ -12,6 +12,7 @@ export interface ModelUsage {
   promptTokens: number;
   completionTokens: number;
   costUSD: number;
+  savedUSD: number;
 }
 
 export function usageByModel(stats: RunStats): ModelUsage[] {
@@ -21,12 +22,13 @@ export function usageByModel(stats: RunStats): ModelUsage[] {
       const u = parseUsageKey(k);
       if (!u) continue;
       const key = `${u.role}|${u.model}`;
-      const r = rows.get(key) ?? { role: u.role, model: u.model, requests: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, costUSD: 0 };
+      const r = rows.get(key) ?? { role: u.role, model: u.model, requests: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, costUSD: 0, savedUSD: 0 };
       if (u.what === 'requests') r.requests += v;
       if (u.what === 'cache_hits') r.cacheHits += v;
       if (u.what === 'prompt_tokens') r.promptTokens += v;
       if (u.what === 'completion_tokens') r.completionTokens += v;
       if (u.what === 'cost_usd') r.costUSD += v;
+      if (u.what === 'saved_usd') r.savedUSD += v;
       rows.set(key, r);
     }
   }
@@ -49,10 +51,11 @@ export function formatSummary(stats: RunStats, wallMs: number): string {
   const models = new Table({ head: ['role', 'model', 'requests', 'cache hits', 'prompt tok', 'completion tok', 'cost $'], style: { head: [], border: [] } });
   for (const u of usage) models.push([u.role, u.model, u.requests, u.cacheHits, u.promptTokens, u.completionTokens, u.costUSD.toFixed(4)]);
   const total = usage.reduce((a, u) => a + u.costUSD, 0);
+  const saved = usage.reduce((a, u) => a + u.savedUSD, 0);
   const lines = [
     stages.toString(),
     usage.length ? models.toString() : '(no LLM calls)',
-    `LLM cost: $${total.toFixed(4)}   wall time: ${(wallMs / 1000).toFixed(1)} s`,
+    `LLM cost: $${total.toFixed(4)}${saved > 0 ? ` (cache and cassette hits saved $${saved.toFixed(4)})` : ''}   wall time: ${(wallMs / 1000).toFixed(1)} s`,
     stats.conservation.ok
       ? 'Conservation: in = kept + rejected + failed holds for every stage and shard.'
       : `CONSERVATION VIOLATED:\n  ${stats.conservation.problems.join('\n  ')}`,

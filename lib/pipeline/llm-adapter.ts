@@ -8,7 +8,7 @@ import { LlmUnavailableError, type LlmPort, type LlmReply, type LlmRequest, type
 export type RoleClients = Partial<Record<LlmRole, LlmClient>>;
 
 /** Counter key for LLM usage: `llm|<role>|<model>|<what>`. */
-export function usageKey(role: string, model: string, what: 'requests' | 'cache_hits' | 'prompt_tokens' | 'completion_tokens' | 'cost_usd'): string {
+export function usageKey(role: string, model: string, what: 'requests' | 'cache_hits' | 'prompt_tokens' | 'completion_tokens' | 'cost_usd' | 'saved_usd'): string {
   return `llm|${role}|${model}|${what}`;
 }
 
@@ -40,13 +40,17 @@ export function llmPortFor(clients: RoleClients, counters: Record<string, number
         throw err;
       }
       const model = c.config.model;
-      if (r.cached) add(usageKey(role, model, 'cache_hits'), 1);
-      else {
+      const { inputPerMTok, outputPerMTok } = c.config.price;
+      const dollars = (r.usage.promptTokens * inputPerMTok + r.usage.completionTokens * outputPerMTok) / 1e6;
+      if (r.cached) {
+        // Served from the cache or a cassette: nothing bought; count what it would have cost.
+        add(usageKey(role, model, 'cache_hits'), 1);
+        add(usageKey(role, model, 'saved_usd'), dollars);
+      } else {
         add(usageKey(role, model, 'requests'), 1);
         add(usageKey(role, model, 'prompt_tokens'), r.usage.promptTokens);
         add(usageKey(role, model, 'completion_tokens'), r.usage.completionTokens);
-        const { inputPerMTok, outputPerMTok } = c.config.price;
-        add(usageKey(role, model, 'cost_usd'), (r.usage.promptTokens * inputPerMTok + r.usage.completionTokens * outputPerMTok) / 1e6);
+        add(usageKey(role, model, 'cost_usd'), dollars);
       }
       return { content: r.content, finishReason: r.finishReason, cached: r.cached };
     },
