@@ -1,7 +1,10 @@
 // Counts the AWS requests a process makes, by billing class, through an SDK middleware on each
 // client: what the cost model needs (S3 PUT-class and GET-class requests, SQS requests, DynamoDB
-// read and write requests). Request units are approximated as one per request: our items and
-// objects are small (DynamoDB items < 1 KB written, < 4 KB read).
+// read and write request units). DynamoDB is billed per request unit, not per request: a
+// BatchWriteItem of 25 items is 25+ write units, an item over 1 KB written costs one unit per KB.
+// So every DynamoDB request asks for ReturnConsumedCapacity=TOTAL and the meter adds the units
+// the service reports (dynalite computes them the same way); a request that reports none (a failed
+// conditional write, an error) counts as one unit, as DynamoDB bills it.
 import type { AwsClients } from './clients.ts';
 
 export type MeterKey = 's3Put' | 's3Get' | 'sqsRequests' | 'ddbWrite' | 'ddbRead';
@@ -11,6 +14,14 @@ export const emptyMeter = (): Meter => ({ s3Put: 0, s3Get: 0, sqsRequests: 0, dd
 
 const S3_GET_CLASS = new Set(['GetObjectCommand', 'HeadObjectCommand', 'GetObjectTaggingCommand']);
 const DDB_READ = new Set(['GetItemCommand', 'GetCommand', 'QueryCommand', 'ScanCommand', 'BatchGetItemCommand', 'BatchGetCommand', 'DescribeTableCommand']);
+
+/** DynamoDB commands that report the capacity they consumed. */
+const CAPACITY_COMMANDS = new Set([
+  'GetItemCommand', 'GetCommand', 'PutItemCommand', 'PutCommand', 'UpdateItemCommand', 'UpdateCommand',
+  'DeleteItemCommand', 'DeleteCommand', 'QueryCommand', 'ScanCommand', 'BatchGetItemCommand', 'BatchGetCommand',
+  'BatchWriteItemCommand', 'BatchWriteCommand',
+]);
+type Capacity = { CapacityUnits?: number };
 
 export function classify(service: 's3' | 'sqs' | 'dynamodb', command: string): MeterKey {
   if (service === 's3') return S3_GET_CLASS.has(command) ? 's3Get' : 's3Put'; // LIST, PUT, COPY, POST: PUT class
@@ -26,8 +37,23 @@ export class RequestMeter {
     const add = (service: 's3' | 'sqs' | 'dynamodb', stack: { add: Function }) =>
       stack.add(
         (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-          this.totals[classify(service, context.commandName ?? '')]++;
-          return next(args);
+          const command = context.commandName ?? '';
+          const kind = classify(service, command);
+          if (service !== 'dynamodb' || !CAPACITY_COMMANDS.has(command)) {
+            this.totals[kind]++;
+            return next(args);
+          }
+          const input = (args as { input: Record<string, unknown> }).input;
+          input.ReturnConsumedCapacity ??= 'TOTAL';
+          let units = 0;
+          try {
+            const res = (await next(args)) as { output?: { ConsumedCapacity?: Capacity | Capacity[] } };
+            const cc = res.output?.ConsumedCapacity;
+            units = (Array.isArray(cc) ? cc : cc ? [cc] : []).reduce((a, c) => a + (c.CapacityUnits ?? 0), 0);
+            return res;
+          } finally {
+            this.totals[kind] += units > 0 ? units : 1;
+          }
         },
         { step: 'initialize', name: `cacoRequestMeter-${service}` },
       );
