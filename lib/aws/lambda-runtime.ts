@@ -19,7 +19,8 @@ import { ingestRun, type IngestResult } from '../pipeline/ingest.ts';
 import type { RoleClients } from '../pipeline/llm-adapter.ts';
 import { createPipeline, generateStart, inputValidator, type Executor } from '../pipeline/registry.ts';
 import { processShardMessage, type PipelineImpl, type ShardOutcome } from '../pipeline/runner.ts';
-import { STAGES, type DedupIndex, type ShardMessage, type StageName } from '../store/ports.ts';
+import { STAGES, type ShardMessage, type StageName } from '../store/ports.ts';
+import type { BatchDedupIndex } from '../dedup/claims.ts';
 import { makeClients, type AwsClients, type ClientOptions } from './clients.ts';
 import { CostLedger } from './cost-ledger.ts';
 import { DynamoDedupIndex } from './dynamo-dedup-index.ts';
@@ -159,9 +160,11 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
     }
     return ix;
   };
-  const dedup: DedupIndex = {
+  // claimMany is the dedup stage's path (one shard at a time per run, in order: no locks needed).
+  const dedup: BatchDedupIndex = {
     claimExact: async (runId, hash, id) => (await indexOf(runId)).claimExact(runId, hash, id),
     claimNear: async (runId, id, sig) => (await indexOf(runId)).claimNear(runId, id, sig),
+    claimMany: async (runId, claims) => (await indexOf(runId)).claimMany(runId, claims),
   };
 
   const usage = new UsageMeter();
