@@ -149,6 +149,8 @@ export interface LlmUsageLine {
   promptTokens: number;
   completionTokens: number;
   costUsd: number;
+  /** Answers served from the response cache or a cassette (no request bought); absent when none. */
+  cacheHits?: number;
 }
 
 /** LLM usage from the shards' counters (llm|role|model|what), never double counted on retries. */
@@ -161,6 +163,7 @@ export function llmUsage(shards: ShardState[]): LlmUsageLine[] {
       const id = `${u.role}|${u.model}`;
       const line = by.get(id) ?? { role: u.role, model: u.model, requests: 0, promptTokens: 0, completionTokens: 0, costUsd: 0 };
       if (u.what === 'requests') line.requests += v;
+      if (u.what === 'cache_hits') line.cacheHits = (line.cacheHits ?? 0) + v;
       if (u.what === 'prompt_tokens') line.promptTokens += v;
       if (u.what === 'completion_tokens') line.completionTokens += v;
       if (u.what === 'cost_usd') line.costUsd += v;
@@ -188,7 +191,8 @@ export async function runCostReport(t: RemoteTarget, runId: string, prices: Pric
   const llmCalls: Record<string, number> = {};
   for (const l of llm) {
     const fn = FUNCTION_OF_ROLE[l.role] ?? l.role;
-    llmCalls[fn] = (llmCalls[fn] ?? 0) + l.requests;
+    // Scaled to new candidates every call is live: a replayed (cassette) or cached answer counts too.
+    llmCalls[fn] = (llmCalls[fn] ?? 0) + l.requests + (l.cacheHits ?? 0);
   }
   const scaled = candidates > 0 && usage.length > 0 ? scaleToTarget({ usage, candidates, llmCalls }, { llmLatencyS, callsInFlight: 64, llmMemoryMb: 512, target: 1_000_000 }, prices) : null;
   return { aws: runCost(usage, prices), llm, candidates, scaled };
@@ -203,7 +207,10 @@ export function formatCost(c: RunCost): string {
   }
   out.push(`total AWS: ${$(c.aws.total)} (LLM tokens excluded)`);
   out.push('LLM usage (separate from AWS):');
-  for (const l of c.llm) out.push(`  ${l.role} ${l.model}: ${l.requests} requests, ${l.promptTokens} prompt + ${l.completionTokens} completion tokens, ${$(l.costUsd)}`);
+  for (const l of c.llm) {
+    const hits = l.cacheHits ? `, ${l.cacheHits} from cache/cassette` : '';
+    out.push(`  ${l.role} ${l.model}: ${l.requests} requests${hits}, ${l.promptTokens} prompt + ${l.completionTokens} completion tokens, ${$(l.costUsd)}`);
+  }
   if (c.scaled) {
     out.push(`scaled: ${$(c.scaled.perTarget)} AWS per 1,000,000 candidate programs (measured ${c.candidates}); assumptions:`);
     for (const a of c.scaled.assumptions) out.push(`  - ${a}`);
