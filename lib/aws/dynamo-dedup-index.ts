@@ -19,7 +19,7 @@
 // for each survivor its signature item and its band buckets. Entries of the shard's own ids found
 // in the table (left by a crashed attempt, or by a concurrent duplicate delivery) are ignored and
 // recomputed, so a retry or a duplicate decides the same way.
-import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DedupIndex } from '../store/ports.ts';
 import { bandKeys } from '../dedup/minhash.ts';
 import { shingleArray, sortedJaccard, type BatchDedupIndex, type DedupClaim, type DedupDecision } from '../dedup/claims.ts';
@@ -58,6 +58,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class DynamoDedupIndex implements BatchDedupIndex {
   private readonly threshold: number;
   private readonly bands: number;
+  /** Near survivors of claimMany and claimNear per run, loaded from the segments (kept while the Lambda is warm). */
+  private readonly memory = new Map<string, NearMemory>();
   private readonly bandKeys: (s: Uint32Array) => string[];
   private readonly leaseMs: number;
   private readonly lockTimeoutMs: number;
@@ -116,8 +118,10 @@ export class DynamoDedupIndex implements BatchDedupIndex {
         acquired.push(pk);
       }
       members.delete(id);
-      const dupOf = await this.firstSimilar(runId, signature, [...members].sort());
+      // Survivors of claimMany are in the segments, not in the buckets.
+      const dupOf = (await this.firstSimilar(runId, signature, [...members].sort())) ?? (await this.similarInSegments(runId, id, signature));
       let decided = dupOf;
+      let first = true;
       try {
         await this.doc.send(
           new PutCommand({
@@ -137,13 +141,27 @@ export class DynamoDedupIndex implements BatchDedupIndex {
         // The same id decided concurrently (a duplicated message): its answer stands.
         const got = await this.doc.send(new GetCommand({ TableName: this.table, Key: recordKey, ConsistentRead: true }));
         decided = (got.Item?.dupOf as string | undefined) ?? null;
+        first = false;
       }
+      // A survivor joins the segments too, so that claimMany sees it.
+      if (first && decided === null) await this.appendSegment(runId, [{ id, sig: signature, shingles: null, seq: 0 }]);
       await this.release(buckets, id, decided === null);
       return decided;
     } catch (err) {
       await this.release(acquired, id, false).catch(() => {});
       throw err;
     }
+  }
+
+  /** Smallest id among segment survivors similar enough by the estimate (the per-record rule). */
+  private async similarInSegments(runId: string, id: string, signature: Uint32Array): Promise<string | null> {
+    const mem = await this.segments(runId);
+    const similar = mem
+      .candidates(bandKeys(signature, this.bands))
+      .filter((s) => s.id !== id && s.sig.length === signature.length && estimatedJaccard(s.sig, signature) >= this.threshold)
+      .map((s) => s.id)
+      .sort();
+    return similar[0] ?? null;
   }
 
   /** Takes the bucket's lock (re-entrant for the same id); returns the bucket's survivors. */
@@ -231,49 +249,27 @@ export class DynamoDedupIndex implements BatchDedupIndex {
   }
 
   /**
-   * A whole shard's claims, single writer (see the header). Per survivor: its signature item and
-   * its band buckets (one write per distinct bucket of the shard); per new exact hash: its owner.
+   * A whole shard's claims, single writer (see the header). Writes per shard: the new exact-hash
+   * owners (one unit each), one sequence update, and one segment item (or a few) holding the
+   * shard's survivors; nothing per LSH band.
    */
   async claimMany(runId: string, claims: DedupClaim[]): Promise<DedupDecision[]> {
-    for (const c of claims) {
-      if (c.signature && (c.signature.length === 0 || c.signature.length % this.bands !== 0)) {
-        throw new Error(`signature of ${c.signature.length} values is not a non-empty multiple of ${this.bands} bands`);
-      }
-    }
+    for (const c of claims) if (c.signature) this.checkSignature(c.signature);
     const batchIds = new Set(claims.map((c) => c.id));
-    const key = (k: { pk: string; sk: string }) => k.pk;
 
-    // 1. What earlier shards left: exact owners, band buckets, the candidates' signatures.
+    // 1. What earlier shards left: exact owners (a BatchGet), near survivors (the segments).
     const hashes = [...new Set(claims.flatMap((c) => (c.hash === null ? [] : [c.hash])))];
     const owners = new Map<string, string>();
     for (const item of await this.batchGet(hashes.map((h) => keys.exact(runId, h)))) {
       const id = String(item.id);
       if (!batchIds.has(id)) owners.set(String(item.pk).slice(`DX#${runId}#`.length), id);
     }
-    const bandsOf = new Map<string, string[]>(); // claim id -> bucket pks
-    for (const c of claims) if (c.signature) bandsOf.set(c.id, this.bandKeys(c.signature).map((k, band) => key(keys.nearBucket(runId, band, k))));
-    const buckets = new Map<string, Set<string>>(); // bucket pk -> survivor ids (earlier shards, then this one)
-    const bucketPks = [...new Set([...bandsOf.values()].flat())];
-    for (const item of await this.batchGet(bucketPks.map((pk) => ({ pk, sk: 'B' })))) {
-      const members = [...((item.members as Set<string> | undefined) ?? [])].filter((m) => !batchIds.has(m));
-      buckets.set(String(item.pk), new Set(members));
-    }
-    const candidateIds = [...new Set([...buckets.values()].flatMap((m) => [...m]))];
-    const known = new Map<string, Survivor>();
-    for (const item of await this.batchGet(candidateIds.map((id) => keys.nearRecord(runId, id)))) {
-      if (item.dupOf !== undefined) continue; // a per-record claim's duplicate: never a candidate
-      known.set(String(item.id), {
-        id: String(item.id),
-        sig: fromBytes(item.sig as Uint8Array),
-        shingles: item.shingles ? fromBytes(item.shingles as Uint8Array) : null,
-        seq: Number(item.seq ?? 0),
-      });
-    }
+    const earlier = await this.segments(runId);
 
     // 2. Decide in order, in memory; this shard's survivors become candidates for its later records.
+    const mine = new NearMemory();
     const decisions: DedupDecision[] = [];
-    const survivors: { claim: DedupClaim; shingles: Uint32Array | null; order: number }[] = [];
-    let order = 0;
+    const survivors: Survivor[] = [];
     for (const c of claims) {
       if (c.hash !== null) {
         const owner = owners.get(c.hash);
@@ -285,93 +281,94 @@ export class DynamoDedupIndex implements BatchDedupIndex {
       }
       if (c.signature) {
         const shingles = c.shingles ? shingleArray(c.shingles) : null;
-        const of = this.mostSimilar(c.signature, shingles, bandsOf.get(c.id)!, buckets, known);
+        const bands = bandKeys(c.signature, this.bands);
+        const candidates = [...earlier.candidates(bands).filter((s) => !batchIds.has(s.id)), ...mine.candidates(bands)];
+        const of = this.mostSimilar(c.signature, shingles, candidates);
         if (of !== null) {
           decisions.push({ kind: 'near_duplicate', of });
           continue;
         }
-        const s: Survivor = { id: c.id, sig: c.signature, shingles, seq: Number.MAX_SAFE_INTEGER - 1e6 + order };
-        known.set(c.id, s);
-        for (const pk of bandsOf.get(c.id)!) {
-          let m = buckets.get(pk);
-          if (!m) buckets.set(pk, (m = new Set()));
-          m.add(c.id);
-        }
-        survivors.push({ claim: c, shingles, order: order++ });
+        const s: Survivor = { id: c.id, sig: c.signature, shingles, seq: Number.MAX_SAFE_INTEGER - 1e6 + survivors.length };
+        mine.add(s, bands);
+        survivors.push(s);
       }
       decisions.push({ kind: 'kept' });
     }
 
-    // 3. Write what later shards read: exact owners first, then survivors' items, then buckets
-    //    (a crash in between is redone by the retry before any later shard starts).
+    // 3. Write what later shards read: exact owners, then the survivors' segment. A crash in
+    //    between is redone by the retry before any later shard starts.
     const newOwners = claims.filter((c, i) => c.hash !== null && decisions[i]!.kind !== 'duplicate');
     await mapLimit(newOwners, 16, async (c) => {
       const owner = await this.claimExact(runId, c.hash!, c.id);
       // Only another writer (which the ordered dedup stage rules out) can get here: fail the shard, its retry re-reads.
       if (owner !== c.id && !batchIds.has(owner)) throw new Error(`dedup claimMany: hash of ${c.id} was claimed concurrently by ${owner}`);
     });
-    if (survivors.length > 0) {
-      const seqEnd = await this.allocateSeq(runId, survivors.length);
-      const ttl = expiryFromNow(this.ttlDays);
-      await this.batchPut(
-        survivors.map(({ claim, shingles, order: o }) => ({
-          ...keys.nearRecord(runId, claim.id),
-          id: claim.id,
-          sig: toBytes(claim.signature!),
-          ...(shingles ? { shingles: toBytes(shingles) } : {}),
-          seq: seqEnd - survivors.length + 1 + o,
-          [TTL_ATTRIBUTE]: ttl,
-        })),
-      );
-      const joins = new Map<string, Set<string>>();
-      for (const { claim } of survivors) {
-        for (const pk of bandsOf.get(claim.id)!) {
-          let m = joins.get(pk);
-          if (!m) joins.set(pk, (m = new Set()));
-          m.add(claim.id);
-        }
-      }
-      await mapLimit([...joins], 16, ([pk, ids]) =>
-        this.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { pk, sk: 'B' },
-            UpdateExpression: 'ADD members :m SET #ttl = :ttl',
-            ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-            ExpressionAttributeValues: { ':m': ids, ':ttl': ttl },
-          }),
-        ),
-      );
-    }
+    await this.appendSegment(runId, survivors);
     return decisions;
   }
 
-  /** The most similar survivor sharing a band (exact Jaccard when both have shingles), ties to the earliest. */
-  private mostSimilar(
-    sig: Uint32Array,
-    shingles: Uint32Array | null,
-    bucketPks: string[],
-    buckets: Map<string, Set<string>>,
-    known: Map<string, Survivor>,
-  ): string | null {
-    const seen = new Set<string>();
+  private checkSignature(sig: Uint32Array): void {
+    if (sig.length === 0 || sig.length % this.bands !== 0) {
+      throw new Error(`signature of ${sig.length} values is not a non-empty multiple of ${this.bands} bands`);
+    }
+  }
+
+  /** The most similar candidate (exact Jaccard when both have shingles), ties to the earliest; as the SQLite index. */
+  private mostSimilar(sig: Uint32Array, shingles: Uint32Array | null, candidates: Survivor[]): string | null {
     let best: { s: Survivor; j: number } | null = null;
-    for (const pk of bucketPks) {
-      for (const id of buckets.get(pk) ?? []) {
-        if (seen.has(id)) continue;
-        seen.add(id);
-        const s = known.get(id);
-        if (!s || s.sig.length !== sig.length) continue;
-        let j = estimatedJaccard(sig, s.sig);
-        // As the SQLite index: an estimate 0.2 under the threshold is > 6 standard errors away.
-        if (shingles && s.shingles && j >= this.threshold - 0.2) j = sortedJaccard(shingles, s.shingles);
-        if (j >= this.threshold && (best === null || j > best.j || (j === best.j && s.seq < best.s.seq))) best = { s, j };
-      }
+    for (const s of candidates) {
+      if (s.sig.length !== sig.length) continue;
+      let j = estimatedJaccard(sig, s.sig);
+      // An estimate 0.2 under the threshold is more than 6 standard errors away: no merge needed.
+      if (shingles && s.shingles && j >= this.threshold - 0.2) j = sortedJaccard(shingles, s.shingles);
+      if (j >= this.threshold && (best === null || j > best.j || (j === best.j && s.seq < best.s.seq))) best = { s, j };
     }
     return best?.s.id ?? null;
   }
 
-  /** Reserves `n` insertion numbers for the run's survivors (their order breaks similarity ties); returns the last. */
+  /** The run's near survivors kept in memory, caught up with the segments written since the last call. */
+  private async segments(runId: string): Promise<NearMemory> {
+    let mem = this.memory.get(runId);
+    if (!mem) this.memory.set(runId, (mem = new NearMemory()));
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND sk > :after',
+          ExpressionAttributeValues: { ':pk': segmentPk(runId), ':after': mem.lastSk },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of res.Items ?? []) {
+        for (const s of decodeSegment(item.data as Uint8Array)) mem.add(s, bandKeys(s.sig, this.bands));
+        mem.lastSk = String(item.sk);
+      }
+      startKey = res.LastEvaluatedKey;
+    } while (startKey);
+    return mem;
+  }
+
+  /** Appends survivors to the run's segments under fresh sequence numbers (their order breaks ties). */
+  private async appendSegment(runId: string, survivors: Survivor[]): Promise<void> {
+    if (survivors.length === 0) return;
+    const last = await this.allocateSeq(runId, survivors.length);
+    const first = last - survivors.length + 1;
+    survivors.forEach((s, i) => (s.seq = first + i));
+    const ttl = expiryFromNow(this.ttlDays);
+    let chunk = 0;
+    for (const part of chunkBySize(survivors, SEGMENT_BYTES)) {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: segmentPk(runId), sk: `S#${String(first).padStart(12, '0')}#${chunk++}`, data: encodeSegment(part), [TTL_ATTRIBUTE]: ttl },
+        }),
+      );
+    }
+  }
+
+  /** Reserves `n` insertion numbers for the run's survivors; returns the last. */
   private async allocateSeq(runId: string, n: number): Promise<number> {
     const res = await this.doc.send(
       new UpdateCommand({
@@ -402,18 +399,6 @@ export class DynamoDedupIndex implements BatchDedupIndex {
     }
     return out;
   }
-
-  /** BatchWrite puts (25 per request, unprocessed items retried). */
-  private async batchPut(items: Record<string, unknown>[]): Promise<void> {
-    for (let i = 0; i < items.length; i += 25) {
-      let request: Record<string, unknown[]> | undefined = { [this.table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) };
-      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-        if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt));
-        const res = await this.doc.send(new BatchWriteCommand({ RequestItems: request as never }));
-        request = res.UnprocessedItems as typeof request;
-      }
-    }
-  }
 }
 
 interface Survivor {
@@ -434,5 +419,103 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Segment items of a run: its survivors, packed, in sequence order (sk = S#<first seq>#<chunk>). */
+const segmentPk = (runId: string) => `DG#${runId}`;
+/** Bytes of survivors per segment item (DynamoDB items stop at 400 KB). */
+const SEGMENT_BYTES = 300_000;
+
+/** Survivors in memory with an LSH index over their bands. */
+class NearMemory {
+  lastSk = '';
+  private readonly byId = new Map<string, Survivor>();
+  private readonly buckets = new Map<string, Survivor[]>();
+
+  add(s: Survivor, bands: number[]): void {
+    if (this.byId.has(s.id)) return; // a retried shard's segment repeats its survivors
+    this.byId.set(s.id, s);
+    bands.forEach((k, b) => {
+      const key = `${b}:${k}`;
+      const list = this.buckets.get(key);
+      if (list) list.push(s);
+      else this.buckets.set(key, [s]);
+    });
+  }
+
+  /** Distinct survivors sharing at least one band with `bands`. */
+  candidates(bands: number[]): Survivor[] {
+    const seen = new Set<Survivor>();
+    bands.forEach((k, b) => {
+      for (const s of this.buckets.get(`${b}:${k}`) ?? []) seen.add(s);
+    });
+    return [...seen];
+  }
+}
+
+function entryBytes(s: Survivor): number {
+  return 2 + Buffer.byteLength(s.id) + 8 + 4 + s.sig.byteLength + 4 + (s.shingles?.byteLength ?? 0);
+}
+
+function* chunkBySize(list: Survivor[], max: number): Generator<Survivor[]> {
+  let part: Survivor[] = [];
+  let bytes = 0;
+  for (const s of list) {
+    const b = entryBytes(s);
+    if (part.length > 0 && bytes + b > max) {
+      yield part;
+      part = [];
+      bytes = 0;
+    }
+    part.push(s);
+    bytes += b;
+  }
+  if (part.length > 0) yield part;
+}
+
+/** id length (u16), id, seq (f64), signature length (u32) and values, shingle count (u32, or 0xffffffff: none) and values; little endian. */
+function encodeSegment(list: Survivor[]): Uint8Array {
+  const buf = Buffer.alloc(list.reduce((a, s) => a + entryBytes(s), 0));
+  let o = 0;
+  for (const s of list) {
+    const id = Buffer.from(s.id);
+    o = buf.writeUInt16LE(id.length, o);
+    o += id.copy(buf, o);
+    o = buf.writeDoubleLE(s.seq, o);
+    o = buf.writeUInt32LE(s.sig.length, o);
+    for (const v of s.sig) o = buf.writeUInt32LE(v, o);
+    o = buf.writeUInt32LE(s.shingles ? s.shingles.length : 0xffffffff, o);
+    for (const v of s.shingles ?? []) o = buf.writeUInt32LE(v, o);
+  }
+  return buf;
+}
+
+function decodeSegment(data: Uint8Array): Survivor[] {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const out: Survivor[] = [];
+  const u32s = (at: number, n: number) => {
+    const a = new Uint32Array(n);
+    for (let i = 0; i < n; i++) a[i] = buf.readUInt32LE(at + 4 * i);
+    return a;
+  };
+  let o = 0;
+  while (o < buf.length) {
+    const idLen = buf.readUInt16LE(o);
+    const id = buf.toString('utf8', o + 2, o + 2 + idLen);
+    o += 2 + idLen;
+    const seq = buf.readDoubleLE(o);
+    const sigLen = buf.readUInt32LE(o + 8);
+    const sig = u32s(o + 12, sigLen);
+    o += 12 + 4 * sigLen;
+    const shLen = buf.readUInt32LE(o);
+    o += 4;
+    let shingles: Uint32Array | null = null;
+    if (shLen !== 0xffffffff) {
+      shingles = u32s(o, shLen);
+      o += 4 * shLen;
+    }
+    out.push({ id, sig, shingles, seq });
+  }
   return out;
 }
