@@ -103,7 +103,7 @@ try {
   console.log(`\nnear+exact dedup index on DynamoDB, ${records} records of the run's dedup stage (${shards.length} shards):`);
   console.log('  path                              WRU/record  RRU/record  $ per 1M records  kept');
   for (const r of [perRecord, batch]) {
-    const name = r.label === 'per-record' ? 'per record (bucket locks, estimate)' : 'claimMany (single writer, exact)';
+    const name = r.label === 'per-record' ? 'per record (bucket locks, estimate)' : 'claimMany (segments, exact)';
     console.log(`  ${name.padEnd(35)} ${r.wru.toFixed(2).padStart(9)} ${r.rru.toFixed(2).padStart(11)} ${('$' + r.perMillion.toFixed(2)).padStart(17)} ${String(kept(r.decisions)).padStart(5)}`);
   }
   const same = JSON.stringify(perRecord.decisions) === JSON.stringify(batch.decisions);

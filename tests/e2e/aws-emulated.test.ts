@@ -104,12 +104,15 @@ test('under duplicated deliveries, crashes mid-shard, lost acks and poison messa
       crashes: [
         // unify shard: its output written, not yet recorded
         { message: /"stage":"unify","shard":"u00001"/, service: 'sqs', command: 'SendMessageCommand' },
-        // execute: dies on writing its output
-        { message: /"stage":"execute","shard":"g00002"/, service: 's3', command: 'PutObjectCommand', input: /"Key":"runs\/[^"]+\/execute\/g00002/ },
+        // execute: dies on writing its output. A seed shard: the demo's dice-simulation program (a
+        // generate reply) passes the determinism rule when its two runs happen to agree (~0.5%
+        // per execution), and re-executing it would add another chance.
+        { message: /"stage":"execute","shard":"u00002"/, service: 's3', command: 'PutObjectCommand', input: /"Key":"runs\/[^"]+\/execute\/u00002/ },
         // filter (the first generate shard with rejections): kept records written, rejections not
         { message: /"stage":"filter","shard":"g/, service: 's3', command: 'PutObjectCommand', input: /rejected\/filter\/g/ },
-        // dedup: dies in the middle of its claims in the index, then after its output is written
-        { message: /"stage":"dedup","shard":"g00001"/, service: 'dynamodb', command: 'UpdateCommand', nth: 3 },
+        // dedup: dies in the middle of its claims (exact owners written, survivors' segment not),
+        // and, on another shard, after its claims and output are written
+        { message: /"stage":"dedup","shard":"g00001"/, service: 'dynamodb', command: 'PutCommand', input: /"pk":"DG#/ },
         { message: /"stage":"dedup","shard":"g00002"/, service: 'sqs', command: 'SendMessageCommand' },
         // backtranslate: dies right after writing its output
         { message: /"stage":"backtranslate","shard":"g00000"/, service: 'dynamodb', command: 'PutCommand' },
@@ -151,4 +154,45 @@ test('under duplicated deliveries, crashes mid-shard, lost acks and poison messa
   assert.match(r.output, /message body is not JSON: this is not a shard message/);
   assert.match(r.output, /not a shard message \{runId, stage, shard\}/);
   assert.match(r.output, /InjectedCrash|injected crash/);
+});
+
+test('DynamoDedupIndex.claimMany keeps no per-band items: a cold instance rebuilds from segments, big shards split, answers survive a retry', async () => {
+  const { DynamoDedupIndex } = await import('../../lib/aws/dynamo-dedup-index.ts');
+  const { randomSignature, variant } = await import('../contract/dedup-index.contract.ts');
+  const { createTable } = await import('../helpers/aws-emulators.ts');
+  const { QueryCommand, ScanCommand } = await import('@aws-sdk/lib-dynamodb');
+  await createTable(emu, 'claim-many');
+  const make = () => new DynamoDedupIndex(emu.clients.doc, 'claim-many', { threshold: 0.85, bands: 16 });
+  const shingles = (seed: number, n = 1200) => Uint32Array.from({ length: n }, (_, i) => (seed * 1_000_003 + i * 7919) >>> 0);
+  // Shard 1: 80 distinct records with large shingle sets (~5 KB each: more than one segment item).
+  const shard1 = Array.from({ length: 80 }, (_, i) => ({ id: `a${i}`, hash: `h${i}`, signature: randomSignature(1000 + i), shingles: shingles(i) }));
+  const first = await make().claimMany('cm', shard1);
+  assert.ok(first.every((d) => d.kind === 'kept'));
+  const segs = await emu.clients.doc.send(new QueryCommand({ TableName: 'claim-many', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'DG#cm' } }));
+  assert.ok((segs.Items ?? []).length >= 2, `survivors split over segment items, got ${segs.Items?.length}`);
+  const items = await emu.clients.doc.send(new ScanCommand({ TableName: 'claim-many' }));
+  const kinds = new Set((items.Items ?? []).map((i) => String(i.pk).split('#')[0]));
+  assert.deepEqual([...kinds].sort(), ['DG', 'DS', 'DX'], 'segments, the sequence and exact owners: no band buckets, no per-record items');
+  // Shard 2, on a cold instance (another Lambda container): near and exact duplicates of shard 1.
+  const shard2 = [
+    { id: 'b0', hash: 'h3', signature: randomSignature(5), shingles: shingles(900) }, // exact duplicate of a3
+    { id: 'b1', hash: 'x1', signature: variant(randomSignature(1007), 4, 1, 0), shingles: shingles(7) }, // near a7 (same shingles)
+    { id: 'b2', hash: 'x2', signature: randomSignature(77), shingles: shingles(950) },
+    { id: 'b3', hash: 'x3', signature: randomSignature(77), shingles: shingles(950) }, // near b2, same shard
+  ];
+  const want = [
+    { kind: 'duplicate', of: 'a3' },
+    { kind: 'near_duplicate', of: 'a7' },
+    { kind: 'kept' },
+    { kind: 'near_duplicate', of: 'b2' },
+  ];
+  assert.deepEqual(await make().claimMany('cm', shard2), want);
+  // A retry of shard 2 (its entries are in the table now) and a warm instance give the same answers.
+  assert.deepEqual(await make().claimMany('cm', shard2), want);
+  const warm = make();
+  assert.deepEqual(await warm.claimMany('cm', shard2), want);
+  // The port's per-record claims see the shards' survivors, and claimMany sees theirs.
+  assert.equal(await warm.claimNear('cm', 'c0', randomSignature(1011)), 'a11');
+  assert.equal(await warm.claimNear('cm', 'c1', randomSignature(4242)), null);
+  assert.deepEqual(await make().claimMany('cm', [{ id: 'd0', hash: null, signature: randomSignature(4242) }]), [{ kind: 'near_duplicate', of: 'c1' }]);
 });
