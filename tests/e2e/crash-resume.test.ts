@@ -158,18 +158,23 @@ test('reference run: a non-empty dataset, conservation holds', () => {
 });
 
 test('SIGKILL at 5 random points, resumed each time: same dataset, nothing bought twice', async (t) => {
-  // Kill points, seeded and spread over the run. The demo's LLM work comes in short bursts
-  // (39 unify calls, 40 generate, 33 reverse + 33 solve at 8 in flight) between long sandbox
-  // phases (the demo has a program that loops until the 3 s timeout), so the points alternate:
-  // kills 1, 3, 5 once the n-th response has been served (n in the 1st, 3rd, 5th fifth of the
-  // reference's requests) plus 0-2 latencies, i.e. with requests in flight; kills 2 and 4 at a
-  // random 1.5-4.5 s after the restart: startup, resume, ingest, the sandbox and filter phases.
+  // Kill points, seeded and spread over the run's progress, measured as distinct requests
+  // served over the whole sequence (it only grows, so restarts cannot overtake a point). The
+  // demo's LLM work comes in short bursts between long sandbox phases (a program loops until
+  // the 3 s timeout), so: kills 1, 3, 5 once a random count in the 1st, 3rd and 5th fifth of the
+  // reference's requests has been served, plus 0-2 latencies (requests in flight); kills 2 and 4
+  // inside the reference's two longest quiet gaps (sandbox, filter): once the requests before
+  // the gap are served, plus 20-80% of the gap.
   const random = mulberry32(SEED);
-  const points = Array.from({ length: KILLS }, (_, i) =>
-    i % 2 === 0
-      ? { afterServed: Math.floor((ref.served * 0.95 * (i + random())) / KILLS), extraMs: Math.round(2 * LATENCY_MS * random()) }
-      : { afterServed: 0, extraMs: Math.round(1500 + 3000 * random()) },
-  );
+  const gaps = ref.servedAt
+    .slice(1)
+    .map((t, i) => ({ after: i + 1, start: ref.servedAt[i], len: t - ref.servedAt[i] }))
+    .sort((a, b) => b.len - a.len)
+    .slice(0, 2);
+  const points = [
+    ...[0, 2, 4].map((i) => ({ afterDistinct: Math.ceil((ref.served * (i + random())) / KILLS), extraMs: Math.round(2 * LATENCY_MS * random()) })),
+    ...gaps.map((g) => ({ afterDistinct: g.after, extraMs: Math.round(g.len * (0.2 + 0.6 * random())) })),
+  ].sort((a, b) => a.afterDistinct - b.afterDistinct);
 
   const server = await serve();
   const out = join(work, 'B');
@@ -181,7 +186,7 @@ test('SIGKILL at 5 random points, resumed each time: same dataset, nothing bough
   try {
     for (const point of points) {
       const p = caco(out);
-      while (p.running() && server.stats.served < point.afterServed) await sleep(2);
+      while (p.running() && server.stats.servedByKey.size < point.afterDistinct) await sleep(2);
       await sleep(point.extraMs);
       if (!p.running()) {
         const e = await p.exited;
@@ -199,7 +204,7 @@ test('SIGKILL at 5 random points, resumed each time: same dataset, nothing bough
       kills.push({ point, served: server.stats.served, lost: lost.length, aliveMs: Math.round(exit.ms) });
       const ago = lost.filter((k) => answeredAt.get(k)! <= killedAt).map((k) => Math.round(killedAt - answeredAt.get(k)!));
       t.diagnostic(
-        `kill ${kills.length} after ${point.afterServed} served + ${point.extraMs} ms (the process lived ${Math.round(exit.ms)} ms): ` +
+        `kill ${kills.length} once ${point.afterDistinct} distinct requests were served + ${point.extraMs} ms (the process lived ${Math.round(exit.ms)} ms): ` +
           `${server.stats.served} served so far; ${lost.length} served to it but not cached: ` +
           `${lost.length - ago.length} answered after the kill, ${ago.length} answered ${ago.length ? Math.min(...ago) + '-' + Math.max(...ago) + ' ms' : ''} before it`,
       );
