@@ -124,7 +124,7 @@ async function runSize(size: number, dir: string): Promise<SizeResult> {
   // stage, widened by one mean shard time (a shard's start is not reported). Stages overlap,
   // so these are each stage's own pace, not shares of the wall time.
   const stages = Object.entries(summary.stats.stages as Record<string, { in: number; kept: number; shards: number }>)
-    .filter(([st]) => ['generate', 'execute', 'filter', 'backtranslate'].includes(st))
+    .filter(([st]) => ['generate', 'execute', 'filter', 'dedup', 'backtranslate'].includes(st))
     .map(([stage, st]) => {
       const ts = lines.filter((l) => l.event === 'shard' && l.stage === stage && l.outcome === 'done').map((l) => l.t as number);
       const span = ts.length ? (Math.max(...ts) - Math.min(...ts)) * (ts.length / Math.max(1, ts.length - 1)) : 0;
