@@ -9,6 +9,9 @@
 // stack's memory sizes, SQS requests, DynamoDB read/write request units as reported by the
 // service, S3 requests) while the real handlers run against s3rver/dynalite/local-aws-sqs.
 // What is modelled: the LLM wait (the run replays a cassette), see the printed assumptions.
+// Caveat: the demo runs 10 records per shard (its cassette is recorded for that shard size), so
+// per-shard costs (S3 objects, messages, invocations, state items, cold starts) scale as if a
+// million candidates came in 100,000 shards; production shards of a few hundred cost far less.
 import { parseArgs } from 'node:util';
 import { parseRunConfig } from '../../lib/config.ts';
 import { DEMO_CONFIG, DEMO_INPUT } from '../../lib/cli/demo.ts';
@@ -38,7 +41,7 @@ try {
   // 1. The demo on the emulated stack, fault free.
   const stack = await createEmulatedStack(emu, 'bench');
   const target = await resolveTarget({ bucket: stack.bucket, table: stack.table, clientOptions: emu.clientOptions });
-  const { result } = await captureOutput(async () => {
+  const { result, output } = await captureOutput(async () => {
     const submitted = await submitRun(target, DEMO_INPUT, DEMO_CONFIG);
     const drive = await driveStack(emu, stack, { timeoutMs: 180_000 });
     return { submitted, drive };
@@ -47,7 +50,10 @@ try {
   const runId = result.submitted.runId;
   const state = new DynamoStateStore(emu.clients.doc, stack.table);
   const run = await state.getRun(runId);
-  if (run?.status !== 'done') throw new Error(`the emulated run did not finish: ${run?.status}`);
+  if (run?.status !== 'done') {
+    const errors = output.split('\n').filter((l) => l.includes('"message failed"')).slice(0, 3);
+    throw new Error(`the emulated run did not finish (${run?.status}):\n${errors.join('\n')}`);
+  }
   console.log(`emulated run ${runId}: ${result.drive.wallMs} ms wall, invocations ${JSON.stringify(result.drive.invocations)}\n`);
 
   const cost = await runCostReport(target, runId, prices, latency);
