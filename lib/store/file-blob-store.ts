@@ -53,7 +53,10 @@ export class FileBlobStore implements BlobStore {
         else if (!e.name.endsWith('.tmp')) keys.push(relative(this.root, p).split(sep).join('/'));
       }
     };
-    await walk(this.root);
+    // Walk only the folder the prefix names (not the whole store: the LLM cache alone can hold
+    // hundreds of thousands of objects).
+    const dir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    await walk(dir ? this.path(dir) : this.root);
     return keys.filter((k) => k.startsWith(prefix)).sort();
   }
 

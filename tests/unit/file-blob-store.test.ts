@@ -24,3 +24,15 @@ test('keys that escape the root are refused', async () => {
   await assert.rejects(store.put('../evil', 'x'), /invalid blob key/);
   await assert.rejects(store.get('/etc/passwd'), /invalid blob key/);
 });
+
+test('list with a prefix inside a folder, or a partial name, or nothing', async () => {
+  const store = new FileBlobStore(mkdtempSync(join(tmpdir(), 'blob-')));
+  await store.put('runs/r1/filter/u00000.jsonl', 'a');
+  await store.put('runs/r1/filter/g00000.jsonl', 'b');
+  await store.put('runs/r1/dedup/u00000.jsonl', 'c');
+  await store.put('cache/llm/ab.json', 'd');
+  assert.deepEqual(await store.list('runs/r1/filter/u'), ['runs/r1/filter/u00000.jsonl']);
+  assert.deepEqual(await store.list('runs/r1/f'), ['runs/r1/filter/g00000.jsonl', 'runs/r1/filter/u00000.jsonl']);
+  assert.deepEqual(await store.list('runs/none/'), []);
+  assert.equal((await store.list('')).length, 4);
+});
