@@ -1057,44 +1057,42 @@ print(output)
   {
     sample: 30,
     expect: 'filter:nondeterministic',
-    note: 'a Monte Carlo estimate with unseeded randomness: two runs disagree',
+    note: 'a Monte Carlo estimate with unseeded randomness: two runs disagree (a float mean, so they never agree by chance)',
     reply: chat(
-      'Here is a new program that estimates a probability by simulation:',
+      'Here is a new program that estimates an expected value by simulation:',
       `import random
 
 input = {
     "trials": 20000,
-    "threshold": 10,
+    "low": 0.0,
+    "high": 1.0,
 }
 
-def estimate_probability(input):
-    # Step 1: roll two dice many times
-    hits = 0
+def expected_larger(input):
+    # Step 1: draw two uniform numbers many times
+    total = 0.0
     for _ in range(input["trials"]):
-        roll = random.randint(1, 6) + random.randint(1, 6)
-        # Step 2: count rolls with a sum of at least 10
-        if roll >= input["threshold"]:
-            hits += 1
-    # Step 3: the estimated probability
-    return hits / input["trials"]
+        a = random.uniform(input["low"], input["high"])
+        b = random.uniform(input["low"], input["high"])
+        # Step 2: keep the larger of the two
+        total += max(a, b)
+    # Step 3: the average of the larger number
+    return total / input["trials"]
 
-output = estimate_probability(input)
+output = expected_larger(input)
 print(output)
 `,
-      'The estimate is close to 1/6.',
+      'The estimate is close to 2/3.',
     ),
     // Reached only when the run does not re-run programs (execute.rerun off): then the simulated
     // estimate disagrees with the exact answer and back-translation rejects it instead.
-    problem: 'Two fair six-sided dice are rolled. What is the probability that the sum of the two numbers is at least 10?',
-    solution: r`Out of the $36$ equally likely outcomes, the sums of at least 10 are:
+    problem: 'Two numbers are chosen independently and uniformly at random between 0 and 1. What is the expected value of the larger of the two numbers?',
+    solution: r`Let $M = \max(a, b)$. For $0 \le m \le 1$, $P(M \le m) = P(a \le m)\,P(b \le m) = m^2$, so $M$ has density $2m$.
 
-- sum 10: $(4,6), (5,5), (6,4)$
-- sum 11: $(5,6), (6,5)$
-- sum 12: $(6,6)$
+Then
+$$E[M] = \int_0^1 m \cdot 2m \, dm = \frac{2}{3}.$$
 
-That is $6$ outcomes, so the probability is $\frac{6}{36} = \frac{1}{6}$.
-
-$\boxed{\frac{1}{6}}$`,
+$\boxed{\frac{2}{3}}$`,
   },
   {
     sample: 31,
