@@ -1,0 +1,150 @@
+// bench:aws-scale — the AWS cost of a realistic run, measured on the emulated stack and scaled to
+// $ per 1 million candidate programs (tokens excluded).
+//
+//   npx tsx tests/bench/aws-scale.bench.ts [--candidates 1000] [--shard-size 100] [--latency 20]
+//
+// Unlike bench:aws-cost (the offline demo: 79 candidates in shards of 10, a cassette, a 3 s
+// infinite-loop timeout), this is synthesize mode at a production shard size: the fake LLM
+// server (real HTTP, zero latency) serves templated, varied Caco programs (benchRule: ~8% bad in
+// scheduled ways, some problems and answers rejected downstream), the sandbox at its default
+// 10 s timeout, the real handlers on s3rver/dynalite/local-aws-sqs, one warm container per
+// function (so the execute function pays ONE Pyodide cold start for the whole run: see the cold
+// start line printed, which says what each further container would add).
+//
+// What is measured: each function's invocations, billed ms at the stack's memory size, S3
+// PUT/GET, SQS requests, DynamoDB request units as the service reports them (the cost ledger).
+// What is modelled: the LLM wait (zero here), replaced by scaleToTarget with calls x latency /
+// calls in flight at the LLM functions' memory; all assumptions are printed.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadPrices, POLLER_REQUESTS_PER_INVOCATION, type CostLine } from '../../lib/aws/cost.ts';
+import { CostLedger } from '../../lib/aws/cost-ledger.ts';
+import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
+import { formatCost, resolveTarget, runCostReport, submitRun } from '../../lib/aws/remote.ts';
+import { startFakeServer } from '../../lib/llm/fake-server.ts';
+import { startAwsEmulators } from '../helpers/aws-emulators.ts';
+import { captureOutput, createEmulatedStack, driveStack, FUNCTION_MEMORY_MB } from '../helpers/emulated-stack.ts';
+import { benchRule, exampleRecords } from './pipeline-fixtures/synth-rule.ts';
+
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+process.env.POWERTOOLS_METRICS_NAMESPACE = 'CacoBench';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+
+const { values: args } = parseArgs({
+  options: {
+    candidates: { type: 'string', default: '1000' },
+    'shard-size': { type: 'string', default: '100' },
+    latency: { type: 'string', default: '20' },
+  },
+});
+const candidates = Number(args.candidates);
+const shardSize = Number(args['shard-size']);
+const latency = Number(args.latency);
+const SEED_BASE = 1000;
+const prices = loadPrices();
+
+const dir = mkdtempSync(join(tmpdir(), 'caco-aws-scale-'));
+const server = await startFakeServer({ latencyMs: 0, respond: benchRule({ seedBase: SEED_BASE }) });
+const emu = await startAwsEmulators();
+try {
+  const input = join(dir, 'examples.jsonl');
+  writeFileSync(input, exampleRecords().map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const configFile = join(dir, 'run.json');
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      mode: 'synthesize',
+      seed: 0,
+      shardSize,
+      generate: { mode: 'fewshot', samples: candidates, k: 2 },
+      backtranslate: { variants: 1, judge: false },
+      llm: {
+        default: { baseURL: server.baseURL, model: 'bench/coder', concurrency: 64 },
+        generate: { seed: SEED_BASE },
+        reverse: { model: 'bench/writer' },
+        solve: { model: 'bench/solver' },
+        cassette: { mode: 'live' },
+      },
+    }),
+  );
+
+  const stack = await createEmulatedStack(emu, 'scale', { visibilityTimeoutSeconds: 300 });
+  const target = await resolveTarget({ bucket: stack.bucket, table: stack.table, clientOptions: emu.clientOptions });
+  const { result, output } = await captureOutput(async () => {
+    const submitted = await submitRun(target, input, configFile);
+    const drive = await driveStack(emu, stack, { timeoutMs: 600_000 });
+    return { submitted, drive };
+  });
+  await stack.close();
+  const runId = result.submitted.runId;
+  const state = new DynamoStateStore(emu.clients.doc, stack.table);
+  const run = await state.getRun(runId);
+  if (run?.status !== 'done') {
+    const errors = output.split('\n').filter((l) => l.includes('"message failed"')).slice(0, 3);
+    throw new Error(`the emulated run did not finish (${run?.status}):\n${errors.join('\n')}`);
+  }
+  console.log(
+    `emulated synthesize run ${runId}: ${candidates} candidates, shardSize ${shardSize}, ${(result.drive.wallMs / 1000).toFixed(1)} s wall, ` +
+      `failed items ${result.drive.failedItems}, invocations ${JSON.stringify(result.drive.invocations)}`,
+  );
+
+  // Records through each stage (what the per-record figures below divide by).
+  const stageIn: Record<string, { in: number; kept: number; shards: number }> = {};
+  for (const st of ['generate', 'execute', 'filter', 'dedup', 'backtranslate']) {
+    const shards = await state.listShards(runId, st as never);
+    stageIn[st] = { in: shards.reduce((a, s) => a + s.counts.in, 0), kept: shards.reduce((a, s) => a + s.counts.kept, 0), shards: shards.length };
+  }
+  console.log('records per stage: ' + Object.entries(stageIn).map(([s, v]) => `${s} ${v.in} in/${v.kept} kept/${v.shards} shards`).join(', '));
+
+  const usage = await new CostLedger(emu.clients.doc, stack.table).list(runId);
+  console.log('\nmeasured per function (the emulated run itself; per candidate = / ' + candidates + '):');
+  console.log('  function       inv   billed ms  mem MB   GB-s  GB-s/cand  S3 put  S3 get   SQS(own+poller)  DDB WRU   DDB RRU  WRU/cand');
+  for (const u of usage.sort((a, b) => a.function.localeCompare(b.function))) {
+    const gbs = (u.durationMs / 1000) * (u.memoryMb / 1024);
+    const sqs = u.sqsRequests + POLLER_REQUESTS_PER_INVOCATION * u.invocations;
+    console.log(
+      `  ${u.function.padEnd(13)} ${String(u.invocations).padStart(4)} ${String(u.durationMs).padStart(11)} ${String(u.memoryMb).padStart(7)} ${gbs.toFixed(1).padStart(6)} ` +
+        `${(gbs / candidates).toFixed(4).padStart(10)} ${String(u.s3Put).padStart(7)} ${String(u.s3Get).padStart(7)} ${String(sqs).padStart(17)} ` +
+        `${u.ddbWrite.toFixed(0).padStart(8)} ${u.ddbRead.toFixed(0).padStart(9)} ${(u.ddbWrite / candidates).toFixed(2).padStart(9)}`,
+    );
+  }
+
+  const cost = await runCostReport(target, runId, prices, latency);
+  console.log('\n' + formatCost(cost));
+  if (!cost.scaled) throw new Error('no scaled cost (no candidates or no usage recorded)');
+  const lines = cost.scaled.report.lines;
+  const f = (x: number) => ('$' + x.toFixed(2)).padStart(8);
+  console.log(`\nscaled to 1M candidate programs at ${latency} s mean LLM latency, per function:`);
+  console.log('  function           GB-s   compute  requests      SQS  DynamoDB       S3     total');
+  const sum = (k: keyof CostLine) => lines.reduce((a, l) => a + (l[k] as number), 0);
+  for (const l of [...lines].sort((a, b) => b.total - a.total)) {
+    console.log(`  ${l.function.padEnd(13)} ${l.gbSeconds.toFixed(0).padStart(9)} ${f(l.lambdaCompute)} ${f(l.lambdaRequests)} ${f(l.sqs)} ${f(l.dynamodb)} ${f(l.s3)} ${f(l.total)}`);
+  }
+  console.log(`  ${'all'.padEnd(13)} ${sum('gbSeconds').toFixed(0).padStart(9)} ${f(sum('lambdaCompute'))} ${f(sum('lambdaRequests'))} ${f(sum('sqs'))} ${f(sum('dynamodb'))} ${f(sum('s3'))} ${f(cost.scaled.perTarget)}`);
+
+  // How much of the LLM functions' compute is the modelled wait (the part memory size drives).
+  const wait = (fn: string) => {
+    const roles = fn === 'generate' ? ['generate', 'unify'] : ['reverse', 'solve', 'judge'];
+    const calls = (cost.llm.filter((l) => roles.includes(l.role)).reduce((a, l) => a + l.requests + (l.cacheHits ?? 0), 0) * 1e6) / cost.candidates;
+    return ((calls * latency) / 64) * 0.5 * prices.lambda.arm64PerGbSecond;
+  };
+  console.log(`  of which the modelled LLM wait: generate ${f(wait('generate'))}, backtranslate ${f(wait('backtranslate'))} (64 calls in flight, 512 MB)`);
+
+  // The execute function's cold start: the first invocation against the mean of the rest.
+  const exe = usage.find((u) => u.function === 'execute');
+  if (exe && exe.invocations > 1) {
+    const msPerCand = exe.durationMs / stageIn.execute.in;
+    console.log(
+      `\nexecute: ${msPerCand.toFixed(1)} billed ms per program run-pair at ${exe.memoryMb} MB ` +
+        `(${((msPerCand / 1000) * (exe.memoryMb / 1024) * 1e6 * prices.lambda.arm64PerGbSecond).toFixed(2)} $/1M programs); ` +
+        `one container here, so one Pyodide cold start in ${exe.invocations} invocations`,
+    );
+  }
+  console.log(`\n$ per 1M candidate programs (AWS only, tokens excluded, LLM latency ${latency} s): $${cost.scaled.perTarget.toFixed(2)}; target <= $10`);
+} finally {
+  await emu.stop();
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+}
