@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { parseRunConfig } from '../config.ts';
-import { parseUsageKey } from '../pipeline/llm-adapter.ts';
+import { usageFromCounters } from '../pipeline/llm-adapter.ts';
 import { STAGES, type RunState, type ShardState, type StageName } from '../store/ports.ts';
 import { makeClients, type AwsClients, type ClientOptions } from './clients.ts';
 import { CostLedger } from './cost-ledger.ts';
@@ -155,22 +155,11 @@ export interface LlmUsageLine {
 
 /** LLM usage from the shards' counters (llm|role|model|what), never double counted on retries. */
 export function llmUsage(shards: ShardState[]): LlmUsageLine[] {
-  const by = new Map<string, LlmUsageLine>();
-  for (const s of shards) {
-    for (const [k, v] of Object.entries(s.counts.counters ?? {})) {
-      const u = parseUsageKey(k);
-      if (!u) continue;
-      const id = `${u.role}|${u.model}`;
-      const line = by.get(id) ?? { role: u.role, model: u.model, requests: 0, promptTokens: 0, completionTokens: 0, costUsd: 0 };
-      if (u.what === 'requests') line.requests += v;
-      if (u.what === 'cache_hits') line.cacheHits = (line.cacheHits ?? 0) + v;
-      if (u.what === 'prompt_tokens') line.promptTokens += v;
-      if (u.what === 'completion_tokens') line.completionTokens += v;
-      if (u.what === 'cost_usd') line.costUsd += v;
-      by.set(id, line);
-    }
-  }
-  return [...by.values()];
+  return usageFromCounters(shards.map((s) => s.counts.counters ?? {})).map((u) => {
+    const line: LlmUsageLine = { role: u.role, model: u.model, requests: u.requests, promptTokens: u.promptTokens, completionTokens: u.completionTokens, costUsd: u.costUSD };
+    if (u.cacheHits) line.cacheHits = u.cacheHits;
+    return line;
+  });
 }
 
 /** Which Lambda makes each LLM role's calls (lib/infra/routing.ts). */

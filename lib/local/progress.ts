@@ -3,7 +3,7 @@
 // seconds instead; `json` mode prints one JSON line per finished shard for scripts.
 import cliProgress from 'cli-progress';
 import type { ShardState, StageName } from '../store/ports.ts';
-import { parseUsageKey } from '../pipeline/llm-adapter.ts';
+import { usageFromCounters } from '../pipeline/llm-adapter.ts';
 
 export type ProgressMode = 'bars' | 'lines' | 'json' | 'quiet';
 
@@ -35,12 +35,10 @@ export function summarize(shards: readonly ShardState[], plan: { seeds: number; 
     a.kept += s.counts.kept;
     a.rejected += Object.values(s.counts.rejected).reduce((x, y) => x + y, 0);
     a.failed += Object.values(s.counts.failed).reduce((x, y) => x + y, 0);
-    for (const [k, v] of Object.entries(s.counts.counters)) {
-      const u = parseUsageKey(k);
-      if (!u) continue;
-      if (u.what === 'prompt_tokens' || u.what === 'completion_tokens') tokens += v;
-      if (u.what === 'cost_usd') costUSD += v;
-    }
+  }
+  for (const u of usageFromCounters(shards.map((s) => s.counts.counters))) {
+    tokens += u.promptTokens + u.completionTokens;
+    costUSD += u.costUSD;
   }
   const g = (s: StageName) => agg.get(s)!;
   g('ingest').total = g('ingest').done;

@@ -2,37 +2,10 @@
 // cost per model, wall time, and the conservation verdict.
 import Table from 'cli-table3';
 import type { RunStats } from '../pipeline/stats.ts';
-import { parseUsageKey } from '../pipeline/llm-adapter.ts';
-
-export interface ModelUsage {
-  role: string;
-  model: string;
-  requests: number;
-  cacheHits: number;
-  promptTokens: number;
-  completionTokens: number;
-  costUSD: number;
-  savedUSD: number;
-}
+import { usageFromCounters, type ModelUsage } from '../pipeline/llm-adapter.ts';
 
 export function usageByModel(stats: RunStats): ModelUsage[] {
-  const rows = new Map<string, ModelUsage>();
-  for (const st of Object.values(stats.stages)) {
-    for (const [k, v] of Object.entries(st!.counters)) {
-      const u = parseUsageKey(k);
-      if (!u) continue;
-      const key = `${u.role}|${u.model}`;
-      const r = rows.get(key) ?? { role: u.role, model: u.model, requests: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, costUSD: 0, savedUSD: 0 };
-      if (u.what === 'requests') r.requests += v;
-      if (u.what === 'cache_hits') r.cacheHits += v;
-      if (u.what === 'prompt_tokens') r.promptTokens += v;
-      if (u.what === 'completion_tokens') r.completionTokens += v;
-      if (u.what === 'cost_usd') r.costUSD += v;
-      if (u.what === 'saved_usd') r.savedUSD += v;
-      rows.set(key, r);
-    }
-  }
-  return [...rows.values()];
+  return usageFromCounters(Object.values(stats.stages).map((s) => s!.counters));
 }
 
 export function formatSummary(stats: RunStats, wallMs: number): string {

@@ -18,6 +18,38 @@ export function parseUsageKey(key: string): { role: string; model: string; what:
   return { role: parts[1], model: parts[2], what: parts[3] };
 }
 
+/** LLM usage of one role and model, summed from shard counters. */
+export interface ModelUsage {
+  role: string;
+  model: string;
+  /** Requests bought over the network. */
+  requests: number;
+  /** Answers served by the response cache or a cassette (nothing bought). */
+  cacheHits: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUSD: number;
+  /** What the cache and cassette hits would have cost. */
+  savedUSD: number;
+}
+
+/** Sums the `llm|role|model|what` counters of any number of shards, per role and model. */
+export function usageFromCounters(counterMaps: Iterable<Record<string, number>>): ModelUsage[] {
+  const rows = new Map<string, ModelUsage>();
+  const field = { requests: 'requests', cache_hits: 'cacheHits', prompt_tokens: 'promptTokens', completion_tokens: 'completionTokens', cost_usd: 'costUSD', saved_usd: 'savedUSD' } as const;
+  for (const counters of counterMaps) {
+    for (const [k, v] of Object.entries(counters)) {
+      const u = parseUsageKey(k);
+      if (!u || !(u.what in field)) continue;
+      const key = `${u.role}|${u.model}`;
+      let r = rows.get(key);
+      if (!r) rows.set(key, (r = { role: u.role, model: u.model, requests: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, costUSD: 0, savedUSD: 0 }));
+      r[field[u.what as keyof typeof field]] += v;
+    }
+  }
+  return [...rows.values()];
+}
+
 /** An LlmPort over the role clients whose usage lands in `counters`. */
 export function llmPortFor(clients: RoleClients, counters: Record<string, number>): LlmPort {
   const client = (role: LlmRole): LlmClient => {
