@@ -11,7 +11,7 @@ import { mapBounded } from './map-bounded.ts';
 import { judgePrompt, parseJudgeVerdict, reversePrompt, solvePrompt } from './prompts.ts';
 import { clip, replyProblem } from './reply-checks.ts';
 import type { BacktranslateContext } from './types-context.ts';
-import { addCounter, emptyOutput, type StageOutput } from './types.ts';
+import { collectOutcomes, emptyOutput, type Outcome as StageOutcome, type StageOutput } from './types.ts';
 
 export const BACKTRANSLATE_STAGE = 'backtranslate';
 
@@ -50,7 +50,7 @@ export function cleanProblem(text: string): string {
 // A problem that shows code or names the program's variables cannot be solved by a reader.
 const LEAKS_CODE_RE = /```|\bdef \w+\(|\binput\[|\binput dict|\bprint\(|\bpython\b/i;
 
-type Outcome = { kind: 'kept'; rec: BacktranslatedRecord } | { kind: 'rejected' | 'failed'; rej: Rejection };
+type Outcome = StageOutcome<BacktranslatedRecord>;
 
 export async function backtranslateShard(executed: readonly ExecutedRecord[], ctx: BacktranslateContext): Promise<StageOutput<BacktranslatedRecord>> {
   const out = emptyOutput<BacktranslatedRecord>();
@@ -128,11 +128,5 @@ export async function backtranslateShard(executed: readonly ExecutedRecord[], ct
   };
 
   const results = await mapBounded(units, ctx.concurrency ?? 8, one);
-  for (const r of results) {
-    if (r.kind === 'kept') out.kept.push(r.rec);
-    else if (r.kind === 'rejected') out.rejected.push(r.rej);
-    else out.failed.push(r.rej);
-  }
-  addCounter(out.counters, 'kept', out.kept.length);
-  return out;
+  return collectOutcomes(out, results);
 }

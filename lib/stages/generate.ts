@@ -7,7 +7,7 @@ import { callLlm } from './llm-call.ts';
 import { mapBounded } from './map-bounded.ts';
 import { generateFewshotPrompt, generateUnconditionalPrompt } from './prompts.ts';
 import type { GenerateContext } from './types-context.ts';
-import { addCounter, emptyOutput, type StageOutput } from './types.ts';
+import { collectOutcomes, emptyOutput, type StageOutput } from './types.ts';
 import { codeFromReply } from './unify.ts';
 import type { LlmRequest } from './llm-port.ts';
 
@@ -94,11 +94,5 @@ export async function generateShard(task: GenerateTask, ctx: GenerateContext): P
     if (examples) rec.examples = examples;
     return { kind: 'kept' as const, rec };
   });
-  for (const r of results) {
-    if (r.kind === 'kept') out.kept.push(r.rec);
-    else if (r.kind === 'rejected') out.rejected.push(r.rej);
-    else out.failed.push(r.rej);
-  }
-  addCounter(out.counters, 'kept', out.kept.length);
-  return out;
+  return collectOutcomes(out, results);
 }

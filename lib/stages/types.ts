@@ -19,3 +19,17 @@ export function emptyOutput<T>(): StageOutput<T> {
 export function addCounter(counters: Record<string, number>, name: string, by = 1): void {
   counters[name] = (counters[name] ?? 0) + by;
 }
+
+/** One record's fate inside a stage. */
+export type Outcome<T> = { kind: 'kept'; rec: T } | { kind: 'rejected' | 'failed'; rej: Rejection };
+
+/** Files per-record outcomes (in input order) into the stage output and counts what was kept. */
+export function collectOutcomes<T>(out: StageOutput<T>, results: readonly Outcome<T>[]): StageOutput<T> {
+  for (const r of results) {
+    if (r.kind === 'kept') out.kept.push(r.rec);
+    else if (r.kind === 'rejected') out.rejected.push(r.rej);
+    else out.failed.push(r.rej);
+  }
+  addCounter(out.counters, 'kept', out.kept.length);
+  return out;
+}

@@ -10,7 +10,7 @@ import { unifyPrompt } from './prompts.ts';
 import { clip, replyProblem } from './reply-checks.ts';
 import type { Seed } from './seeds.ts';
 import type { StageContext } from './types-context.ts';
-import { addCounter, emptyOutput, type StageOutput } from './types.ts';
+import { collectOutcomes, emptyOutput, type StageOutput } from './types.ts';
 
 export const UNIFY_STAGE = 'unify';
 
@@ -48,11 +48,5 @@ export async function unifyShard(seeds: readonly Seed[], ctx: StageContext): Pro
     };
     return { kind: 'kept' as const, rec };
   });
-  for (const r of results) {
-    if (r.kind === 'kept') out.kept.push(r.rec);
-    else if (r.kind === 'rejected') out.rejected.push(r.rej);
-    else out.failed.push(r.rej);
-  }
-  addCounter(out.counters, 'kept', out.kept.length);
-  return out;
+  return collectOutcomes(out, results);
 }
