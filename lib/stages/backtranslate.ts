@@ -2,7 +2,7 @@
 // its input/output -> a problem; optionally several variants), decontamination of the problem,
 // solve (a separate call that sees only the problem), answer extraction, verification against the
 // program's output value, and an optional judge of CoT-code consistency.
-import type { ExecutedRecord, Provenance, Rejection } from '../schema.ts';
+import type { ExecutedRecord, Provenance } from '../schema.ts';
 import { extractAnswer } from '../answer/extract.ts';
 import { answersEqual } from '../answer/equal.ts';
 import { contaminationReason, findContamination as defaultFindContamination } from '../decontam/index.ts';
