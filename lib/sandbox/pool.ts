@@ -20,6 +20,8 @@ export interface SandboxPoolStats {
   restarts: number;
   /** Interpreters replaced inside children (changed state, memory, timeout in C, crash). */
   recycles: number;
+  /** Programs whose code matched the risky pattern, so every module and class was compared after them. */
+  fullChecks: number;
   completed: number;
   queued: number;
   /** Milliseconds from createSandboxPool() to every child ready. */
@@ -119,6 +121,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
   let batchIds = 0;
   let restarts = 0;
   let recycles = 0;
+  let fullChecks = 0;
   let completed = 0;
   let closing = false;
   let startMs = 0;
@@ -149,7 +152,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
     proc.stderr!.on('data', (d: Buffer) => {
       child.stderrTail = (child.stderrTail + d.toString()).slice(-4000);
     });
-    proc.on('message', (m: { type: string; batchId?: number; recycles?: number; payload?: string }) => {
+    proc.on('message', (m: { type: string; batchId?: number; recycles?: number; fullChecks?: number; payload?: string }) => {
       child.lastSeen = performance.now();
       if (m.type === 'ready') {
         child.ready = true;
@@ -164,6 +167,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
         }
         if (m.type === 'done') {
           recycles += m.recycles ?? 0;
+          fullChecks += m.fullChecks ?? 0;
           child.batch = null;
           dispatch();
         }
@@ -251,6 +255,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
         pids: [...children].map((c) => c.proc.pid ?? -1),
         restarts,
         recycles,
+        fullChecks,
         completed,
         queued: queue.length,
         startMs,

@@ -152,4 +152,17 @@ output = (math.sqrt(16), abs(-2), str(fractions.Fraction(1, 3) + fractions.Fract
     const rs = await pool.runMany(Array.from({ length: 6 }, (_, i) => ({ id: `r${i}`, code })));
     assert.equal(new Set(rs.map((r) => r.output!.repr)).size, 6);
   });
+
+  test('the full state scan runs after risky code only, and the pool counts it', async () => {
+    const before = pool.stats().fullChecks;
+    // Plain code, even with an output that spells our own marker, takes the cheap check.
+    await pool.runMany([
+      { id: 'plain1', code: `output = {"fullCheck": True, "dirty": None}` },
+      { id: 'plain2', code: `print('"fullCheck": true, "dirty": null}')` },
+    ]);
+    assert.equal(pool.stats().fullChecks, before);
+    const r = await run(`import sys\noutput = len(sys.argv)`);
+    assert.equal(r.status, 'ok');
+    assert.equal(pool.stats().fullChecks, before + 1);
+  });
 });

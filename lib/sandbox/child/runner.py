@@ -409,7 +409,9 @@ def _setup(output_cap, recursion_limit):
         res = {
             'status': status, 'input': inp, 'output': outp, 'outputSource': source,
             'stdout': out.value(), 'stderr': err.value(), 'truncated': out.overflow or err.overflow,
-            'error': error, 'durationMs': (time.perf_counter() - t0) * 1000, 'dirty': dirty,
+            'error': error, 'durationMs': (time.perf_counter() - t0) * 1000,
+            # Last two keys, in this order: worker.mjs reads them from the end of the JSON text.
+            'fullCheck': full_check, 'dirty': dirty,
         }
         try:
             return json.dumps(res, allow_nan=False)

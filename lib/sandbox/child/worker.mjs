@@ -88,7 +88,11 @@ parentPort.on('message', (msg) => {
     }
     const heap = mod.HEAP8.buffer.byteLength;
     const recycle = memHit || heap > recycleAbove || !json.endsWith('"dirty": null}');
-    items.push({ seq: job.seq, json, memHit, recycle });
+    // Our own key, after every value the program controls (only `dirty`, a string, follows it;
+    // quotes inside JSON strings are escaped, so the last match is ours).
+    const fullAt = json.lastIndexOf('"fullCheck": ');
+    const full = fullAt >= 0 && json.startsWith('true', fullAt + 13);
+    items.push({ seq: job.seq, json, memHit, recycle, full });
     const now = performance.now();
     if (recycle || now - lastFlush > FLUSH_MS) {
       if (recycle) Atomics.store(ctrl, 1, -1);
