@@ -175,7 +175,8 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
     const cassette = cfg.llm.cassette.mode === 'live' ? undefined : new Cassette(cassettePath(runId, cfg));
     c = {};
     for (const role of rolesUsed(cfg)) {
-      c[role] = new LlmClient(role, resolveEndpoint(cfg, role), { blobs, mode: cfg.llm.cassette.mode, cassette, usage, env: keyEnv() });
+      // No per-request cache objects on S3: responses are cached per shard (registry, responseCache).
+      c[role] = new LlmClient(role, resolveEndpoint(cfg, role), { mode: cfg.llm.cassette.mode, cassette, usage, env: keyEnv() });
     }
     runClients.set(runId, c);
     return c;
@@ -203,6 +204,7 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
       return (pool ??= opts.sandbox(cfg));
     },
     llm: llmFor,
+    responseCache: 'shard',
   });
 
   return {

@@ -27,6 +27,7 @@ import {
 } from './request.ts';
 import { Semaphore, TokenBucket } from './token-bucket.ts';
 import { UsageMeter } from './usage.ts';
+import type { ResponseCacheLike } from './shard-cache.ts';
 
 export interface LlmResult {
   /** The text ('' when the model returned nothing; see finishReason). */
@@ -125,7 +126,7 @@ export class LlmClient {
       const r = await pending;
       return { ...r, cached: true, source: 'coalesced' };
     }
-    const p = this.resolve(wire, key).finally(() => this.inflight.delete(key));
+    const p = this.resolve(wire, key, call.cache ?? this.cache).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
     return p;
   }
@@ -135,14 +136,14 @@ export class LlmClient {
     return Promise.all(Array.from({ length: n }, (_, i) => this.complete({ ...call, sample: i })));
   }
 
-  private async resolve(wire: WireRequest, key: string): Promise<LlmResult> {
+  private async resolve(wire: WireRequest, key: string, cache: ResponseCacheLike | null): Promise<LlmResult> {
     if (this.mode === 'replay') {
       const e = this.cassette!.get(key);
       if (!e) throw this.cassette!.miss(this.stage, key, wire);
       this.usage.row(this.stage, this.config.model).cacheHits++;
       return toResult(e.response, key, 'cassette');
     }
-    const hit = this.cache ? await this.cache.get(key) : null;
+    const hit = cache ? await cache.get(key) : null;
     if (hit) {
       this.usage.row(this.stage, this.config.model).cacheHits++;
       if (this.mode === 'record') this.cassette!.record(hit);
@@ -152,9 +153,9 @@ export class LlmClient {
     if (response.finishReason !== 'malformed') {
       const entry: CacheEntry = { key, stage: this.stage, request: wire, response };
       if (this.mode === 'record') this.cassette!.record(entry);
-      if (this.cache) {
+      if (cache) {
         try {
-          await this.cache.put(entry);
+          await cache.put(entry);
         } catch (err) {
           // The response is paid for and returned; a failed cache write only costs a re-buy later.
           this.usage.addFailure(this.stage, this.config.model, 'cache_write');

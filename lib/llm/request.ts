@@ -21,6 +21,8 @@ export interface LlmCall {
   top_p?: number;
   max_tokens?: number;
   stop?: string[];
+  /** Use this cache for the call instead of the client's (a shard's cache on AWS); not sent. */
+  cache?: import('./shard-cache.ts').ResponseCacheLike;
 }
 
 export interface WireRequest {

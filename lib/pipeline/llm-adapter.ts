@@ -2,6 +2,7 @@
 // shard's calls bought: tokens and dollars per role and model go into the shard's counters, so
 // the totals survive across processes and Lambdas and a retried shard never counts twice.
 import type { LlmClient } from '../llm/client.ts';
+import type { ResponseCacheLike } from '../llm/shard-cache.ts';
 import { LlmUnavailableError as ClientUnavailable } from '../llm/errors.ts';
 import { LlmUnavailableError, type LlmPort, type LlmReply, type LlmRequest, type LlmRole } from '../stages/llm-port.ts';
 
@@ -50,8 +51,9 @@ export function usageFromCounters(counterMaps: Iterable<Record<string, number>>)
   return [...rows.values()];
 }
 
-/** An LlmPort over the role clients whose usage lands in `counters`. */
-export function llmPortFor(clients: RoleClients, counters: Record<string, number>): LlmPort {
+/** An LlmPort over the role clients whose usage lands in `counters` (and, when given, whose
+ * responses are cached in `cache` instead of the clients' own cache). */
+export function llmPortFor(clients: RoleClients, counters: Record<string, number>, cache?: ResponseCacheLike): LlmPort {
   const client = (role: LlmRole): LlmClient => {
     const c = clients[role];
     if (!c) throw new Error(`no LLM endpoint is configured for role '${role}'`);
@@ -66,7 +68,7 @@ export function llmPortFor(clients: RoleClients, counters: Record<string, number
       const c = client(role);
       let r;
       try {
-        r = await c.complete({ messages: req.messages, prompt: req.prompt, sample: req.sampleIndex });
+        r = await c.complete({ messages: req.messages, prompt: req.prompt, sample: req.sampleIndex, cache });
       } catch (err) {
         if (err instanceof ClientUnavailable) throw new LlmUnavailableError(err.message);
         throw err;

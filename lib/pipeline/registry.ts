@@ -20,6 +20,7 @@ import { branchOf, keys } from './flow.ts';
 import type { Validated } from './ingest.ts';
 import { parseJsonl } from './lines.ts';
 import { llmPortFor, type RoleClients } from './llm-adapter.ts';
+import { ShardResponseCache } from '../llm/shard-cache.ts';
 import { generateShards, type PipelineImpl, type ShardContext } from './runner.ts';
 
 /** The sandbox as the execute stage uses it (lib/sandbox's pool). */
@@ -30,6 +31,11 @@ export interface PipelineServices {
   sandbox(cfg: RunConfig): Promise<Executor>;
   /** LLM clients per role for a run (created once per run, shared across its shards). */
   llm(runId: string, cfg: RunConfig): RoleClients;
+  /**
+   * `shard`: cache LLM responses per shard in a few part objects (on S3 one object per request
+   * costs more than the Lambda time of the call); absent: the clients' own per-request cache.
+   */
+  responseCache?: 'shard';
 }
 
 export function createPipeline(services: PipelineServices): PipelineImpl {
@@ -73,7 +79,15 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
   const withLlm = async <T>(ctx: ShardContext, fn: (cfg: RunConfig, port: ReturnType<typeof llmPortFor>, counters: Record<string, number>) => Promise<StageOutput<T>>) => {
     const cfg = await configOf(ctx.runId, ctx.deps);
     const usage: Record<string, number> = {};
-    const out = await fn(cfg, llmPortFor(services.llm(ctx.runId, cfg), usage), usage);
+    const cache =
+      services.responseCache === 'shard' ? await ShardResponseCache.open(ctx.deps.blobs, `runs/${ctx.runId}/llm-cache/${ctx.stage}/${ctx.shard}/`) : undefined;
+    let out: StageOutput<T>;
+    try {
+      out = await fn(cfg, llmPortFor(services.llm(ctx.runId, cfg), usage, cache), usage);
+    } finally {
+      // What was bought is kept even when the chunk fails, so its retry does not buy it again.
+      await cache?.flush().catch((err: Error) => ctx.deps.log.warn('could not write the shard response cache', { error: err.message }));
+    }
     for (const [k, v] of Object.entries(usage)) out.counters[k] = (out.counters[k] ?? 0) + v;
     return out as StageOutput<unknown>;
   };
