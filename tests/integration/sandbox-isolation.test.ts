@@ -165,4 +165,21 @@ output = (math.sqrt(16), abs(-2), str(fractions.Fraction(1, 3) + fractions.Fract
     assert.equal(r.status, 'ok');
     assert.equal(pool.stats().fullChecks, before + 1);
   });
+
+  test('SymPy numbering its Dummy symbols is not a state change; setting the counter back is', async () => {
+    // Risky code (sys) that makes solve() create Dummy symbols: the full scan must accept the
+    // counter SymPy advanced itself, instead of recycling the interpreter after every such program.
+    const solve = `import sys, sympy\nx = sympy.Symbol('x')\nc0 = sympy.Dummy._count\nr = sympy.solve(x**2 - 5*x + 6, x)\noutput = (sympy.Dummy._count > c0, r)`;
+    const before = pool.stats().recycles;
+    for (let i = 0; i < 3; i++) {
+      const r = await run(solve, `solve${i}`);
+      assert.equal(r.status, 'ok');
+      assert.equal(r.output!.repr, '(True, [2, 3])');
+    }
+    assert.equal(pool.stats().recycles, before);
+    // Lowering it could make new Dummies equal to ones still in SymPy's cache: detected, recycled.
+    const r = await run(`import sympy\nsympy.Dummy._count -= 1\noutput = 1`);
+    assert.equal(r.status, 'ok');
+    assert.equal(pool.stats().recycles, before + 1);
+  });
 });

@@ -85,8 +85,9 @@ setInterval(() => {
     interruptedAt = now;
     Atomics.store(ctrl, 0, 2); // SIGINT -> KeyboardInterrupt in Python
   } else if (interruptedSeq === seq && now - interruptedAt > GRACE_MS) {
-    complete(seq, synthetic(seq, 'timeout', 'Timeout', `wall-clock limit of ${cfg.timeoutMs} ms reached (worker terminated)`, now - watchSince));
+    // Replace first, so the recycle is counted in the batch report this completion may send.
     replaceWorker();
+    complete(seq, synthetic(seq, 'timeout', 'Timeout', `wall-clock limit of ${cfg.timeoutMs} ms reached (worker terminated)`, now - watchSince));
   }
 }, TICK_MS).unref();
 
@@ -96,7 +97,9 @@ function synthetic(seq, status, type, message, durationMs = 0) {
 }
 
 function onResults(items) {
-  let recycle = false;
+  // The worker stops after a result that asks for a recycle: replace it before completing, so the
+  // recycle is counted in the batch report that completion may send (not a later batch's).
+  if (items.some((it) => it.recycle) && batch !== undefined) replaceWorker();
   for (const it of items) {
     let json = it.json;
     if (it.memHit || it.seq === interruptedSeq) {
@@ -112,9 +115,7 @@ function onResults(items) {
     }
     if (it.full) fullChecks++;
     complete(it.seq, json);
-    recycle ||= it.recycle;
   }
-  if (recycle && batch !== undefined) replaceWorker();
 }
 
 /** Records the result (a JSON text) of program `seq`; sends the batch when it is complete. */

@@ -249,6 +249,34 @@ def _dict_changed(name):
     return False
 
 
+# Class attributes a library advances itself in normal use (SymPy numbers every Dummy symbol it
+# creates, e.g. in solve): a change is accepted when the counter only grew, and becomes the new
+# baseline, so setting it back (which could make new Dummies equal to cached ones) is still caught.
+# Without this, every risky program after any solve() recycled its interpreter.
+_COUNTERS = {('sympy.core.symbol', 'Dummy'): ('_count',)}
+
+
+def _class_changed(cls, snap):
+    d = vars(cls)
+    if len(d) != len(snap):
+        return True
+    counters = _COUNTERS.get((cls.__module__, cls.__qualname__), ())
+    grown = []
+    for k, v in snap.items():
+        if k not in d:
+            return True
+        w = d[k]
+        if w is v or w == v:
+            continue
+        if k in counters and type(v) is int and type(w) is int and w > v:
+            grown.append((k, w))
+            continue
+        return True
+    for k, w in grown:
+        snap[k] = w
+    return False
+
+
 def _state_dirty(full):
     """Returns a reason when the interpreter no longer matches its clean baseline, else None.
     Always: the namespaces of _CORE modules (a C-level dict comparison each). When the code can
@@ -270,7 +298,7 @@ def _state_dirty(full):
         if _dict_changed(name):
             return 'module %s modified' % name
     for cls, snap in _st.classes or ():
-        if vars(cls) != snap:
+        if vars(cls) != snap and _class_changed(cls, snap):
             return 'class %s.%s modified' % (cls.__module__, cls.__qualname__)
     for a, v in _st.sys_attrs.items():
         if a in ('stdin', 'stdout', 'stderr'):
