@@ -48,6 +48,9 @@ export type ShardOutcome = 'done' | 'skipped' | 'checkpointed';
 
 export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps, impl: PipelineImpl): Promise<ShardOutcome> {
   if (msg.stage === 'assemble') {
+    // A fan-in trigger can arrive more than once (redelivery, both sides of a race): a finished
+    // run is not assembled again. Two concurrent copies write identical bytes.
+    if ((await deps.state.getRun(msg.runId))?.status === 'done') return 'skipped';
     await impl.assemble(msg.runId, deps);
     return 'done';
   }
