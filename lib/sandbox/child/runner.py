@@ -177,10 +177,24 @@ _CORE = ['builtins', 'math', 'cmath', 'random', 'fractions', 'decimal', 'itertoo
          'json', 'copy', 'datetime', 'sympy', 'mpmath', 'time', 'typing', 'os', 'io']
 # Code that can reach module state indirectly: after it, check every module, not only _CORE.
 _RISKY = re.compile(r'setattr|delattr|__dict__|__builtins__|builtins|sys\s*\.\s*modules|\bgc\b|importlib|'
-                    r'__class__|__subclasses__|__import__|__globals__|\bexec\b|\beval\b|globals\s*\(|vars\s*\(|'
+                    r'__class__|__subclasses__|__import__|__globals__|__self__|\bexec\b|\beval\b|globals\s*\(|vars\s*\(|'
                     r'\bsys\b|\bos\b|open\s*\(|pathlib|shutil|tempfile|'
                     # an assignment to an attribute of anything but self/cls: `m.pi = 3`, `Fraction.__add__ = f`
                     r'(?<![\w.])(?!self\b|cls\b)\w+(\s*\.\s*\w+)+\s*(\[[^\]]*\]\s*)*([-+*/%&|^@]|//|\*\*|<<|>>)?=(?!=)')
+# `import sys` only to raise the recursion limit (or the int digit limit, or to exit) is common in
+# generated code, and these touch nothing the next program sees: both limits are reset before every
+# program. Such uses are blanked before _RISKY looks at the code, so they do not buy a full scan
+# (~10-20 ms). Only exact forms qualify: a call right after the name (no `sys.exit.__self__`,
+# no `f = sys.exit`), the plain `import sys` line (no alias); any other mention of sys is risky.
+_HARMLESS_SYS = re.compile(r'(?m)^[ \t]*import[ \t]+sys[ \t]*(?:#.*)?$|'
+                           r'\bsys[ \t]*\.[ \t]*(?:setrecursionlimit|getrecursionlimit|set_int_max_str_digits|'
+                           r'get_int_max_str_digits|exit)[ \t]*(?=\()|\bsys[ \t]*\.[ \t]*maxsize\b(?![ \t]*[.\w(\[])')
+
+
+def _is_risky(code):
+    return bool(_RISKY.search(_HARMLESS_SYS.sub(' ', code)))
+
+
 _SYS_ATTRS = ['stdin', 'stdout', 'stderr', 'excepthook', 'displayhook', 'breakpointhook', 'meta_path',
               'path_hooks', 'path_importer_cache', 'path']
 
@@ -373,7 +387,7 @@ def _setup(output_cap, recursion_limit):
         g = {'__name__': '__main__', '__builtins__': builtins, '__doc__': None}
         status = 'ok'
         error = None
-        full_check = bool(_RISKY.search(code))
+        full_check = _is_risky(code)
         if full_check and _st.classes is None:
             _snapshot_classes()
         _reset_globals_state(recursion_limit, seed)
