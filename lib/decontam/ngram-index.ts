@@ -4,6 +4,9 @@
 // A hash hit is always confirmed against the problem's stored text, so hash collisions never
 // produce a false match; they only cost a string comparison.
 import type { BenchmarkProblem } from './benchmarks.ts';
+import { hash53 } from '../util/random.ts';
+
+export { hash53 };
 
 export interface ContaminationMatch {
   benchmark: string;
@@ -35,20 +38,6 @@ export interface NgramIndexStats {
   entries: number;
   /** Bytes held by the key array. */
   keyBytes: number;
-}
-
-/** cyrb53: a fast 53-bit string hash (public domain, bryc). Good spread for short ASCII strings. */
-export function hash53(s: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
 export class NgramIndex {

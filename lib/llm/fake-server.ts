@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { Cassette } from './cassette.ts';
 import { canonicalJson, httpBody } from './request.ts';
 import { createHash } from 'node:crypto';
+import { mulberry32 } from '../util/random.ts';
 
 export type FaultKind = 'ok' | '429' | '500' | 'slow' | 'truncate' | 'reset' | 'garbage' | 'empty' | 'length';
 
@@ -116,17 +117,6 @@ export interface FakeServer {
 /** The key the fake server gives a request (also valid for a cassette entry via httpBody). */
 export function fakeRequestKey(path: string, body: unknown): string {
   return createHash('sha256').update(path + '\n' + canonicalJson(body)).digest('hex');
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Unref'd so a closed server's pending slow answers never hold the process open.

@@ -3,6 +3,7 @@
 // cassette replay sends byte-identical requests. `unconditional`: a fine-tuned CodeGen continues an
 // empty prompt on the completions API, as the paper sampled it.
 import type { CodeCotRecord } from '../schema.ts';
+import { hash32, mulberry32 } from '../util/random.ts';
 import { callLlm } from './llm-call.ts';
 import { mapBounded } from './map-bounded.ts';
 import { generateFewshotPrompt, generateUnconditionalPrompt } from './prompts.ts';
@@ -25,28 +26,9 @@ export function sampleId(shard: string, sampleIndex: number): string {
   return `gen-${shard}-${sampleIndex}`;
 }
 
-// cyrb53 (public domain) folded to 32 bits, then mulberry32: small, fast, identical everywhere.
-function hash32(s: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (h1 ^ h2) >>> 0;
-}
-
+/** cyrb53 of (seed, shard, sample) seeding mulberry32: small, fast, identical everywhere. */
 export function seededRandom(seed: number, shard: string, sampleIndex: number): () => number {
-  let a = hash32(`${seed}|${shard}|${sampleIndex}`);
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(hash32(`${seed}|${shard}|${sampleIndex}`));
 }
 
 /** k distinct examples from the pool (sorted by id first, so the pool's order never matters). */

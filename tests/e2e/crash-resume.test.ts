@@ -14,6 +14,7 @@ import { startFakeServer, fakeRequestKey, type FakeServer } from '../../lib/llm/
 import { httpBody, type CacheEntry } from '../../lib/llm/request.ts';
 import { demoRule } from '../../examples/demo/responder.ts';
 import { REPO_ROOT, spawnCli, waitGroupGone, type CliExit, type CliProcess } from '../helpers/run-cli.ts';
+import { mulberry32 } from '../../lib/util/random.ts';
 
 const LATENCY_MS = 30;
 const KILLS = 5;
@@ -26,17 +27,6 @@ const configFile = join(work, 'run.json');
 let port = 0;
 /** Children still to clean up if an assertion fails mid-test. */
 const started = new Set<CliProcess>();
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

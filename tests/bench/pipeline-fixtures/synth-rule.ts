@@ -10,17 +10,7 @@
 // Stateful only in the tag -> answer map, which lives in the bench process with the server.
 import { createHash } from 'node:crypto';
 import { GENERATE_SYSTEM, H_CODE, H_OUTPUT, REVERSE_SYSTEM, SOLVE_SYSTEM } from '../../../lib/stages/prompts.ts';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../../lib/util/random.ts';
 
 const NOUNS = ['apples', 'boxes', 'tickets', 'coins', 'pages', 'laps', 'bricks', 'seeds', 'cups', 'stamps', 'tiles', 'shells', 'cards', 'eggs', 'nails', 'pens'];
 const VERBS = ['combine', 'share out', 'set aside', 'scale up', 'regroup', 'count', 'pack', 'split', 'add back', 'trim'];
