@@ -147,7 +147,7 @@ test('reference run: a non-empty dataset, conservation holds', () => {
   assertConservation(ref.stats, 'reference');
 });
 
-test('SIGKILL at 5 random points, resumed each time: same dataset, nothing bought twice', async (t) => {
+test('SIGKILL at 5 random points, resumed each time: same dataset; only answers lost in flight with the killed process are bought again', async (t) => {
   // Kill points, seeded and spread over the run's progress, measured as distinct requests
   // served over the whole sequence (it only grows, so restarts cannot overtake a point). The
   // demo's LLM work comes in short bursts between long sandbox phases (a program loops until
