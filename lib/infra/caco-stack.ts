@@ -102,7 +102,9 @@ export class CacoStack extends Stack {
       // LLM stages wait on the network: little memory, many calls in flight per invocation.
       generate: { memorySize: 512, timeout: Duration.minutes(15), maxConcurrency: llmMax },
       execute: { memorySize: 4096, timeout: Duration.minutes(15), maxConcurrency: props.executeMaxConcurrency ?? 50 },
-      filter: { memorySize: 1024, timeout: Duration.minutes(5), maxConcurrency: 20 },
+      // filter also runs the dedup stage, whose warm instance holds the run's near-dedup segments
+      // (~1.5 KB per surviving program): 3008 MB keeps a run of ~1.5M candidates in memory.
+      filter: { memorySize: 3008, timeout: Duration.minutes(5), maxConcurrency: 20 },
       backtranslate: { memorySize: 512, timeout: Duration.minutes(15), maxConcurrency: llmMax },
       assemble: { memorySize: 2048, timeout: Duration.minutes(15), maxConcurrency: 2 },
     };

@@ -38,7 +38,7 @@ export const FUNCTION_MEMORY_MB: Record<StageFunctionName, number> = {
   ingest: 1024,
   generate: 512,
   execute: 4096,
-  filter: 1024,
+  filter: 3008,
   backtranslate: 512,
   assemble: 2048,
 };
