@@ -7,7 +7,7 @@ import { usageFromCounters } from '../pipeline/llm-adapter.ts';
 
 export type ProgressMode = 'bars' | 'lines' | 'json' | 'quiet';
 
-const ORDER: StageName[] = ['ingest', 'unify', 'generate', 'execute', 'filter', 'backtranslate'];
+const ORDER: StageName[] = ['ingest', 'unify', 'generate', 'execute', 'filter', 'dedup', 'backtranslate'];
 
 export interface StageProgress {
   stage: StageName;
@@ -46,12 +46,21 @@ export function summarize(shards: readonly ShardState[], plan: { seeds: number; 
   g('generate').total = plan.mode === 'unify' ? 0 : plan.samples;
   g('execute').total = g('unify').kept + g('generate').kept;
   g('filter').total = g('execute').kept;
-  g('backtranslate').total = plan.mode === 'unify' ? 0 : Math.max(0, g('filter').kept - unifyFilterKept(shards));
+  g('dedup').total = g('filter').kept;
+  g('backtranslate').total = plan.mode === 'unify' ? 0 : generateDedupKept(shards);
   return { stages: ORDER.filter((s) => s !== 'ingest' && g(s).total > 0).map(g), tokens, costUSD };
 }
 
-function unifyFilterKept(shards: readonly ShardState[]): number {
-  return shards.filter((s) => s.stage === 'filter' && s.shard.startsWith('u')).reduce((a, s) => a + s.counts.kept, 0);
+/** What reaches back-translation: the generated programs that survived dedup. */
+function generateDedupKept(shards: readonly ShardState[]): number {
+  return shards.filter((s) => s.stage === 'dedup' && s.shard.startsWith('g')).reduce((a, s) => a + s.counts.kept, 0);
+}
+
+/** Seconds left at the current rate, or '-' when done or not started. */
+function eta(done: number, total: number, perSecond: number): string {
+  if (done >= total || perSecond <= 0) return '-';
+  const s = Math.round((total - done) / perSecond);
+  return s < 90 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
 
 export interface ProgressView {
@@ -96,7 +105,7 @@ export function createProgress(mode: ProgressMode, plan: { seeds: number; sample
   }
   const multi = new cliProgress.MultiBar(
     {
-      format: ' {stage} |{bar}| {value}/{total} kept {kept} rejected {rejected}{failedText} | {rate}/s ETA {eta_formatted}',
+      format: ' {stage} |{bar}| {value}/{total} kept {kept} rejected {rejected}{failedText} | {rate}/s ETA {etaText}',
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
@@ -120,6 +129,7 @@ export function createProgress(mode: ProgressMode, plan: { seeds: number; sample
           rejected: p.rejected,
           failedText: p.failed ? ` failed ${p.failed}` : '',
           rate: (p.done / secs).toFixed(1),
+          etaText: eta(p.done, p.total, p.done / secs),
         };
         if (!bar) {
           bar = multi.create(p.total, p.done, payload);

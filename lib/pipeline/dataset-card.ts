@@ -16,7 +16,8 @@ const STAGE_TEXT: Record<string, string> = {
   unify: 'seed problems rewritten as Code CoTs by an LLM',
   generate: 'new Code CoTs sampled from the LLM',
   execute: 'programs run in the Pyodide sandbox (twice, for determinism)',
-  filter: "Caco's rules, determinism, exact and near-duplicate removal (and the gold check for seeds)",
+  filter: "Caco's rules and ours, determinism (and the gold check for seeds)",
+  dedup: 'exact and near-duplicate removal across the whole run (MinHash LSH, Jaccard 0.85)',
   backtranslate: 'problem written from code, solved separately, answer verified against the program',
 };
 

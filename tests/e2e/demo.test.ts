@@ -45,7 +45,7 @@ test('the offline demo makes a verified dataset and shows every major rejection 
     assert.ok(reasons.has(reason), `rejection reason ${reason} missing from the demo summary (have ${[...reasons].join(', ')})`);
   }
   // Every stage ran, and in = kept + rejected + failed for each.
-  for (const stage of ['ingest', 'unify', 'generate', 'execute', 'filter', 'backtranslate']) {
+  for (const stage of ['ingest', 'unify', 'generate', 'execute', 'filter', 'dedup', 'backtranslate']) {
     const s = stats.stages[stage];
     assert.ok(s && s.in > 0, `stage ${stage} did not run`);
     const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
