@@ -17,7 +17,7 @@ const STAGE_TEXT: Record<string, string> = {
   generate: 'new Code CoTs sampled from the LLM',
   execute: 'programs run in the Pyodide sandbox (twice, for determinism)',
   filter: "Caco's rules and ours, determinism (and the gold check for seeds)",
-  dedup: 'exact and near-duplicate removal across the whole run (MinHash LSH, Jaccard 0.85)',
+  dedup: 'exact and near-duplicate removal across the whole run (MinHash LSH)',
   backtranslate: 'problem written from code, solved separately, answer verified against the program',
 };
 
