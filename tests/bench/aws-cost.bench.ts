@@ -18,16 +18,15 @@ import { DEMO_CONFIG, DEMO_INPUT } from '../../lib/cli/demo.ts';
 import { makeClients } from '../../lib/aws/clients.ts';
 import { loadPrices } from '../../lib/aws/cost.ts';
 import { DynamoDedupIndex } from '../../lib/aws/dynamo-dedup-index.ts';
-import { formatCost, resolveTarget, runCostReport, submitRun } from '../../lib/aws/remote.ts';
+import { formatCost, runCostReport } from '../../lib/aws/remote.ts';
 import { RequestMeter } from '../../lib/aws/request-meter.ts';
 import { S3BlobStore } from '../../lib/aws/s3-blob-store.ts';
-import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { parseJsonl } from '../../lib/pipeline/lines.ts';
 import type { ExecutedRecord } from '../../lib/schema.ts';
 import { filterShard } from '../../lib/stages/filter.ts';
 import type { DedupIndex } from '../../lib/store/ports.ts';
 import { startAwsEmulators } from '../helpers/aws-emulators.ts';
-import { captureOutput, createEmulatedStack, driveStack } from '../helpers/emulated-stack.ts';
+import { createEmulatedStack, submitAndDrive } from '../helpers/emulated-stack.ts';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_METRICS_NAMESPACE = 'CacoBench';
@@ -40,21 +39,8 @@ const emu = await startAwsEmulators();
 try {
   // 1. The demo on the emulated stack, fault free.
   const stack = await createEmulatedStack(emu, 'bench');
-  const target = await resolveTarget({ bucket: stack.bucket, table: stack.table, clientOptions: emu.clientOptions });
-  const { result, output } = await captureOutput(async () => {
-    const submitted = await submitRun(target, DEMO_INPUT, DEMO_CONFIG);
-    const drive = await driveStack(emu, stack, { timeoutMs: 180_000 });
-    return { submitted, drive };
-  });
-  await stack.close();
-  const runId = result.submitted.runId;
-  const state = new DynamoStateStore(emu.clients.doc, stack.table);
-  const run = await state.getRun(runId);
-  if (run?.status !== 'done') {
-    const errors = output.split('\n').filter((l) => l.includes('"message failed"')).slice(0, 3);
-    throw new Error(`the emulated run did not finish (${run?.status}):\n${errors.join('\n')}`);
-  }
-  console.log(`emulated run ${runId}: ${result.drive.wallMs} ms wall, invocations ${JSON.stringify(result.drive.invocations)}\n`);
+  const { runId, drive, target, state } = await submitAndDrive(emu, stack, DEMO_INPUT, DEMO_CONFIG, 180_000);
+  console.log(`emulated run ${runId}: ${drive.wallMs} ms wall, invocations ${JSON.stringify(drive.invocations)}\n`);
 
   const cost = await runCostReport(target, runId, prices, latency);
   console.log(formatCost(cost));

@@ -27,11 +27,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { createSandboxPool } from '../../lib/sandbox/pool.ts';
 import { loadPrices, POLLER_REQUESTS_PER_INVOCATION, type CostLine } from '../../lib/aws/cost.ts';
 import { CostLedger } from '../../lib/aws/cost-ledger.ts';
-import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
-import { formatCost, resolveTarget, runCostReport, submitRun } from '../../lib/aws/remote.ts';
+import { formatCost, runCostReport } from '../../lib/aws/remote.ts';
 import { startFakeServer } from '../../lib/llm/fake-server.ts';
 import { startAwsEmulators } from '../helpers/aws-emulators.ts';
-import { captureOutput, createEmulatedStack, driveStack } from '../helpers/emulated-stack.ts';
+import { createEmulatedStack, submitAndDrive } from '../helpers/emulated-stack.ts';
 import { benchRule, exampleRecords } from './pipeline-fixtures/synth-rule.ts';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -97,22 +96,9 @@ async function emulatedRun(name: string, latencyMs: number) {
       }),
     );
     const stack = await createEmulatedStack(emu, name, { visibilityTimeoutSeconds: 300 });
-    const target = await resolveTarget({ bucket: stack.bucket, table: stack.table, clientOptions: emu.clientOptions });
-    const { result, output } = await captureOutput(async () => {
-      const submitted = await submitRun(target, input, configFile);
-      const drive = await driveStack(emu, stack, { timeoutMs: 600_000 });
-      return { submitted, drive };
-    });
-    await stack.close();
-    const runId = result.submitted.runId;
-    const state = new DynamoStateStore(emu.clients.doc, stack.table);
-    const run = await state.getRun(runId);
-    if (run?.status !== 'done') {
-      const errors = output.split('\n').filter((l) => l.includes('"message failed"')).slice(0, 3);
-      throw new Error(`the emulated run did not finish (${run?.status}):\n${errors.join('\n')}`);
-    }
+    const { runId, drive, target, state } = await submitAndDrive(emu, stack, input, configFile, 600_000);
       const usage = await new CostLedger(emu.clients.doc, stack.table).list(runId);
-    return { runId, drive: result.drive, state, target, usage };
+    return { runId, drive, state, target, usage };
   } finally {
     await server.close();
   }

@@ -14,6 +14,7 @@ import { SqliteDedupIndex } from '../../lib/store/sqlite-dedup-index.ts';
 import { normalizeTokens, hashTokens } from '../../lib/dedup/normalize.ts';
 import { MinHasher, bandKeys, estimateJaccard, exactJaccard, shingleSet } from '../../lib/dedup/minhash.ts';
 import { shingleArray, type DedupClaim } from '../../lib/dedup/claims.ts';
+import { mulberry32 } from '../../lib/util/random.ts';
 
 const N = Number(process.env.N ?? 200_000);
 const SAMPLE = Number(process.env.SAMPLE ?? 2000);
@@ -28,16 +29,7 @@ v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
 // ---------- deterministic generator: program i is a pure function of i ----------
-function rng(seed: number) {
-  let s = (seed * 2654435761) >>> 0 || 1;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+const rng = (seed: number) => mulberry32((seed * 2654435761) >>> 0 || 1);
 type R = () => number;
 const pick = <T,>(r: R, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 const int = (r: R, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));

@@ -20,6 +20,8 @@ import type { RunConfig } from '../../lib/config.ts';
 import { QUEUE_OF, STAGE_FUNCTIONS, type StageFunctionName } from '../../lib/infra/routing.ts';
 import type { Executor } from '../../lib/pipeline/registry.ts';
 import { createSandboxPool } from '../../lib/sandbox/pool.ts';
+import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
+import { resolveTarget, submitRun, type RemoteTarget } from '../../lib/aws/remote.ts';
 import { STAGES, type StageName } from '../../lib/store/ports.ts';
 import {
   createBucket,
@@ -300,4 +302,32 @@ export async function captureOutput<T>(fn: () => Promise<T>): Promise<{ result: 
     process.stdout.write = out;
     process.stderr.write = err;
   }
+}
+
+/**
+ * Submits an input and config as `caco submit` does, drives the stack until its queues are empty
+ * and closes it; throws with the first failure lines unless the run finished.
+ */
+export async function submitAndDrive(
+  emu: AwsEmulators,
+  stack: EmulatedStack,
+  input: string,
+  configFile: string,
+  timeoutMs: number,
+): Promise<{ runId: string; drive: DriveReport; target: RemoteTarget; state: DynamoStateStore }> {
+  const target = await resolveTarget({ bucket: stack.bucket, table: stack.table, clientOptions: emu.clientOptions });
+  const { result, output } = await captureOutput(async () => {
+    const submitted = await submitRun(target, input, configFile);
+    const drive = await driveStack(emu, stack, { timeoutMs });
+    return { submitted, drive };
+  });
+  await stack.close();
+  const runId = result.submitted.runId;
+  const state = new DynamoStateStore(emu.clients.doc, stack.table);
+  const run = await state.getRun(runId);
+  if (run?.status !== 'done') {
+    const errors = output.split('\n').filter((l) => l.includes('"message failed"')).slice(0, 3);
+    throw new Error(`the emulated run did not finish (${run?.status}):\n${errors.join('\n')}`);
+  }
+  return { runId, drive: result.drive, target, state };
 }

@@ -2,18 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MinHasher, bandKeys, estimateJaccard, exactJaccard, shingleSet } from '../../lib/dedup/minhash.ts';
 import { normalizeTokens } from '../../lib/dedup/normalize.ts';
+import { mulberry32 } from '../../lib/util/random.ts';
 
 // A deterministic PRNG so a failure can be reproduced.
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+const rng = mulberry32;
 
 test('MinHash estimates track exact Jaccard within the expected error', () => {
   const hasher = new MinHasher(128);
