@@ -14,7 +14,7 @@ import { Cassette } from '../llm/cassette.ts';
 import { LlmClient } from '../llm/client.ts';
 import { UsageMeter } from '../llm/usage.ts';
 import type { Logger, PipelineDeps } from '../pipeline/deps.ts';
-import { keys as blobKeys } from '../pipeline/flow.ts';
+import { keys as blobKeys } from '../pipeline/keys.ts';
 import { ingestRun, type IngestResult } from '../pipeline/ingest.ts';
 import type { RoleClients } from '../pipeline/llm-adapter.ts';
 import { createPipeline, generateStart, inputValidator, type Executor } from '../pipeline/registry.ts';
@@ -335,7 +335,7 @@ export async function handleIngestRecord(rt: LambdaRuntime, body: string, remain
 }
 
 /** Where a run's cassette lives once ingest has adopted it: a prefix every function may read. */
-export const runCassetteKey = (runId: string) => `runs/${runId}/cassette.jsonl`;
+export const runCassetteKey = blobKeys.cassette;
 
 /**
  * A replay/record cassette uploaded by `caco submit` sits under incoming/, which only ingest may

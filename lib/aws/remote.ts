@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { parseRunConfig } from '../config.ts';
+import { keys } from '../pipeline/keys.ts';
 import { usageFromCounters } from '../pipeline/llm-adapter.ts';
 import { STAGES, type RunState, type ShardState, type StageName } from '../store/ports.ts';
 import { makeClients, type AwsClients, type ClientOptions } from './clients.ts';
@@ -127,11 +128,11 @@ export function formatStatus(p: RunProgress): string {
 /** Downloads runs/<id>/dataset/* into outDir; returns the files written. */
 export async function pullDataset(t: RemoteTarget, runId: string, outDir: string): Promise<string[]> {
   const blobs = new S3BlobStore(t.clients.s3, t.bucket);
-  const prefix = `runs/${runId}/dataset/`;
-  const keys = await blobs.list(prefix);
-  if (keys.length === 0) throw new Error(`run ${runId} has no dataset yet (nothing under s3://${t.bucket}/${prefix})`);
+  const prefix = keys.dataset(runId);
+  const parts = await blobs.list(prefix);
+  if (parts.length === 0) throw new Error(`run ${runId} has no dataset yet (nothing under s3://${t.bucket}/${prefix})`);
   const written: string[] = [];
-  for (const key of keys) {
+  for (const key of parts) {
     const rel = key.slice(prefix.length);
     const dest = resolve(outDir, rel);
     if (relative(resolve(outDir), dest).startsWith('..')) throw new Error(`refusing to write outside ${outDir}: ${key}`);

@@ -7,6 +7,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { BlobStore } from '../store/ports.ts';
+import { keys } from '../pipeline/keys.ts';
 
 async function concat(blobs: BlobStore, keys: string[], file: string): Promise<number> {
   const out = createWriteStream(file);
@@ -27,7 +28,7 @@ export async function materializeDataset(blobs: BlobStore, runId: string, outDir
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, 'parquet'), { recursive: true });
   await mkdir(join(dir, 'rejected'), { recursive: true });
-  const base = `runs/${runId}/dataset/`;
+  const base = keys.dataset(runId);
   const all = await blobs.list(base);
   const under = (sub: string, ext: string) => all.filter((k) => k.startsWith(base + sub + '/') && k.endsWith(ext));
 
@@ -43,8 +44,8 @@ export async function materializeDataset(blobs: BlobStore, runId: string, outDir
     if (b) await writeFile(join(dir, f), b);
   }
   // Rejected and failed records, one file per stage, each line with its reason.
-  const rejectedKeys = await blobs.list(`runs/${runId}/rejected/`);
-  const failedKeys = await blobs.list(`runs/${runId}/failed/`);
+  const rejectedKeys = await blobs.list(keys.allRejected(runId));
+  const failedKeys = await blobs.list(keys.allFailed(runId));
   const stages = new Set([...rejectedKeys, ...failedKeys].map((k) => k.split('/')[3]));
   for (const stage of stages) {
     await concat(blobs, rejectedKeys.filter((k) => k.split('/')[3] === stage), join(dir, 'rejected', `${stage}.jsonl`));

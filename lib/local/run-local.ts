@@ -11,7 +11,7 @@ import { Cassette } from '../llm/cassette.ts';
 import { LlmClient } from '../llm/client.ts';
 import { UsageMeter } from '../llm/usage.ts';
 import type { PipelineDeps } from '../pipeline/deps.ts';
-import { keys } from '../pipeline/flow.ts';
+import { keys } from '../pipeline/keys.ts';
 import { ingestRun } from '../pipeline/ingest.ts';
 import type { RoleClients } from '../pipeline/llm-adapter.ts';
 import { drainLocal } from '../pipeline/local-orchestrator.ts';

@@ -6,7 +6,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { ExecutedRecord } from '../schema.ts';
 import type { BacktranslatedRecord } from '../stages/backtranslate.ts';
 import type { PipelineDeps } from './deps.ts';
-import { keys } from './flow.ts';
+import { keys } from './keys.ts';
 import { parseJsonl, toJsonl } from './lines.ts';
 import { computeStats, type RunStats } from './stats.ts';
 import { datasetCard } from './dataset-card.ts';
@@ -25,7 +25,7 @@ export async function assembleRun(runId: string, info: AssembleInfo, deps: Pipel
   const run = await deps.state.getRun(runId);
   if (!run) throw new Error(`assemble: no such run ${runId}`);
   let samples = 0;
-  for (const key of await deps.blobs.list(`runs/${runId}/backtranslate/`)) {
+  for (const key of await deps.blobs.list(keys.samples(runId))) {
     const part = partName(key);
     const recs = parseJsonl<BacktranslatedRecord>((await deps.blobs.get(key))!.toString('utf8'));
     const rows: DatasetSample[] = recs.map((r) => ({ ...r, provenance: { ...r.provenance, runId } }));
@@ -42,9 +42,10 @@ export async function assembleRun(runId: string, info: AssembleInfo, deps: Pipel
       toJsonl(rows.map((r) => ({ id: r.id, prompt: r.instruction, ground_truth: r.answer, code_output: r.code_output }))),
     );
   }
-  // The CodeGen set: verified unified Code CoTs, the program alone with an empty prompt (paper).
+  // The CodeGen set: verified, deduplicated unified Code CoTs, the program alone with an empty
+  // prompt (the paper trained CodeGen on the deduplicated set).
   let codegen = 0;
-  for (const key of await deps.blobs.list(`runs/${runId}/filter/u`)) {
+  for (const key of await deps.blobs.list(keys.verifiedCodeCots(runId))) {
     const recs = parseJsonl<ExecutedRecord>((await deps.blobs.get(key))!.toString('utf8'));
     codegen += recs.length;
     if (recs.length === 0) continue;

@@ -7,6 +7,7 @@
 // duplicate group is always the earliest record in (shard, position) order, whatever the timing.
 // Same input and cassette, same dataset: locally, on AWS, and after any crash.
 import type { ShardMessage, StageName } from '../store/ports.ts';
+import { keys } from './keys.ts';
 
 export type Branch = 'unify' | 'generate';
 
@@ -24,31 +25,21 @@ export function shardIndex(shard: string): number {
   return Number(shard.slice(1));
 }
 
-export const keys = {
-  config: (runId: string) => `runs/${runId}/config.json`,
-  output: (runId: string, stage: StageName, shard: string) => `runs/${runId}/${stage}/${shard}.jsonl`,
-  rejected: (runId: string, stage: StageName, shard: string) => `runs/${runId}/rejected/${stage}/${shard}.jsonl`,
-  failed: (runId: string, stage: StageName, shard: string) => `runs/${runId}/failed/${stage}/${shard}.jsonl`,
-  checkpoint: (runId: string, stage: StageName, shard: string) => `runs/${runId}/checkpoint/${stage}/${shard}.json`,
-  pool: (runId: string) => `runs/${runId}/pool/input.jsonl`,
-  dataset: (runId: string, file: string) => `runs/${runId}/dataset/${file}`,
-};
-
 /** The blob a stage reads for a shard (null: the stage makes its own input, like generate). */
 export function inputKeyOf(runId: string, stage: StageName, shard: string): string | null {
   switch (stage) {
     case 'unify':
-      return keys.output(runId, 'ingest', shard);
+      return keys.survivors(runId, 'ingest', shard);
     case 'generate':
       return null;
     case 'execute':
-      return keys.output(runId, branchOf(shard) === 'unify' ? 'unify' : 'generate', shard);
+      return keys.survivors(runId, branchOf(shard) === 'unify' ? 'unify' : 'generate', shard);
     case 'filter':
-      return keys.output(runId, 'execute', shard);
+      return keys.survivors(runId, 'execute', shard);
     case 'dedup':
-      return keys.output(runId, 'filter', shard);
+      return keys.survivors(runId, 'filter', shard);
     case 'backtranslate':
-      return keys.output(runId, 'dedup', shard);
+      return keys.survivors(runId, 'dedup', shard);
     default:
       return null;
   }

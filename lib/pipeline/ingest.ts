@@ -4,7 +4,8 @@
 // new once the ingest shard is recorded.
 import type { RunState, ShardMessage } from '../store/ports.ts';
 import type { PipelineDeps } from './deps.ts';
-import { keys, shardId } from './flow.ts';
+import { shardId } from './flow.ts';
+import { keys } from './keys.ts';
 import { readJsonLines } from './lines.ts';
 import { countsOf } from './runner.ts';
 import type { Rejection } from '../schema.ts';
@@ -58,7 +59,7 @@ export async function ingestRun(p: IngestParams, deps: PipelineDeps): Promise<In
 
   const flush = async () => {
     if (shard.length === 0) return;
-    await deps.blobs.put(keys.output(p.runId, 'ingest', shardId('unify', shards)), shard.join(''));
+    await deps.blobs.put(keys.survivors(p.runId, 'ingest', shardId('unify', shards)), shard.join(''));
     shards++;
     shard = [];
   };
@@ -96,7 +97,7 @@ export async function ingestRun(p: IngestParams, deps: PipelineDeps): Promise<In
   const messages: ShardMessage[] = [];
   // synthesize mode, or full mode with no seeds to unify: generation starts right away.
   if (p.mode === 'synthesize' || (p.mode === 'full' && shards === 0)) {
-    await deps.blobs.put(keys.pool(p.runId), poolLines.join(''));
+    await deps.blobs.put(keys.inputPool(p.runId), poolLines.join(''));
     messages.push(...p.startGenerate(p.runId));
     await deps.state.setExpected(p.runId, 'generate', messages.length);
   } else {

@@ -16,7 +16,8 @@ import { unifyShard } from '../stages/unify.ts';
 import { verifyGoldShard } from '../stages/verify-gold.ts';
 import type { PipelineDeps } from './deps.ts';
 import { assembleRun } from './assemble.ts';
-import { branchOf, keys } from './flow.ts';
+import { branchOf } from './flow.ts';
+import { keys } from './keys.ts';
 import type { Validated } from './ingest.ts';
 import { parseJsonl } from './lines.ts';
 import { llmPortFor, type RoleClients } from './llm-adapter.ts';
@@ -56,12 +57,12 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
     return p;
   };
 
-  /** Verified Code CoTs for few-shot prompts: the unified pool, or the input pool (synthesize). */
+  /** Verified Code CoTs for few-shot prompts: the deduplicated unified ones, or the input pool (synthesize). */
   const poolOf = (runId: string, deps: PipelineDeps): Promise<CodeCotRecord[]> => {
     let p = pools.get(runId);
     if (!p) {
       p = (async () => {
-        const keyList = [...(await deps.blobs.list(`runs/${runId}/filter/u`)), keys.pool(runId)];
+        const keyList = [...(await deps.blobs.list(keys.verifiedCodeCots(runId))), keys.inputPool(runId)];
         const pool: CodeCotRecord[] = [];
         for (const k of keyList) {
           const blob = await deps.blobs.get(k);
@@ -80,7 +81,7 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
     const cfg = await configOf(ctx.runId, ctx.deps);
     const usage: Record<string, number> = {};
     const cache =
-      services.responseCache === 'shard' ? await ShardResponseCache.open(ctx.deps.blobs, `runs/${ctx.runId}/llm-cache/${ctx.stage}/${ctx.shard}/`) : undefined;
+      services.responseCache === 'shard' ? await ShardResponseCache.open(ctx.deps.blobs, keys.llmShardCache(ctx.runId, ctx.stage, ctx.shard)) : undefined;
     let out: StageOutput<T>;
     try {
       out = await fn(cfg, llmPortFor(services.llm(ctx.runId, cfg), usage, cache), usage);

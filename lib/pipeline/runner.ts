@@ -7,7 +7,8 @@ import type { Rejection } from '../schema.ts';
 import type { ShardCounts, ShardMessage, StageName } from '../store/ports.ts';
 import type { StageOutput } from '../stages/types.ts';
 import type { PipelineDeps } from './deps.ts';
-import { completesBranch, dedupCandidates, inputKeyOf, keys, nextOf, shardId, type Branch } from './flow.ts';
+import { completesBranch, dedupCandidates, inputKeyOf, nextOf, shardId, type Branch } from './flow.ts';
+import { keys } from './keys.ts';
 import { parseJsonl, toJsonl } from './lines.ts';
 
 export interface ShardContext {
@@ -166,7 +167,7 @@ export function countsOf(n: number, out: StageOutput<unknown>): ShardCounts {
 
 async function writeOutputs(msg: ShardMessage, out: StageOutput<unknown>, deps: PipelineDeps): Promise<void> {
   const stage = msg.stage;
-  await deps.blobs.put(keys.output(msg.runId, stage, msg.shard), toJsonl(out.kept));
+  await deps.blobs.put(keys.survivors(msg.runId, stage, msg.shard), toJsonl(out.kept));
   if (out.rejected.length) await deps.blobs.put(keys.rejected(msg.runId, stage, msg.shard), toJsonl(out.rejected));
   if (out.failed.length) await deps.blobs.put(keys.failed(msg.runId, stage, msg.shard), toJsonl(out.failed));
 }

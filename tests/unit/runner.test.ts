@@ -11,7 +11,7 @@ import type { PipelineDeps } from '../../lib/pipeline/deps.ts';
 import { processShardMessage, generateShards, type PipelineImpl, type StageImpl } from '../../lib/pipeline/runner.ts';
 import { drainLocal } from '../../lib/pipeline/local-orchestrator.ts';
 import { ingestRun } from '../../lib/pipeline/ingest.ts';
-import { keys } from '../../lib/pipeline/flow.ts';
+import { keys } from '../../lib/pipeline/keys.ts';
 import { parseJsonl } from '../../lib/pipeline/lines.ts';
 import type { StageOutput } from '../../lib/stages/types.ts';
 
@@ -81,7 +81,7 @@ function setup(opts: { samples: number; shardSize: number }) {
     async assemble(runId) {
       assembled.push(runId);
       await deps.state.setRunStatus(runId, 'done');
-      const shards = await deps.blobs.list(`runs/${runId}/backtranslate/`);
+      const shards = await deps.blobs.list(keys.samples(runId));
       const rows: Rec[] = [];
       for (const k of shards) rows.push(...parseJsonl<Rec>((await deps.blobs.get(k))!.toString()));
       await deps.blobs.put(keys.dataset(runId, 'data.jsonl'), rows.map((r) => JSON.stringify(r) + '\n').join(''));

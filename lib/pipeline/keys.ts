@@ -1,0 +1,37 @@
+// Every blob key a run uses, named by what it holds. The same keys locally (files under
+// <out>/.caco/blobs/) and on S3. Readers ask for a meaning ("the verified Code CoTs"), never
+// for a stage's folder, so which stage produces what is decided here once.
+import type { StageName } from '../store/ports.ts';
+
+const run = (runId: string) => `runs/${runId}/`;
+
+export const keys = {
+  /** The validated run config, written by ingest before any shard exists. */
+  config: (runId: string) => `${run(runId)}config.json`,
+  /** What `stage` kept of `shard`: the next stage's input. */
+  survivors: (runId: string, stage: StageName, shard: string) => `${run(runId)}${stage}/${shard}.jsonl`,
+  /** Every survivors blob of a stage (optionally only the shards starting with `shardPrefix`). */
+  survivorsOf: (runId: string, stage: StageName, shardPrefix = '') => `${run(runId)}${stage}/${shardPrefix}`,
+  rejected: (runId: string, stage: StageName, shard: string) => `${run(runId)}rejected/${stage}/${shard}.jsonl`,
+  failed: (runId: string, stage: StageName, shard: string) => `${run(runId)}failed/${stage}/${shard}.jsonl`,
+  /** Every rejected (or failed) record of a run, all stages. */
+  allRejected: (runId: string) => `${run(runId)}rejected/`,
+  allFailed: (runId: string) => `${run(runId)}failed/`,
+  /** A shard's finished chunks, saved near a Lambda's time limit. */
+  checkpoint: (runId: string, stage: StageName, shard: string) => `${run(runId)}checkpoint/${stage}/${shard}.json`,
+  /** synthesize mode: the user's example Code CoTs, the few-shot pool as given. */
+  inputPool: (runId: string) => `${run(runId)}pool/input.jsonl`,
+  /** A shard's LLM responses (AWS), in a few part objects under this prefix. */
+  llmShardCache: (runId: string, stage: StageName, shard: string) => `${run(runId)}llm-cache/${stage}/${shard}/`,
+  /** A cassette adopted by ingest (uploaded by `caco submit` under incoming/). */
+  cassette: (runId: string) => `${run(runId)}cassette.jsonl`,
+  /** The dataset's files (parts, stats, card) under runs/<id>/dataset/. */
+  dataset: (runId: string, file = '') => `${run(runId)}dataset/${file}`,
+  /**
+   * The verified, DEDUPLICATED unified Code CoTs (prefix of the unify branch's last stage): the
+   * few-shot pool and the CodeGen export. Not filter's output: that still holds duplicates.
+   */
+  verifiedCodeCots: (runId: string) => `${run(runId)}dedup/u`,
+  /** The finished samples of the generate branch (the dataset's rows). */
+  samples: (runId: string) => `${run(runId)}backtranslate/g`,
+};
