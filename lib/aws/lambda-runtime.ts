@@ -19,7 +19,8 @@ import { ingestRun, type IngestResult } from '../pipeline/ingest.ts';
 import type { RoleClients } from '../pipeline/llm-adapter.ts';
 import { createPipeline, generateStart, inputValidator, type Executor } from '../pipeline/registry.ts';
 import { processShardMessage, type PipelineImpl, type ShardOutcome } from '../pipeline/runner.ts';
-import { STAGES, type ShardMessage, type StageName } from '../store/ports.ts';
+import type { ShardMessage, StageName } from '../store/ports.ts';
+import { CACO, stageNames } from '../pipeline/spec.ts';
 import type { BatchDedupIndex } from '../dedup/claims.ts';
 import { makeClients, type AwsClients, type ClientOptions } from './clients.ts';
 import { CostLedger } from './cost-ledger.ts';
@@ -238,7 +239,7 @@ export function parseShardMessage(body: string): ShardMessage {
     throw new PoisonMessageError(`message body is not JSON: ${body.slice(0, 200)}`);
   }
   const m = v as Partial<ShardMessage>;
-  if (!m || typeof m.runId !== 'string' || typeof m.shard !== 'string' || !STAGES.includes(m.stage as StageName)) {
+  if (!m || typeof m.runId !== 'string' || typeof m.shard !== 'string' || !stageNames(CACO).includes(m.stage as StageName)) {
     throw new PoisonMessageError(`message is not a shard message {runId, stage, shard}: ${body.slice(0, 200)}`);
   }
   return { runId: m.runId, stage: m.stage as StageName, shard: m.shard };

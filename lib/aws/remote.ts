@@ -7,7 +7,8 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { parseRunConfig } from '../config.ts';
 import { keys } from '../pipeline/keys.ts';
 import { usageFromCounters } from '../pipeline/llm-adapter.ts';
-import { STAGES, type RunState, type ShardState, type StageName } from '../store/ports.ts';
+import { BRANCHES, CACO, firstOf, stageNames } from '../pipeline/spec.ts';
+import type { RunState, ShardState, StageName } from '../store/ports.ts';
 import { makeClients, type AwsClients, type ClientOptions } from './clients.ts';
 import { CostLedger } from './cost-ledger.ts';
 import { loadPrices, runCost, scaleToTarget, type CostReport, type Prices, type ScaledCost } from './cost.ts';
@@ -99,7 +100,7 @@ export async function runStatus(t: RemoteTarget, runId: string): Promise<RunProg
   if (!run) return null;
   const shards = await state.listShards(runId);
   const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
-  const stages = STAGES.map((stage) => {
+  const stages = stageNames(CACO).map((stage) => {
     const mine = shards.filter((s) => s.stage === stage);
     return {
       stage,
@@ -163,8 +164,8 @@ export function llmUsage(shards: ShardState[]): LlmUsageLine[] {
   });
 }
 
-/** Which Lambda makes each LLM role's calls (lib/infra/routing.ts). */
-const FUNCTION_OF_ROLE: Record<string, string> = { unify: 'generate', generate: 'generate', reverse: 'backtranslate', solve: 'backtranslate', judge: 'backtranslate' };
+/** Which Lambda makes each LLM role's calls: the host of the stage that calls it (lib/pipeline/spec.ts). */
+const FUNCTION_OF_ROLE: Record<string, string> = Object.fromEntries(CACO.stages.flatMap((s) => (s.llmRoles ?? []).map((r) => [r, s.host])));
 
 export interface RunCost {
   aws: CostReport;
@@ -177,7 +178,8 @@ export async function runCostReport(t: RemoteTarget, runId: string, prices: Pric
   const usage = await new CostLedger(t.clients.doc, t.table).list(runId);
   const shards = await new DynamoStateStore(t.clients.doc, t.table).listShards(runId);
   const llm = llmUsage(shards);
-  const candidates = shards.filter((s) => s.stage === 'generate' || s.stage === 'unify').reduce((a, s) => a + s.counts.in, 0);
+  const firsts = BRANCHES.map((b) => firstOf(CACO, b));
+  const candidates = shards.filter((s) => firsts.includes(s.stage)).reduce((a, s) => a + s.counts.in, 0);
   const llmCalls: Record<string, number> = {};
   for (const l of llm) {
     const fn = FUNCTION_OF_ROLE[l.role] ?? l.role;

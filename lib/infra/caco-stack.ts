@@ -11,7 +11,8 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { PK, SK, TTL_ATTRIBUTE } from '../aws/table.ts';
 import { EXPIRE_TAG } from '../aws/s3-blob-store.ts';
-import { LLM_FUNCTIONS, QUEUE_OF, SENDS_TO, STAGE_FUNCTIONS, type StageFunctionName } from './routing.ts';
+import { CACO, sourceStage, stageOf, type PipelineSpec } from '../pipeline/spec.ts';
+import { routingOf, type StageFunctionName } from './routing.ts';
 import { StageFunction } from './stage-function.ts';
 
 export interface CacoStackProps extends StackProps {
@@ -29,6 +30,8 @@ export interface CacoStackProps extends StackProps {
   expireDays?: number;
   /** The Pyodide layer folder (`npm run layer`). Default: layers/pyodide/dist. */
   pyodideLayerDir?: string;
+  /** The pipeline whose stages become functions and queues (default: Caco's, lib/pipeline/spec.ts). */
+  spec?: PipelineSpec;
 }
 
 
@@ -46,6 +49,9 @@ export class CacoStack extends Stack {
   constructor(scope: Construct, id: string, props: CacoStackProps) {
     super(scope, id, props);
     const expireDays = props.expireDays ?? 30;
+    const spec = props.spec ?? CACO;
+    const sourceHost = stageOf(spec, sourceStage(spec)).host;
+    const { functions: STAGE_FUNCTIONS, queueOf: QUEUE_OF, sendsTo: SENDS_TO, llmFunctions: LLM_FUNCTIONS, sandboxFunctions } = routingOf(spec);
     const llmMax = props.llmMaxConcurrency ?? 10;
     const layerDir = props.pyodideLayerDir ?? join(props.projectRoot, 'layers/pyodide/dist');
     if (!existsSync(join(layerDir, 'manifest.json'))) {
@@ -97,7 +103,7 @@ export class CacoStack extends Stack {
       description: 'Pyodide runtime with SymPy/mpmath .pyc for the execute sandbox',
     });
 
-    const spec: Record<StageFunctionName, StageSpec> = {
+    const sizes: Record<StageFunctionName, StageSpec> = {
       ingest: { memorySize: 1024, timeout: Duration.minutes(5), maxConcurrency: 5 },
       // LLM stages wait on the network: little memory, many calls in flight per invocation.
       generate: { memorySize: 512, timeout: Duration.minutes(15), maxConcurrency: llmMax },
@@ -108,20 +114,22 @@ export class CacoStack extends Stack {
       backtranslate: { memorySize: 512, timeout: Duration.minutes(15), maxConcurrency: llmMax },
       assemble: { memorySize: 2048, timeout: Duration.minutes(15), maxConcurrency: 2 },
     };
+    // A function this file does not know (a stage added to the spec with a host of its own).
+    const sizeOf = (name: string): StageSpec => sizes[name] ?? { memorySize: 1024, timeout: Duration.minutes(15), maxConcurrency: 10 };
 
     const secret = Secret.fromSecretNameV2(this, 'ApiKey', props.apiKeySecretName);
     const lockFile = join(props.projectRoot, 'package-lock.json');
     const stages = {} as Record<StageFunctionName, StageFunction>;
     for (const name of STAGE_FUNCTIONS) {
       const isLlm = LLM_FUNCTIONS.includes(name);
-      const isExecute = name === 'execute';
+      const isExecute = sandboxFunctions.includes(name);
       stages[name] = new StageFunction(this, `${name[0]!.toUpperCase()}${name.slice(1)}`, {
         entryName: name,
         entry: join(props.projectRoot, 'functions', `${name}.ts`),
         projectRoot: props.projectRoot,
         depsLockFilePath: lockFile,
         batchSize: 1, // one shard per invocation: the time budget and checkpoints are per shard
-        ...spec[name],
+        ...sizeOf(name),
         environment: {
           CACO_BUCKET: this.bucket.bucketName,
           CACO_TABLE: this.table.tableName,
@@ -146,7 +154,7 @@ export class CacoStack extends Stack {
       );
       this.table.grantReadWriteData(fn);
       this.bucket.grantReadWrite(fn, 'runs/*');
-      if (name === 'ingest') this.bucket.grantRead(fn, 'incoming/*');
+      if (name === sourceHost) this.bucket.grantRead(fn, 'incoming/*');
       if (LLM_FUNCTIONS.includes(name)) {
         this.bucket.grantReadWrite(fn, 'cache/*');
         secret.grantRead(fn);
@@ -154,7 +162,7 @@ export class CacoStack extends Stack {
     }
     this.acknowledgeScopedWildcards();
 
-    this.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(stages.ingest.queue), {
+    this.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(stages[sourceHost]!.queue), {
       prefix: 'incoming/',
       suffix: '.jsonl',
     });

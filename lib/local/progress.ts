@@ -4,10 +4,9 @@
 import cliProgress from 'cli-progress';
 import type { ShardState, StageName } from '../store/ports.ts';
 import { usageFromCounters } from '../pipeline/llm-adapter.ts';
+import { BRANCHES, CACO, sourceStage, type PipelineSpec } from '../pipeline/spec.ts';
 
 export type ProgressMode = 'bars' | 'lines' | 'json' | 'quiet';
-
-const ORDER: StageName[] = ['ingest', 'unify', 'generate', 'execute', 'filter', 'dedup', 'backtranslate'];
 
 export interface StageProgress {
   stage: StageName;
@@ -18,8 +17,16 @@ export interface StageProgress {
   failed: number;
 }
 
-/** Records done per stage, and what is available to each so far (its upstream's kept). */
-export function summarize(shards: readonly ShardState[], plan: { seeds: number; samples: number; mode: string }): {
+/**
+ * Records done per stage, and what is available to each so far: on every branch a stage runs on,
+ * what its predecessor kept of that branch's shards (the first stage: the seeds ingest kept, or
+ * the samples to generate). Shard stages only, in pipeline order.
+ */
+export function summarize(
+  shards: readonly ShardState[],
+  plan: { seeds: number; samples: number; mode: string },
+  spec: PipelineSpec = CACO,
+): {
   stages: StageProgress[];
   tokens: number;
   costUSD: number;
@@ -27,7 +34,8 @@ export function summarize(shards: readonly ShardState[], plan: { seeds: number; 
   const agg = new Map<StageName, StageProgress>();
   let tokens = 0;
   let costUSD = 0;
-  for (const stage of ORDER) agg.set(stage, { stage, done: 0, total: 0, kept: 0, rejected: 0, failed: 0 });
+  const order = spec.stages.filter((s) => s.kind !== 'fanIn').map((s) => s.name);
+  for (const stage of order) agg.set(stage, { stage, done: 0, total: 0, kept: 0, rejected: 0, failed: 0 });
   for (const s of shards) {
     const a = agg.get(s.stage);
     if (!a) continue;
@@ -40,20 +48,18 @@ export function summarize(shards: readonly ShardState[], plan: { seeds: number; 
     tokens += u.promptTokens + u.completionTokens;
     costUSD += u.costUSD;
   }
+  const source = sourceStage(spec);
   const g = (s: StageName) => agg.get(s)!;
-  g('ingest').total = g('ingest').done;
-  g('unify').total = plan.mode === 'synthesize' ? 0 : g('ingest').kept;
-  g('generate').total = plan.mode === 'unify' ? 0 : plan.samples;
-  g('execute').total = g('unify').kept + g('generate').kept;
-  g('filter').total = g('execute').kept;
-  g('dedup').total = g('filter').kept;
-  g('backtranslate').total = plan.mode === 'unify' ? 0 : generateDedupKept(shards);
-  return { stages: ORDER.filter((s) => s !== 'ingest' && g(s).total > 0).map(g), tokens, costUSD };
-}
-
-/** What reaches back-translation: the generated programs that survived dedup. */
-function generateDedupKept(shards: readonly ShardState[]): number {
-  return shards.filter((s) => s.stage === 'dedup' && s.shard.startsWith('g')).reduce((a, s) => a + s.counts.kept, 0);
+  const keptOn = (stage: StageName, prefix: string) =>
+    shards.filter((s) => s.stage === stage && s.shard.startsWith(prefix)).reduce((a, s) => a + s.counts.kept, 0);
+  for (const b of BRANCHES) {
+    if ((b === 'unify' && plan.mode === 'synthesize') || (b === 'generate' && plan.mode === 'unify')) continue;
+    const { prefix, stages } = spec.branches[b];
+    stages.forEach((stage, i) => {
+      g(stage).total += i > 0 ? keptOn(stages[i - 1]!, prefix) : b === 'generate' ? plan.samples : g(source).kept;
+    });
+  }
+  return { stages: order.filter((s) => s !== source && g(s).total > 0).map(g), tokens, costUSD };
 }
 
 /** Seconds left at the current rate, or '-' when done or not started. */

@@ -14,7 +14,7 @@ import type { PipelineDeps } from '../pipeline/deps.ts';
 import { keys } from '../pipeline/keys.ts';
 import { ingestRun } from '../pipeline/ingest.ts';
 import type { RoleClients } from '../pipeline/llm-adapter.ts';
-import { drainLocal } from '../pipeline/local-orchestrator.ts';
+import { drainLocal, localConcurrency } from '../pipeline/local-orchestrator.ts';
 import { createPipeline, generateStart, inputValidator } from '../pipeline/registry.ts';
 import type { RunStats } from '../pipeline/stats.ts';
 import { createSandboxPool } from '../sandbox/pool.ts';
@@ -161,14 +161,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
       queue,
       deps,
       impl,
-      concurrency: {
-        unify: cfg.local.llmShards,
-        generate: cfg.local.llmShards,
-        backtranslate: cfg.local.llmShards,
-        execute: cfg.local.executeShards,
-        filter: 1,
-        assemble: 1,
-      },
+      concurrency: localConcurrency(impl.spec, cfg.local),
       signal: opts.signal,
       onShard: (msg, outcome, error) => progress.shard({ ...msg, outcome, error: error?.message }),
     });

@@ -7,6 +7,7 @@ import type { ExecutedRecord } from '../schema.ts';
 import type { BacktranslatedRecord } from '../stages/backtranslate.ts';
 import type { PipelineDeps } from './deps.ts';
 import { keys } from './keys.ts';
+import { CACO, type PipelineSpec } from './spec.ts';
 import { parseJsonl, toJsonl } from './lines.ts';
 import { computeStats, type RunStats } from './stats.ts';
 import { datasetCard } from './dataset-card.ts';
@@ -19,13 +20,16 @@ export interface AssembleInfo {
   mode: string;
   /** Model per role, for the card and provenance. */
   models: Record<string, string>;
+  /** The pipeline's shape (default: Caco's). */
+  spec?: PipelineSpec;
 }
 
 export async function assembleRun(runId: string, info: AssembleInfo, deps: PipelineDeps): Promise<RunStats> {
   const run = await deps.state.getRun(runId);
   if (!run) throw new Error(`assemble: no such run ${runId}`);
+  const spec = info.spec ?? CACO;
   let samples = 0;
-  for (const key of await deps.blobs.list(keys.samples(runId))) {
+  for (const key of await deps.blobs.list(keys.samples(runId, spec))) {
     const part = partName(key);
     const recs = parseJsonl<BacktranslatedRecord>((await deps.blobs.get(key))!.toString('utf8'));
     const rows: DatasetSample[] = recs.map((r) => ({ ...r, provenance: { ...r.provenance, runId } }));
@@ -45,7 +49,7 @@ export async function assembleRun(runId: string, info: AssembleInfo, deps: Pipel
   // The CodeGen set: verified, deduplicated unified Code CoTs, the program alone with an empty
   // prompt (the paper trained CodeGen on the deduplicated set).
   let codegen = 0;
-  for (const key of await deps.blobs.list(keys.verifiedCodeCots(runId))) {
+  for (const key of await deps.blobs.list(keys.verifiedCodeCots(runId, spec))) {
     const recs = parseJsonl<ExecutedRecord>((await deps.blobs.get(key))!.toString('utf8'));
     codegen += recs.length;
     if (recs.length === 0) continue;
@@ -54,10 +58,10 @@ export async function assembleRun(runId: string, info: AssembleInfo, deps: Pipel
       toJsonl(recs.map((r) => ({ id: r.id, messages: [{ role: 'user', content: '' }, { role: 'assistant', content: r.code }] }))),
     );
   }
-  const stats = computeStats(await deps.state.listShards(runId));
+  const stats = computeStats(await deps.state.listShards(runId), spec);
   const summary = { runId, mode: run.mode, input: run.input, samples, codegen, models: info.models, ...stats };
   await deps.blobs.put(keys.dataset(runId, 'stats.json'), JSON.stringify(summary, null, 2) + '\n');
-  await deps.blobs.put(keys.dataset(runId, 'README.md'), datasetCard({ runId, mode: run.mode, samples, codegen, models: info.models, stats }));
+  await deps.blobs.put(keys.dataset(runId, 'README.md'), datasetCard({ runId, mode: run.mode, samples, codegen, models: info.models, stats, spec }));
   if (!stats.conservation.ok) {
     await deps.state.setRunStatus(runId, 'failed');
     throw new Error(`conservation check failed for run ${runId}:\n  ${stats.conservation.problems.join('\n  ')}`);

@@ -1,5 +1,6 @@
 // The dataset card (README.md with Hugging Face front matter): what the data is, how it was made,
 // which models made it, and the yield of every stage.
+import { CACO, type PipelineSpec } from './spec.ts';
 import type { RunStats } from './stats.ts';
 
 export interface CardInput {
@@ -9,17 +10,9 @@ export interface CardInput {
   codegen: number;
   models: Record<string, string>;
   stats: RunStats;
+  /** The pipeline's shape: each stage's one-line text (default: Caco's). */
+  spec?: PipelineSpec;
 }
-
-const STAGE_TEXT: Record<string, string> = {
-  ingest: 'input lines validated (bad lines quarantined)',
-  unify: 'seed problems rewritten as Code CoTs by an LLM',
-  generate: 'new Code CoTs sampled from the LLM',
-  execute: 'programs run in the Pyodide sandbox (twice, for determinism)',
-  filter: "Caco's rules and ours, determinism (and the gold check for seeds)",
-  dedup: 'exact and near-duplicate removal across the whole run (MinHash LSH)',
-  backtranslate: 'problem written from code, solved separately, answer verified against the program',
-};
 
 function sizeCategory(n: number): string {
   if (n < 1_000) return 'n<1K';
@@ -30,6 +23,7 @@ function sizeCategory(n: number): string {
 }
 
 export function datasetCard(c: CardInput): string {
+  const text = new Map((c.spec ?? CACO).stages.map((s) => [s.name, s.text]));
   const rows = Object.entries(c.stats.stages).map(([stage, s]) => {
     const rej = Object.entries(s.rejected)
       .sort((a, b) => b[1] - a[1])
@@ -37,7 +31,7 @@ export function datasetCard(c: CardInput): string {
       .join(', ');
     const failed = Object.values(s.failed).reduce((a, b) => a + b, 0);
     const pct = s.in ? ((100 * s.kept) / s.in).toFixed(1) : '-';
-    return `| ${stage} | ${STAGE_TEXT[stage] ?? ''} | ${s.in} | ${s.kept} (${pct}%) | ${rej || '-'} | ${failed} |`;
+    return `| ${stage} | ${text.get(stage) ?? ''} | ${s.in} | ${s.kept} (${pct}%) | ${rej || '-'} | ${failed} |`;
   });
   const models = Object.entries(c.models)
     .map(([role, m]) => `- ${role}: \`${m}\``)

@@ -6,6 +6,8 @@ import type { RunState, ShardMessage } from '../store/ports.ts';
 import type { PipelineDeps } from './deps.ts';
 import { shardId } from './flow.ts';
 import { keys } from './keys.ts';
+import { fanInMessage, unifyShards } from './runner.ts';
+import { CACO, sourceStage, type PipelineSpec } from './spec.ts';
 import { readJsonLines } from './lines.ts';
 import { countsOf } from './runner.ts';
 import type { Rejection } from '../schema.ts';
@@ -26,6 +28,8 @@ export interface IngestParams {
   /** Messages that start the generate branch (synthesize mode, or full mode without seeds). */
   startGenerate: (runId: string) => ShardMessage[];
   maxLineBytes?: number;
+  /** The pipeline's shape (default: Caco's). */
+  spec?: PipelineSpec;
 }
 
 export interface IngestResult {
@@ -36,6 +40,8 @@ export interface IngestResult {
 }
 
 export async function ingestRun(p: IngestParams, deps: PipelineDeps): Promise<IngestResult> {
+  const spec = p.spec ?? CACO;
+  const source = sourceStage(spec);
   const created = await deps.state.createRun({
     runId: p.runId,
     createdAt: new Date().toISOString(),
@@ -44,7 +50,7 @@ export async function ingestRun(p: IngestParams, deps: PipelineDeps): Promise<In
     mode: p.mode,
     expected: {},
   });
-  const recorded = await deps.state.getShard(p.runId, 'ingest', 'input');
+  const recorded = await deps.state.getShard(p.runId, source, 'input');
   if (recorded) return { runId: p.runId, created, accepted: recorded.counts.kept, quarantined: recorded.counts.in - recorded.counts.kept };
 
   await deps.blobs.put(keys.config(p.runId), p.configJson);
@@ -59,7 +65,7 @@ export async function ingestRun(p: IngestParams, deps: PipelineDeps): Promise<In
 
   const flush = async () => {
     if (shard.length === 0) return;
-    await deps.blobs.put(keys.survivors(p.runId, 'ingest', shardId('unify', shards)), shard.join(''));
+    await deps.blobs.put(keys.survivors(p.runId, source, shardId(spec, 'unify', shards)), shard.join(''));
     shards++;
     shard = [];
   };
@@ -67,16 +73,16 @@ export async function ingestRun(p: IngestParams, deps: PipelineDeps): Promise<In
   for await (const r of readJsonLines(p.source(), p.maxLineBytes)) {
     lines++;
     if (r.kind === 'quarantine') {
-      rejected.push({ id: `line-${r.line}`, stage: 'ingest', reason: r.reason, detail: `line ${r.line}: ${r.detail}`, record: r.text });
+      rejected.push({ id: `line-${r.line}`, stage: source, reason: r.reason, detail: `line ${r.line}: ${r.detail}`, record: r.text });
       continue;
     }
     const v = p.validate(r.value);
     if (!v.ok) {
-      rejected.push({ id: `line-${r.line}`, stage: 'ingest', reason: v.reason, detail: `line ${r.line}: ${v.detail}`, record: r.value });
+      rejected.push({ id: `line-${r.line}`, stage: source, reason: v.reason, detail: `line ${r.line}: ${v.detail}`, record: r.value });
       continue;
     }
     if (seenIds.has(v.record.id)) {
-      rejected.push({ id: v.record.id, stage: 'ingest', reason: 'duplicate_id', detail: `line ${r.line}: id ${v.record.id} seen before`, record: r.value });
+      rejected.push({ id: v.record.id, stage: source, reason: 'duplicate_id', detail: `line ${r.line}: id ${v.record.id} seen before`, record: r.value });
       continue;
     }
     seenIds.add(v.record.id);
@@ -91,7 +97,7 @@ export async function ingestRun(p: IngestParams, deps: PipelineDeps): Promise<In
   }
   await flush();
 
-  if (rejected.length) await deps.blobs.put(keys.rejected(p.runId, 'ingest', 'input'), rejected.map((r) => JSON.stringify(r) + '\n').join(''));
+  if (rejected.length) await deps.blobs.put(keys.rejected(p.runId, source, 'input'), rejected.map((r) => JSON.stringify(r) + '\n').join(''));
   const out = { kept: new Array(accepted), rejected, failed: [], counters: { lines } };
 
   const messages: ShardMessage[] = [];
@@ -102,10 +108,10 @@ export async function ingestRun(p: IngestParams, deps: PipelineDeps): Promise<In
     await deps.state.setExpected(p.runId, 'generate', messages.length);
   } else {
     await deps.state.setExpected(p.runId, 'unify', shards);
-    for (let i = 0; i < shards; i++) messages.push({ runId: p.runId, stage: 'unify', shard: shardId('unify', i) });
+    messages.push(...unifyShards(p.runId, shards, spec));
   }
-  if (messages.length === 0) messages.push({ runId: p.runId, stage: 'assemble', shard: 'all' });
+  if (messages.length === 0) messages.push(fanInMessage(p.runId, spec));
   for (const m of messages) await deps.queue.send(m);
-  await deps.state.recordShard({ runId: p.runId, stage: 'ingest', shard: 'input', counts: countsOf(lines, out), next: messages.map((m) => m.shard) });
+  await deps.state.recordShard({ runId: p.runId, stage: source, shard: 'input', counts: countsOf(lines, out), next: messages.map((m) => m.shard) });
   return { runId: p.runId, created, accepted, quarantined: rejected.length };
 }

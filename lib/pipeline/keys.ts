@@ -2,6 +2,7 @@
 // <out>/.caco/blobs/) and on S3. Readers ask for a meaning ("the verified Code CoTs"), never
 // for a stage's folder, so which stage produces what is decided here once.
 import type { StageName } from '../store/ports.ts';
+import { CACO, lastOf, type PipelineSpec } from './spec.ts';
 
 const run = (runId: string) => `runs/${runId}/`;
 
@@ -28,10 +29,10 @@ export const keys = {
   /** The dataset's files (parts, stats, card) under runs/<id>/dataset/. */
   dataset: (runId: string, file = '') => `${run(runId)}dataset/${file}`,
   /**
-   * The verified, DEDUPLICATED unified Code CoTs (prefix of the unify branch's last stage): the
-   * few-shot pool and the CodeGen export. Not filter's output: that still holds duplicates.
+   * The verified, DEDUPLICATED unified Code CoTs: what the unify branch's last stage (dedup) kept.
+   * The few-shot pool and the CodeGen export. Not filter's output: that still holds duplicates.
    */
-  verifiedCodeCots: (runId: string) => `${run(runId)}dedup/u`,
-  /** The finished samples of the generate branch (the dataset's rows). */
-  samples: (runId: string) => `${run(runId)}backtranslate/g`,
+  verifiedCodeCots: (runId: string, spec: PipelineSpec = CACO) => `${run(runId)}${lastOf(spec, 'unify')}/${spec.branches.unify.prefix}`,
+  /** The finished samples: what the generate branch's last stage (backtranslate) kept. */
+  samples: (runId: string, spec: PipelineSpec = CACO) => `${run(runId)}${lastOf(spec, 'generate')}/${spec.branches.generate.prefix}`,
 };

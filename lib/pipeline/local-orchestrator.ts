@@ -6,6 +6,7 @@ import type { ShardMessage, StageName } from '../store/ports.ts';
 import type { SqliteWorkQueue } from '../store/sqlite-state.ts';
 import type { PipelineDeps } from './deps.ts';
 import { processShardMessage, type PipelineImpl, type ShardOutcome } from './runner.ts';
+import type { PipelineSpec, StageDecl } from './spec.ts';
 
 export interface DrainOptions {
   queue: SqliteWorkQueue;
@@ -26,10 +27,17 @@ export interface DrainResult {
   stopped: boolean;
 }
 
-const STAGE_ORDER: StageName[] = ['assemble', 'backtranslate', 'dedup', 'filter', 'execute', 'generate', 'unify'];
+/** Shards in flight per stage, from its declared kind of work and the run's `local` settings. */
+export function localConcurrency(spec: PipelineSpec, local: { llmShards: number; executeShards: number }): Record<StageName, number> {
+  const of = (s: StageDecl) => (s.local === 'llm' ? local.llmShards : s.local === 'sandbox' ? local.executeShards : 1);
+  return Object.fromEntries(spec.stages.filter((s) => s.kind !== 'source').map((s) => [s.name, of(s)]));
+}
 
 export async function drainLocal(opts: DrainOptions): Promise<DrainResult> {
   const { queue, deps, impl } = opts;
+  // Downstream stages first (reverse pipeline order), so records flow to the dataset instead of
+  // piling up mid-pipeline.
+  const order = impl.spec.stages.filter((s) => s.kind !== 'source').map((s) => s.name).reverse();
   const leaseMs = opts.leaseMs ?? 30 * 60_000;
   const retryDelay = opts.retryDelayMs ?? ((a: number) => Math.min(30_000, 500 * 2 ** (a - 1)));
   const inFlight = new Map<StageName, number>();
@@ -40,8 +48,7 @@ export async function drainLocal(opts: DrainOptions): Promise<DrainResult> {
 
   while (!opts.signal?.aborted) {
     let started = 0;
-    // Downstream stages first, so records flow to the dataset instead of piling up mid-pipeline.
-    for (const stage of STAGE_ORDER) {
+    for (const stage of order) {
       const free = slots(stage);
       if (free <= 0) continue;
       for (const leased of queue.receive([stage], free, leaseMs)) {

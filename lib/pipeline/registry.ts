@@ -22,7 +22,8 @@ import type { Validated } from './ingest.ts';
 import { parseJsonl } from './lines.ts';
 import { llmPortFor, type RoleClients } from './llm-adapter.ts';
 import { ShardResponseCache } from '../llm/shard-cache.ts';
-import { generateShards, type PipelineImpl, type ShardContext } from './runner.ts';
+import { fanInMessage, generateShards, type PipelineImpl, type ShardContext } from './runner.ts';
+import { CACO } from './spec.ts';
 
 /** The sandbox as the execute stage uses it (lib/sandbox's pool). */
 export type Executor = Parameters<typeof executeShard>[1];
@@ -95,7 +96,9 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
 
   const concurrencyOf = (cfg: RunConfig, role: LlmRole) => resolveEndpoint(cfg, role).concurrency;
 
+  const spec = CACO;
   return {
+    spec,
     stages: {
       unify: {
         run: (records, ctx) =>
@@ -132,7 +135,7 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
           const cfg = await configOf(ctx.runId, ctx.deps);
           const rulesOnly = { ...cfg.filter, dedup: { ...cfg.filter.dedup, exact: false, near: false } };
           const out = await filterShard(records as ExecutedRecord[], rulesOnly, { runId: ctx.runId, dedup: ctx.deps.dedup });
-          if (branchOf(ctx.shard) !== 'unify') return out as StageOutput<unknown>;
+          if (branchOf(spec, ctx.shard) !== 'unify') return out as StageOutput<unknown>;
           // Unified seeds are kept only if the program's output equals the seed's gold answer.
           const gold = verifyGoldShard(out.kept);
           const counters = { ...out.counters };
@@ -169,16 +172,16 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
     async onBranchComplete(branch, runId, deps) {
       const cfg = await configOf(runId, deps);
       if (branch === 'unify' && cfg.mode === 'full') {
-        const msgs = generateShards(runId, cfg.generate.samples, cfg.shardSize);
+        const msgs = generateShards(runId, cfg.generate.samples, cfg.shardSize, spec);
         await deps.state.setExpected(runId, 'generate', msgs.length);
         if (msgs.length > 0) return msgs;
       }
-      return [{ runId, stage: 'assemble', shard: 'all' }];
+      return [fanInMessage(runId, spec)];
     },
     async assemble(runId, deps) {
       const cfg = await configOf(runId, deps);
       const models = Object.fromEntries(rolesUsed(cfg).map((r) => [r, resolveEndpoint(cfg, r).model]));
-      await assembleRun(runId, { mode: cfg.mode, models }, deps);
+      await assembleRun(runId, { mode: cfg.mode, models, spec }, deps);
     },
   };
 }

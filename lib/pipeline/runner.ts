@@ -7,8 +7,9 @@ import type { Rejection } from '../schema.ts';
 import type { ShardCounts, ShardMessage, StageName } from '../store/ports.ts';
 import type { StageOutput } from '../stages/types.ts';
 import type { PipelineDeps } from './deps.ts';
-import { completesBranch, dedupCandidates, inputKeyOf, nextOf, shardId, type Branch } from './flow.ts';
+import { completesBranch, inputKeyOf, nextOf, orderedStart, shardId, type Branch } from './flow.ts';
 import { keys } from './keys.ts';
+import { CACO, fanInStage, firstOf, stageOf, type PipelineSpec } from './spec.ts';
 import { parseJsonl, toJsonl } from './lines.ts';
 
 export interface ShardContext {
@@ -27,10 +28,11 @@ export interface StageImpl {
   chunkSize?: number;
 }
 
-export type ShardStage = 'unify' | 'generate' | 'execute' | 'filter' | 'dedup' | 'backtranslate';
-
 export interface PipelineImpl {
-  stages: Record<ShardStage, StageImpl>;
+  /** The pipeline's shape (lib/pipeline/spec.ts): what each stage reads and what follows it. */
+  spec: PipelineSpec;
+  /** An implementation for every shard stage of the spec. */
+  stages: Record<string, StageImpl>;
   /** Called once a branch's fan-in is complete; returns the messages to send (may be retried). */
   onBranchComplete(branch: Branch, runId: string, deps: PipelineDeps): Promise<ShardMessage[]>;
   /** The final stage: builds the dataset from every shard; must be idempotent. */
@@ -48,15 +50,16 @@ interface Checkpoint {
 export type ShardOutcome = 'done' | 'skipped' | 'checkpointed';
 
 export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps, impl: PipelineImpl): Promise<ShardOutcome> {
-  if (msg.stage === 'assemble') {
+  const decl = stageOf(impl.spec, msg.stage);
+  if (decl.kind === 'fanIn') {
     // A fan-in trigger can arrive more than once (redelivery, both sides of a race): a finished
     // run is not assembled again. Two concurrent copies write identical bytes.
     if ((await deps.state.getRun(msg.runId))?.status === 'done') return 'skipped';
     await impl.assemble(msg.runId, deps);
     return 'done';
   }
-  if (msg.stage === 'ingest') throw new Error('ingest is not a shard message: it is triggered by the input itself');
-  const stage = msg.stage as ShardStage;
+  if (decl.kind === 'source') throw new Error(`${msg.stage} is not a shard message: it is triggered by the input itself`);
+  const stage = msg.stage;
   const done = await deps.state.getShard(msg.runId, stage, msg.shard);
   if (done) {
     await afterRecord(msg, done.counts, await deps.state.recordShard(done), deps, impl);
@@ -65,7 +68,8 @@ export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps,
 
   const ctx: ShardContext = { runId: msg.runId, stage, shard: msg.shard, deps };
   const stageImpl = impl.stages[stage];
-  const input = await readInput(msg, ctx, stageImpl);
+  if (!stageImpl) throw new Error(`stage ${stage} is declared in the spec but has no implementation`);
+  const input = await readInput(impl.spec, msg, ctx, stageImpl);
   const cpKey = keys.checkpoint(msg.runId, stage, msg.shard);
   const cpBlob = await deps.blobs.get(cpKey);
   const cp: Checkpoint = cpBlob ? (JSON.parse(cpBlob.toString()) as Checkpoint) : { done: 0, out: emptyOut() };
@@ -88,16 +92,17 @@ export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps,
   cp.out.counters.records = input.length;
 
   await writeOutputs(msg, cp.out, deps);
-  for (const next of nextOf(msg)) await deps.queue.send(next);
+  const next = nextOf(impl.spec, msg);
+  for (const m of next) await deps.queue.send(m);
   const counts = countsOf(units, cp.out);
-  const recorded = await deps.state.recordShard({ runId: msg.runId, stage, shard: msg.shard, counts, next: nextOf(msg).map((m) => m.shard) });
+  const recorded = await deps.state.recordShard({ runId: msg.runId, stage, shard: msg.shard, counts, next: next.map((m) => m.shard) });
   if (cpBlob) await deps.blobs.delete(cpKey);
   await afterRecord(msg, counts, recorded, deps, impl);
   return 'done';
 }
 
-async function readInput(msg: ShardMessage, ctx: ShardContext, stageImpl: StageImpl): Promise<unknown[]> {
-  const key = inputKeyOf(msg.runId, msg.stage, msg.shard);
+async function readInput(spec: PipelineSpec, msg: ShardMessage, ctx: ShardContext, stageImpl: StageImpl): Promise<unknown[]> {
+  const key = inputKeyOf(spec, msg.runId, msg.stage, msg.shard);
   if (key === null) {
     if (!stageImpl.makeInput) throw new Error(`stage ${msg.stage} has neither an input blob nor makeInput`);
     return stageImpl.makeInput(ctx);
@@ -114,11 +119,11 @@ async function afterRecord(
   deps: PipelineDeps,
   impl: PipelineImpl,
 ): Promise<void> {
-  const gate = dedupCandidates(msg.stage, msg.shard);
+  const gate = orderedStart(impl.spec, msg.stage, msg.shard);
   if (gate && (gate.needs === null || (await deps.state.getShard(msg.runId, gate.needs.stage, gate.needs.shard)))) {
-    await deps.queue.send({ runId: msg.runId, stage: 'dedup', shard: gate.start });
+    await deps.queue.send({ runId: msg.runId, ...gate.start });
   }
-  const branch = completesBranch(msg.stage, msg.shard);
+  const branch = completesBranch(impl.spec, msg.stage, msg.shard);
   if (!branch) return;
   const run = await deps.state.getRun(msg.runId);
   const expected = run?.expected[branch];
@@ -173,7 +178,17 @@ async function writeOutputs(msg: ShardMessage, out: StageOutput<unknown>, deps: 
 }
 
 /** The generate shards of a run: `samples` work items cut into shards of `shardSize`. */
-export function generateShards(runId: string, samples: number, shardSize: number): ShardMessage[] {
+export function generateShards(runId: string, samples: number, shardSize: number, spec: PipelineSpec = CACO): ShardMessage[] {
   const n = Math.ceil(samples / shardSize);
-  return Array.from({ length: n }, (_, i) => ({ runId, stage: 'generate' as const, shard: shardId('generate', i) }));
+  return Array.from({ length: n }, (_, i) => ({ runId, stage: firstOf(spec, 'generate'), shard: shardId(spec, 'generate', i) }));
+}
+
+/** The message that starts the fan-in of a run. */
+export function fanInMessage(runId: string, spec: PipelineSpec = CACO): ShardMessage {
+  return { runId, stage: fanInStage(spec), shard: 'all' };
+}
+
+/** The message(s) that start the unify branch's `shards` shards. */
+export function unifyShards(runId: string, shards: number, spec: PipelineSpec = CACO): ShardMessage[] {
+  return Array.from({ length: shards }, (_, i) => ({ runId, stage: firstOf(spec, 'unify'), shard: shardId(spec, 'unify', i) }));
 }

@@ -1,8 +1,9 @@
 // Run statistics from the recorded shards: per stage in / kept / rejected by reason / failed by
 // reason / counters, and the two conservation checks: inside each stage (in = kept + rejected +
 // failed) and between stages (what a stage kept for a shard is what the next stage took in).
-import { STAGES, type ShardState, type StageName } from '../store/ports.ts';
+import type { ShardState, StageName } from '../store/ports.ts';
 import { successorOf } from './flow.ts';
+import { CACO, stageNames, type PipelineSpec } from './spec.ts';
 
 export interface StageStats {
   shards: number;
@@ -14,7 +15,7 @@ export interface StageStats {
 }
 
 export interface RunStats {
-  stages: Partial<Record<StageName, StageStats>>;
+  stages: Record<StageName, StageStats>;
   conservation: { ok: boolean; problems: string[] };
 }
 
@@ -24,8 +25,8 @@ function add(into: Record<string, number>, from: Record<string, number>): void {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }
 
-export function computeStats(shards: readonly ShardState[]): RunStats {
-  const stages: Partial<Record<StageName, StageStats>> = {};
+export function computeStats(shards: readonly ShardState[], spec: PipelineSpec = CACO): RunStats {
+  const stages: Record<StageName, StageStats> = {};
   const problems: string[] = [];
   const byKey = new Map<string, ShardState>();
   for (const s of shards) {
@@ -43,14 +44,14 @@ export function computeStats(shards: readonly ShardState[]): RunStats {
   // Between stages: the records the next stage read for the same shard are this stage's `kept`
   // (the runner stores the records read as counters.records; `in` may count other units).
   for (const s of shards) {
-    const next = successorOf(s.stage, s.shard);
+    const next = successorOf(spec, s.stage, s.shard);
     const n = next && byKey.get(`${next}/${s.shard}`);
     if (!n) continue;
     const read = n.counts.counters.records ?? n.counts.in;
     if (read !== s.counts.kept) problems.push(`${s.stage}/${s.shard} kept ${s.counts.kept} but ${next}/${s.shard} read ${read}`);
   }
   // Pipeline order, whatever order the shards were listed in.
-  const ordered: Partial<Record<StageName, StageStats>> = {};
-  for (const st of STAGES) if (stages[st]) ordered[st] = stages[st];
+  const ordered: Record<StageName, StageStats> = {};
+  for (const st of stageNames(spec)) if (stages[st]) ordered[st] = stages[st];
   return { stages: ordered, conservation: { ok: problems.length === 0, problems } };
 }

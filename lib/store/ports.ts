@@ -31,11 +31,8 @@ export interface DedupIndex {
   claimNear(runId: string, id: string, signature: Uint32Array): Promise<string | null>;
 }
 
-/** The stages a shard moves through, in order. */
-// `dedup` claims a shard's survivors in the run-wide index in shard order (see lib/pipeline/flow.ts),
-// so which copy of a duplicate survives never depends on timing.
-export const STAGES = ['ingest', 'unify', 'generate', 'execute', 'filter', 'dedup', 'backtranslate', 'assemble'] as const;
-export type StageName = (typeof STAGES)[number];
+/** A stage's name: the stages and their order are declared once, in lib/pipeline/spec.ts. */
+export type StageName = string;
 
 /** A queue message names work only; the data stays in the blob store (claim check). */
 export interface ShardMessage {

@@ -22,7 +22,8 @@ import type { Executor } from '../../lib/pipeline/registry.ts';
 import { createSandboxPool } from '../../lib/sandbox/pool.ts';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { resolveTarget, submitRun, type RemoteTarget } from '../../lib/aws/remote.ts';
-import { STAGES, type StageName } from '../../lib/store/ports.ts';
+import type { StageName } from '../../lib/store/ports.ts';
+import { CACO, stageNames } from '../../lib/pipeline/spec.ts';
 import {
   createBucket,
   createStageQueues,
@@ -74,7 +75,7 @@ export async function createEmulatedStack(emu: AwsEmulators, name: string, opts:
   );
   const urlOf = (f: StageFunctionName) => queues.queues[`${name}-${f}`]!;
   const stopForwarding = forwardS3Events(emu, urlOf('ingest'));
-  const allQueues = Object.fromEntries(STAGES.map((s) => [s, urlOf(QUEUE_OF[s])])) as Record<StageName, string>;
+  const allQueues = Object.fromEntries(stageNames(CACO).map((s) => [s, urlOf(QUEUE_OF[s]!)])) as Record<StageName, string>;
   const pools: Promise<Executor & { close(): Promise<void> }>[] = [];
   const handlers = {} as EmulatedStack['handlers'];
   for (const fn of STAGE_FUNCTIONS) {

@@ -12,6 +12,7 @@ import { processShardMessage, generateShards, type PipelineImpl, type StageImpl 
 import { drainLocal } from '../../lib/pipeline/local-orchestrator.ts';
 import { ingestRun } from '../../lib/pipeline/ingest.ts';
 import { keys } from '../../lib/pipeline/keys.ts';
+import { CACO } from '../../lib/pipeline/spec.ts';
 import { parseJsonl } from '../../lib/pipeline/lines.ts';
 import type { StageOutput } from '../../lib/stages/types.ts';
 
@@ -55,6 +56,7 @@ function setup(opts: { samples: number; shardSize: number }) {
     },
   });
   const impl: PipelineImpl = {
+    spec: CACO,
     stages: {
       unify: count('unify', keepUnless((r) => r.v % 5 === 0, 'five')),
       execute: count('execute', keepUnless(() => false, '')),
