@@ -19,9 +19,8 @@ import { ingestRun, type IngestResult } from '../pipeline/ingest.ts';
 import type { RoleClients } from '../pipeline/llm-adapter.ts';
 import { createPipeline, generateStart, inputValidator, type Executor } from '../pipeline/registry.ts';
 import { processShardMessage, type PipelineImpl, type ShardOutcome } from '../pipeline/runner.ts';
-import type { ShardMessage, StageName } from '../store/ports.ts';
+import type { DedupIndex, ShardMessage, StageName } from '../store/ports.ts';
 import { CACO, stageNames } from '../pipeline/spec.ts';
-import type { BatchDedupIndex } from '../dedup/claims.ts';
 import { makeClients, type AwsClients, type ClientOptions } from './clients.ts';
 import { CostLedger } from './cost-ledger.ts';
 import { DynamoDedupIndex } from './dynamo-dedup-index.ts';
@@ -161,12 +160,8 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
     }
     return ix;
   };
-  // claimMany is the dedup stage's path (one shard at a time per run, in order: no locks needed).
-  const dedup: BatchDedupIndex = {
-    claimExact: async (runId, hash, id) => (await indexOf(runId)).claimExact(runId, hash, id),
-    claimNear: async (runId, id, sig) => (await indexOf(runId)).claimNear(runId, id, sig),
-    claimMany: async (runId, claims) => (await indexOf(runId)).claimMany(runId, claims),
-  };
+  // One writer per run: the dedup stage claims one shard at a time per run, in order.
+  const dedup: DedupIndex = { claim: async (runId, claims) => (await indexOf(runId)).claim(runId, claims) };
 
   const usage = new UsageMeter();
   const runClients = new Map<string, RoleClients>();

@@ -15,8 +15,6 @@ export const keys = {
   progress: (runId: string, stage: string) => ({ pk: `RUN#${runId}`, sk: `PROGRESS#${stage}` }),
   /** Dedup items get their own partitions so a hot run does not hammer one partition. */
   exact: (runId: string, hash: string) => ({ pk: `DX#${runId}#${hash}`, sk: 'X' }),
-  nearRecord: (runId: string, id: string) => ({ pk: `DN#${runId}#${id}`, sk: 'N' }),
-  nearBucket: (runId: string, band: number, bandKey: string) => ({ pk: `DB#${runId}#${band}#${bandKey}`, sk: 'B' }),
 };
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {

@@ -21,22 +21,22 @@ const ruleToggles = z
   .strict()
   .prefault({});
 
+/** The one default of the near-duplicate threshold and banding (config, SQLite and DynamoDB indexes). */
+export const DEDUP_DEFAULTS = { threshold: 0.85, bands: 16 } as const;
+
 export const DedupConfigSchema = z
   .object({
     exact: z.boolean().default(true),
     near: z.boolean().default(true),
-    /** Jaccard similarity (estimated from MinHash) at or above which a program is a near duplicate. */
-    threshold: z.number().gt(0).lte(1).default(0.85),
+    /** Jaccard similarity at or above which a program is a near duplicate. */
+    threshold: z.number().gt(0).lte(1).default(DEDUP_DEFAULTS.threshold),
     /** MinHash signature length; must be bands * rows. */
     numPerm: z.number().int().min(8).max(1024).default(128),
     /** LSH bands (rows per band = numPerm / bands). 16x8 finds pairs at J=0.85 with p~0.994. */
-    bands: z.number().int().min(1).default(16),
+    bands: z.number().int().min(1).default(DEDUP_DEFAULTS.bands),
     /** Tokens per shingle over the normalized token stream. */
     shingleSize: z.number().int().min(1).max(32).default(5),
-    /**
-     * How an LSH candidate is confirmed: `exact` Jaccard of stored shingle sets when the index
-     * supports it (SqliteDedupIndex does; see lib/dedup/claims.ts), else the MinHash `estimate`.
-     */
+    /** How an LSH candidate is confirmed: `exact` Jaccard of stored shingle sets (lib/dedup/claims.ts), or the MinHash `estimate`. */
     confirm: z.enum(['exact', 'estimate']).default('exact'),
   })
   .strict()

@@ -7,6 +7,7 @@ import type { CodeCotRecord, ExecutedRecord } from '../schema.ts';
 import { CodeCotRecordSchema, describeZodError } from '../schema.ts';
 import { backtranslateShard } from '../stages/backtranslate.ts';
 import { executeShard } from '../stages/execute.ts';
+import { dedupShard } from '../stages/dedup.ts';
 import { filterShard } from '../stages/filter.ts';
 import { generateShard } from '../stages/generate.ts';
 import type { LlmRole } from '../stages/llm-port.ts';
@@ -133,8 +134,7 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
         // The per-record rules (and the gold check for seeds); deduplication is its own stage.
         async run(records, ctx) {
           const cfg = await configOf(ctx.runId, ctx.deps);
-          const rulesOnly = { ...cfg.filter, dedup: { ...cfg.filter.dedup, exact: false, near: false } };
-          const out = await filterShard(records as ExecutedRecord[], rulesOnly, { runId: ctx.runId, dedup: ctx.deps.dedup });
+          const out = filterShard(records as ExecutedRecord[], cfg.filter);
           if (branchOf(spec, ctx.shard) !== 'unify') return out as StageOutput<unknown>;
           // Unified seeds are kept only if the program's output equals the seed's gold answer.
           const gold = verifyGoldShard(out.kept);
@@ -144,13 +144,10 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
         },
       },
       dedup: {
-        // Exact and near duplicates across the whole run, claimed in shard order (flow.ts).
+        // Exact and near duplicates across the whole run, claimed in shard order (spec: ordered).
         async run(records, ctx) {
           const cfg = await configOf(ctx.runId, ctx.deps);
-          const noRules = { ...cfg.filter, rules: Object.fromEntries(Object.keys(cfg.filter.rules).map((r) => [r, false])) as typeof cfg.filter.rules };
-          const out = await filterShard(records as ExecutedRecord[], noRules, { runId: ctx.runId, dedup: ctx.deps.dedup });
-          for (const r of out.rejected) r.stage = 'dedup';
-          return out as StageOutput<unknown>;
+          return (await dedupShard(records as ExecutedRecord[], cfg.filter.dedup, { runId: ctx.runId, index: ctx.deps.dedup })) as StageOutput<unknown>;
         },
       },
       backtranslate: {

@@ -12,23 +12,29 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
 }
 
+/** What the dedup stage knows of one record (lib/stages/dedup.ts). */
+export interface DedupClaim {
+  id: string;
+  /** Normalized-code hash for the exact claim; null skips it. */
+  hash: string | null;
+  /** MinHash signature for the near claim; null skips it. */
+  signature: Uint32Array | null;
+  /** The record's shingle hashes (any order); when both sides have them, exact Jaccard confirms a candidate. */
+  shingles?: Uint32Array;
+}
+
+export type DedupDecision = { kind: 'kept' } | { kind: 'duplicate' | 'near_duplicate'; of: string };
+
 /**
- * Global deduplication across a whole run. Every call is idempotent for the same (runId, id):
- * a retried shard gets the same answer it got the first time, and exactly one record of a
- * duplicate group survives even when shards race.
+ * Global deduplication across a whole run, one protocol: claim a shard's records in order. For
+ * each: the exact claim (the first id to claim a hash owns it), then, if it survived, the near
+ * claim (a duplicate when an earlier SURVIVOR is at least the threshold similar; the most similar
+ * wins, ties to the earliest). A claim sees the earlier claims of its own batch. Idempotent per
+ * (runId, id): a retried shard gets its first answers. The pipeline calls it from one writer per
+ * run, shards in order (dedup is an ordered stage), so the earliest record always survives.
  */
 export interface DedupIndex {
-  /**
-   * Exact duplicates: claims `hash` for `id`. Returns the id of the record that owns the hash
-   * (equal to `id` when this record is the survivor).
-   */
-  claimExact(runId: string, hash: string, id: string): Promise<string>;
-  /**
-   * Near duplicates: registers the record's MinHash `signature` and returns null when it is new,
-   * or the id of an earlier record whose estimated Jaccard similarity is at least the index's
-   * threshold.
-   */
-  claimNear(runId: string, id: string, signature: Uint32Array): Promise<string | null>;
+  claim(runId: string, claims: DedupClaim[]): Promise<DedupDecision[]>;
 }
 
 /** A stage's name: the stages and their order are declared once, in lib/pipeline/spec.ts. */

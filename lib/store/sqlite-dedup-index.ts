@@ -1,18 +1,20 @@
-// The DedupIndex port on one SQLite file (better-sqlite3, WAL). Several processes may open the
-// same file: each claim is one IMMEDIATE transaction (the write lock is taken before reading), so
-// check-and-insert is atomic and exactly one record of a duplicate group survives a race.
-// Only survivors enter the near-duplicate LSH index, so a rejected record always names a kept one.
-// Beyond the port it offers claimMany (lib/dedup/claims.ts): a shard in one transaction, with
-// near-duplicate candidates confirmed by exact Jaccard of stored shingle sets.
+// The DedupIndex port on one SQLite file (better-sqlite3, WAL). A shard's claims are one
+// IMMEDIATE transaction (the write lock is taken before reading), so check-and-insert is atomic:
+// several processes may open the same file and exactly one record of a duplicate group survives a
+// race. Only survivors enter the near-duplicate LSH index, so a rejected record always names a
+// kept one. Near-duplicate candidates are confirmed by exact Jaccard of stored shingle sets when
+// both sides have them (lib/dedup/claims.ts), else by the MinHash estimate.
 import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
+import { DEDUP_DEFAULTS } from '../codecot/filter-config.ts';
 import { bandKeys, estimateJaccard } from '../dedup/minhash.ts';
-import { shingleArray, sortedJaccard, type BatchDedupIndex, type DedupClaim, type DedupDecision } from '../dedup/claims.ts';
+import { shingleArray, sortedJaccard } from '../dedup/claims.ts';
+import type { DedupClaim, DedupDecision, DedupIndex } from './ports.ts';
 
 export interface SqliteDedupIndexOptions {
-  /** Estimated Jaccard at or above which claimNear reports a duplicate (default 0.85). */
+  /** Jaccard at or above which a claim is a near duplicate (default: the run config's). */
   threshold?: number;
-  /** LSH bands; signatures must have a multiple of this many values (default 16). */
+  /** LSH bands; signatures must have a multiple of this many values (default: the run config's). */
   bands?: number;
   /** How long a claim waits for another process's write lock, in ms (default 60 s). */
   busyTimeoutMs?: number;
@@ -26,20 +28,19 @@ CREATE TABLE IF NOT EXISTS dedup_near_sig (seq INTEGER PRIMARY KEY, id TEXT NOT 
 CREATE TABLE IF NOT EXISTS dedup_near_band (rid INTEGER NOT NULL, band INTEGER NOT NULL, key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (rid, band, key, seq)) WITHOUT ROWID;
 `;
 
-export class SqliteDedupIndex implements BatchDedupIndex {
+export class SqliteDedupIndex implements DedupIndex {
   readonly path: string;
   readonly threshold: number;
   readonly bands: number;
   private readonly db: Database.Database;
   private readonly runIds = new Map<string, number>();
   private readonly stmts;
-  private readonly nearTx: (runId: string, id: string, sig: Uint32Array) => string | null;
   private readonly manyTx: (runId: string, claims: DedupClaim[]) => DedupDecision[];
 
   constructor(path: string, opts: SqliteDedupIndexOptions = {}) {
     this.path = path;
-    this.threshold = opts.threshold ?? 0.85;
-    this.bands = opts.bands ?? 16;
+    this.threshold = opts.threshold ?? DEDUP_DEFAULTS.threshold;
+    this.bands = opts.bands ?? DEDUP_DEFAULTS.bands;
     if (!(this.threshold > 0 && this.threshold <= 1)) throw new Error(`threshold must be in (0, 1], got ${this.threshold}`);
     this.db = new Database(path, { timeout: opts.busyTimeoutMs ?? 60_000 });
     this.db.pragma('journal_mode = WAL');
@@ -59,8 +60,6 @@ export class SqliteDedupIndex implements BatchDedupIndex {
       insertSig: db.prepare('INSERT INTO dedup_near_sig (id, sig, shingles) VALUES (?, ?, ?)'),
       insertBand: db.prepare('INSERT INTO dedup_near_band (rid, band, key, seq) VALUES (?, ?, ?, ?)'),
     };
-    const tx = db.transaction((runId: string, id: string, sig: Uint32Array) => this.claimNearLocked(this.rid(runId), id, sig, null));
-    this.nearTx = (runId, id, sig) => tx.immediate(runId, id, sig);
     const many = db.transaction((runId: string, claims: DedupClaim[]) => this.claimManyLocked(runId, claims));
     this.manyTx = (runId, claims) => many.immediate(runId, claims);
   }
@@ -75,35 +74,15 @@ export class SqliteDedupIndex implements BatchDedupIndex {
     return rid;
   }
 
-  async claimExact(runId: string, hash: string, id: string): Promise<string> {
-    return this.claimExactSync(runId, hash, id);
+  /** A shard's claims in order, in one transaction; a retried batch gets its first answers. */
+  async claim(runId: string, claims: DedupClaim[]): Promise<DedupDecision[]> {
+    return this.claimSync(runId, claims);
   }
 
-  /** The synchronous form of claimExact (better-sqlite3 is synchronous; the port is async). */
-  claimExactSync(runId: string, hash: string, id: string): string {
-    const rid = this.rid(runId);
-    // INSERT OR IGNORE is atomic on its own, and an owner never changes once written.
-    this.stmts.insertExact.run(rid, hash, id);
-    return this.stmts.getExact.get(rid, hash) as string;
-  }
-
-  async claimNear(runId: string, id: string, signature: Uint32Array): Promise<string | null> {
-    return this.claimNearSync(runId, id, signature);
-  }
-
-  claimNearSync(runId: string, id: string, signature: Uint32Array): string | null {
-    this.checkSignature(signature);
-    this.rid(runId); // outside the write transaction: creating a run row commits on its own
-    return this.nearTx(runId, id, signature);
-  }
-
-  async claimMany(runId: string, claims: DedupClaim[]): Promise<DedupDecision[]> {
-    return this.claimManySync(runId, claims);
-  }
-
-  claimManySync(runId: string, claims: DedupClaim[]): DedupDecision[] {
+  /** The synchronous form of claim (better-sqlite3 is synchronous; the port is async). */
+  claimSync(runId: string, claims: DedupClaim[]): DedupDecision[] {
     for (const c of claims) if (c.signature) this.checkSignature(c.signature);
-    this.rid(runId);
+    this.rid(runId); // outside the write transaction: creating a run row commits on its own
     return this.manyTx(runId, claims);
   }
 

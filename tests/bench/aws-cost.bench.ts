@@ -1,7 +1,7 @@
 // bench:aws-cost — what the AWS side of a run costs, measured on an emulated run of the demo and
-// scaled to $ per 1 million candidate programs (tokens excluded), plus the near-dedup index's
-// request units per record: the per-record lock protocol (claimExact/claimNear) against the
-// single-writer claimMany the dedup stage uses, over the same records.
+// scaled to $ per 1 million candidate programs (tokens excluded), plus the dedup index's request
+// units per record (the single-writer `claim` the dedup stage uses) over the run's dedup input.
+// (The per-record bucket-lock protocol it replaced cost 33.5 WRU per record; it is deleted.)
 //
 //   npx tsx tests/bench/aws-cost.bench.ts [--latency 20]
 //
@@ -23,8 +23,7 @@ import { RequestMeter } from '../../lib/aws/request-meter.ts';
 import { S3BlobStore } from '../../lib/aws/s3-blob-store.ts';
 import { parseJsonl } from '../../lib/pipeline/lines.ts';
 import type { ExecutedRecord } from '../../lib/schema.ts';
-import { filterShard } from '../../lib/stages/filter.ts';
-import type { DedupIndex } from '../../lib/store/ports.ts';
+import { dedupShard } from '../../lib/stages/dedup.ts';
 import { startAwsEmulators } from '../helpers/aws-emulators.ts';
 import { createEmulatedStack, submitAndDrive } from '../helpers/emulated-stack.ts';
 
@@ -62,7 +61,7 @@ try {
     );
   }
 
-  // 2. Near-dedup request units per record: the same dedup input, through both index paths.
+  // 2. Dedup request units per record: the run's dedup input, claimed again under a fresh run id.
   const blobs = new S3BlobStore(emu.clients.s3, stack.bucket);
   const cfg = parseRunConfig(JSON.parse((await blobs.get(`runs/${runId}/config.json`))!.toString('utf8')));
   const filterKeys = await blobs.list(`runs/${runId}/filter/`);
@@ -70,47 +69,19 @@ try {
   const ordered = [...filterKeys.filter((k) => /\/u\d+\.jsonl$/.test(k)), ...filterKeys.filter((k) => /\/g\d+\.jsonl$/.test(k))];
   const shards = await Promise.all(ordered.map(async (k) => parseJsonl<ExecutedRecord>((await blobs.get(k))!.toString('utf8'))));
   const records = shards.reduce((a, s) => a + s.length, 0);
-  const noRules = { ...cfg.filter, rules: Object.fromEntries(Object.keys(cfg.filter.rules).map((r) => [r, false])) as typeof cfg.filter.rules };
-
-  const measure = async (label: string, pick: (ix: DynamoDedupIndex) => DedupIndex) => {
-    const clients = makeClients(emu.clientOptions);
-    const meter = new RequestMeter().attach(clients);
-    const ix = new DynamoDedupIndex(clients.doc, stack.table, { threshold: cfg.filter.dedup.threshold, bands: cfg.filter.dedup.bands });
-    const rid = `bench-${label}`;
-    const decisions: string[] = [];
-    const t0 = performance.now();
-    for (const s of shards) {
-      const out = await filterShard(s, noRules, { runId: rid, dedup: pick(ix) });
-      decisions.push(...out.kept.map((r) => `${r.id} kept`), ...out.rejected.map((r) => `${r.id} ${r.reason} ${r.detail}`));
-    }
-    const ms = performance.now() - t0;
-    const m = meter.snapshot();
-    const dollars = (m.ddbWrite * prices.dynamodb.onDemandPerMillionWriteUnits + m.ddbRead * prices.dynamodb.onDemandPerMillionReadUnits) / records;
-    for (const c of Object.values(clients)) (c as { destroy(): void }).destroy();
-    return { label, wru: m.ddbWrite / records, rru: m.ddbRead / records, perMillion: dollars, ms, decisions: decisions.sort() };
-  };
-  const perRecord = await measure('per-record', (ix) => ({ claimExact: ix.claimExact.bind(ix), claimNear: ix.claimNear.bind(ix) }));
-  const batch = await measure('claimMany', (ix) => ix);
-  const kept = (d: string[]) => d.filter((x) => x.endsWith(' kept')).length;
-  console.log(`\nnear+exact dedup index on DynamoDB, ${records} records of the run's dedup stage (${shards.length} shards):`);
-  console.log('  path                              WRU/record  RRU/record  $ per 1M records  kept');
-  for (const r of [perRecord, batch]) {
-    const name = r.label === 'per-record' ? 'per record (bucket locks, estimate)' : 'claimMany (segments, exact)';
-    console.log(`  ${name.padEnd(35)} ${r.wru.toFixed(2).padStart(9)} ${r.rru.toFixed(2).padStart(11)} ${('$' + r.perMillion.toFixed(2)).padStart(17)} ${String(kept(r.decisions)).padStart(5)}`);
-  }
-  const same = JSON.stringify(perRecord.decisions) === JSON.stringify(batch.decisions);
-  console.log(`  decisions identical: ${same}${same ? '' : ' (per-record confirms by the MinHash estimate, claimMany by exact Jaccard, like the local SQLite index)'}`);
-
-  // What the run would cost per 1M candidates with the per-record path (the rest unchanged).
-  const dedupIn = (await state.listShards(runId, 'dedup')).reduce((a, s) => a + s.counts.in, 0);
-  if (cost.scaled) {
-    const perCandidate = dedupIn / cost.candidates;
-    const delta =
-      ((perRecord.wru - batch.wru) * prices.dynamodb.onDemandPerMillionWriteUnits + (perRecord.rru - batch.rru) * prices.dynamodb.onDemandPerMillionReadUnits) *
-      perCandidate;
-    console.log(`\n$ per 1M candidate programs (tokens excluded, LLM latency ${latency} s): ${cost.scaled.perTarget.toFixed(2)} with claimMany; ` +
-      `${(cost.scaled.perTarget + delta).toFixed(2)} with the per-record path (${perCandidate.toFixed(2)} dedup records per candidate); target <= $10`);
-  }
+  const clients = makeClients(emu.clientOptions);
+  const meter = new RequestMeter().attach(clients);
+  const index = new DynamoDedupIndex(clients.doc, stack.table, { threshold: cfg.filter.dedup.threshold, bands: cfg.filter.dedup.bands });
+  let kept = 0;
+  const t0 = performance.now();
+  for (const s of shards) kept += (await dedupShard(s, cfg.filter.dedup, { runId: 'bench-claim', index })).kept.length;
+  const ms = performance.now() - t0;
+  const m = meter.snapshot();
+  const perMillion = (m.ddbWrite * prices.dynamodb.onDemandPerMillionWriteUnits + m.ddbRead * prices.dynamodb.onDemandPerMillionReadUnits) / records;
+  for (const c of Object.values(clients)) (c as { destroy(): void }).destroy();
+  console.log(`\ndedup index on DynamoDB, ${records} records of the run's dedup stage (${shards.length} shards, ${ms.toFixed(0)} ms):`);
+  console.log(`  ${(m.ddbWrite / records).toFixed(2)} WRU/record  ${(m.ddbRead / records).toFixed(2)} RRU/record  $${perMillion.toFixed(2)} per 1M records  kept ${kept}`);
+  if (cost.scaled) console.log(`\n$ per 1M candidate programs (tokens excluded, LLM latency ${latency} s): ${cost.scaled.perTarget.toFixed(2)}; target <= $10`);
 } finally {
   await emu.stop();
 }

@@ -13,7 +13,8 @@ import vm from 'node:vm';
 import { SqliteDedupIndex } from '../../lib/store/sqlite-dedup-index.ts';
 import { normalizeTokens, hashTokens } from '../../lib/dedup/normalize.ts';
 import { MinHasher, bandKeys, estimateJaccard, exactJaccard, shingleSet } from '../../lib/dedup/minhash.ts';
-import { shingleArray, type DedupClaim } from '../../lib/dedup/claims.ts';
+import { shingleArray } from '../../lib/dedup/claims.ts';
+import type { DedupClaim } from '../../lib/store/ports.ts';
 import { mulberry32 } from '../../lib/util/random.ts';
 
 const N = Number(process.env.N ?? 200_000);
@@ -188,7 +189,7 @@ for (let start = 0; start < N; start += SHARD) {
     phase.minhash += performance.now() - t;
   }
   const t = performance.now();
-  const decisions = ix.claimManySync('bench', claims);
+  const decisions = ix.claimSync('bench', claims);
   phase.index += performance.now() - t;
   decisions.forEach((d, k) => {
     if (d.kind === 'kept') return;

@@ -1,13 +1,14 @@
-// The DedupIndex port contract: any implementation (SQLite now, DynamoDB later) must pass it.
-// Usage in a test file:
+// The DedupIndex port contract: every implementation (SQLite locally, DynamoDB on AWS) must pass
+// it. Usage in a test file:
 //   dedupIndexContract('SqliteDedupIndex', async () => { const ix = new SqliteDedupIndex(path); return { index: ix, close: async () => ix.close() }; });
 // The factory must return an index configured with threshold 0.85 and 16 LSH bands; signatures
-// here are 128 values. Each test uses fresh run ids, so one shared backing store is fine.
+// here are 128 values. Each test uses fresh run ids, so one shared backing store is fine. The
+// port has one protocol, `claim` of a shard's records in order; the pipeline makes one writer per
+// run (dedup is an ordered stage), so concurrent writers are not part of the contract.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { DedupIndex } from '../../lib/store/ports.ts';
-import { isBatchDedupIndex } from '../../lib/dedup/claims.ts';
+import type { DedupClaim, DedupIndex } from '../../lib/store/ports.ts';
 
 export interface DedupIndexHandle {
   index: DedupIndex;
@@ -36,6 +37,14 @@ export function variant(base: Uint32Array, changed: number, salt: number, from =
   return sig;
 }
 
+const exact = (id: string, hash: string): DedupClaim => ({ id, hash, signature: null });
+const near = (id: string, signature: Uint32Array, shingles?: Uint32Array): DedupClaim => ({ id, hash: null, signature, ...(shingles ? { shingles } : {}) });
+/** One claim per call, as a shard of one record: the answer of each. */
+const one = async (ix: DedupIndex, runId: string, c: DedupClaim) => {
+  const [d] = await ix.claim(runId, [c]);
+  return d!.kind === 'kept' ? null : d!.of;
+};
+
 export function dedupIndexContract(name: string, makeIndex: () => Promise<DedupIndexHandle>): void {
   const run = () => `run-${randomUUID()}`;
 
@@ -49,89 +58,78 @@ export function dedupIndexContract(name: string, makeIndex: () => Promise<DedupI
       }
     });
 
-  withIndex('claimExact: the first claimer owns a hash; later claimers get its id', async (ix) => {
+  withIndex('exact: the first claimer owns a hash; later claimers, in the batch or after it, get its id', async (ix) => {
     const r = run();
-    assert.equal(await ix.claimExact(r, 'h1', 'a'), 'a');
-    assert.equal(await ix.claimExact(r, 'h1', 'b'), 'a');
-    assert.equal(await ix.claimExact(r, 'h2', 'b'), 'b');
+    assert.deepEqual(await ix.claim(r, [exact('a', 'h1'), exact('b', 'h1'), exact('c', 'h2')]), [
+      { kind: 'kept' },
+      { kind: 'duplicate', of: 'a' },
+      { kind: 'kept' },
+    ]);
+    assert.equal(await one(ix, r, exact('d', 'h2')), 'c');
     // Another run is a separate namespace.
-    assert.equal(await ix.claimExact(run(), 'h1', 'z'), 'z');
+    assert.equal(await one(ix, run(), exact('z', 'h1')), null);
   });
 
-  withIndex('claimExact is idempotent: a retried claim gets the same answer', async (ix) => {
-    const r = run();
-    assert.equal(await ix.claimExact(r, 'h', 'a'), 'a');
-    assert.equal(await ix.claimExact(r, 'h', 'b'), 'a');
-    assert.equal(await ix.claimExact(r, 'h', 'a'), 'a');
-    assert.equal(await ix.claimExact(r, 'h', 'b'), 'a');
-  });
-
-  withIndex('claimNear: new, identical, similar above and below the threshold', async (ix) => {
+  withIndex('near: new, identical, similar above and below the threshold (MinHash estimate without shingles)', async (ix) => {
     const r = run();
     const base = randomSignature(11);
-    assert.equal(await ix.claimNear(r, 'a', base), null);
-    assert.equal(await ix.claimNear(r, 'same', base), 'a');
+    assert.equal(await one(ix, r, near('a', base)), null);
+    assert.equal(await one(ix, r, near('same', base)), 'a');
     // 8 of 128 positions differ: estimated J = 0.9375 >= 0.85.
-    assert.equal(await ix.claimNear(r, 'close', variant(base, 8, 1, 40)), 'a');
+    assert.equal(await one(ix, r, near('close', variant(base, 8, 1, 40))), 'a');
     // 32 contiguous positions differ: 12 of 16 bands still collide, but J = 0.75 < 0.85.
-    assert.equal(await ix.claimNear(r, 'far', variant(base, 32, 2, 0)), null);
-    assert.equal(await ix.claimNear(r, 'other', randomSignature(99)), null);
+    assert.equal(await one(ix, r, near('far', variant(base, 32, 2, 0))), null);
+    assert.equal(await one(ix, r, near('other', randomSignature(99))), null);
     // Threshold boundary: 19 differences -> 109/128 = 0.8516 is in; 20 -> 0.84375 is out.
     const b2 = randomSignature(12);
-    assert.equal(await ix.claimNear(r, 'b', b2), null);
-    assert.equal(await ix.claimNear(r, 'b-in', variant(b2, 19, 3, 64)), 'b');
-    assert.equal(await ix.claimNear(r, 'b-out', variant(b2, 20, 4, 96)), null);
+    assert.deepEqual(await ix.claim(r, [near('b', b2), near('b-in', variant(b2, 19, 3, 64)), near('b-out', variant(b2, 20, 4, 96))]), [
+      { kind: 'kept' },
+      { kind: 'near_duplicate', of: 'b' },
+      { kind: 'kept' },
+    ]);
   });
 
-  withIndex('claimNear answers name survivors, and runs are separate', async (ix) => {
+  withIndex('near answers name survivors, and runs are separate', async (ix) => {
     const r = run();
     const a = randomSignature(21);
     const b = variant(a, 12, 5, 0); // J(a,b) ~ 0.906: b is a duplicate of a
     const c = variant(b, 12, 6, 64); // J(b,c) ~ 0.906, J(a,c) ~ 0.81: not a duplicate of a
-    assert.equal(await ix.claimNear(r, 'a', a), null);
-    assert.equal(await ix.claimNear(r, 'b', b), 'a');
+    assert.equal(await one(ix, r, near('a', a)), null);
+    assert.equal(await one(ix, r, near('b', b)), 'a');
     // b was rejected, so c (similar only to b) must not be reported as b's duplicate.
-    assert.equal(await ix.claimNear(r, 'c', c), null);
-    assert.equal(await ix.claimNear(run(), 'b', b), null);
+    assert.equal(await one(ix, r, near('c', c)), null);
+    assert.equal(await one(ix, run(), near('b', b)), null);
   });
 
-  withIndex('claimNear is idempotent: a retried shard gets its first answers', async (ix) => {
+  withIndex('exact confirmation: with shingles on both sides, exact Jaccard decides, not the estimate', async (ix) => {
     const r = run();
-    const a = randomSignature(31);
-    assert.equal(await ix.claimNear(r, 'a', a), null);
-    assert.equal(await ix.claimNear(r, 'a2', a), 'a');
-    // Retry both, in the other order: the answers do not change.
-    assert.equal(await ix.claimNear(r, 'a2', a), 'a');
-    assert.equal(await ix.claimNear(r, 'a', a), null);
+    const sig = randomSignature(5);
+    const range = (lo: number, hi: number) => Uint32Array.from({ length: hi - lo }, (_, i) => lo + i);
+    assert.deepEqual(
+      await ix.claim(r, [
+        near('a', sig, range(0, 100)),
+        // Same signature (estimate 1.0) but exact Jaccard 50/150: kept.
+        near('b', sig, range(50, 150)),
+        // Estimate 0.75 (32 of 128 values differ, 12 bands still collide) but a's shingles: a near duplicate.
+        near('c', variant(sig, 32, 1, 0), range(0, 100)),
+        // Without shingles the estimate decides: identical signature to a.
+        near('e', sig),
+      ]),
+      [{ kind: 'kept' }, { kind: 'kept' }, { kind: 'near_duplicate', of: 'a' }, { kind: 'near_duplicate', of: 'a' }],
+    );
   });
 
-  withIndex('race: many concurrent claimers of one group leave exactly one survivor', async (ix) => {
-    const r = run();
-    const base = randomSignature(41);
-    const ids = Array.from({ length: 40 }, (_, i) => `n${i}`);
-    const near = await Promise.all(ids.map((id, i) => ix.claimNear(r, id, i % 2 ? base : variant(base, 6, i, i * 3))));
-    const survivors = ids.filter((_, i) => near[i] === null);
-    assert.equal(survivors.length, 1, `survivors: ${survivors.join(',')}`);
-    assert.ok(near.every((v) => v === null || v === survivors[0]));
-
-    const exact = await Promise.all(ids.map((id) => ix.claimExact(r, 'same-hash', id)));
-    assert.equal(new Set(exact).size, 1);
-    assert.ok(ids.includes(exact[0]));
-  });
-
-  // The optional claimMany capability (lib/dedup/claims.ts), for indexes that have it.
-  withIndex('claimMany (if implemented) answers like the per-record claims in order, and is idempotent', async (ix) => {
-    if (!isBatchDedupIndex(ix)) return;
+  withIndex('a shard: exact then near per record, in order, seeing its own earlier claims; a retried shard gets its first answers', async (ix) => {
     const r = run();
     const a = randomSignature(51);
-    const claims = [
+    const claims: DedupClaim[] = [
       { id: 'a', hash: 'ha', signature: a },
       { id: 'b', hash: 'ha', signature: a }, // exact duplicate of a
       { id: 'c', hash: 'hc', signature: variant(a, 8, 1, 0) }, // near duplicate of a
       { id: 'd', hash: 'hd', signature: randomSignature(52) },
       { id: 'e', hash: null, signature: randomSignature(52) }, // near only: duplicate of d
     ];
-    const got = await ix.claimMany(r, claims);
+    const got = await ix.claim(r, claims);
     assert.deepEqual(got, [
       { kind: 'kept' },
       { kind: 'duplicate', of: 'a' },
@@ -139,9 +137,15 @@ export function dedupIndexContract(name: string, makeIndex: () => Promise<DedupI
       { kind: 'kept' },
       { kind: 'near_duplicate', of: 'd' },
     ]);
-    assert.deepEqual(await ix.claimMany(r, claims), got);
-    // The port's methods see the batch's claims.
-    assert.equal(await ix.claimExact(r, 'hd', 'z'), 'd');
-    assert.equal(await ix.claimNear(r, 'z', a), 'a');
+    assert.deepEqual(await ix.claim(r, claims), got);
+    // A later shard sees the first one's survivors.
+    assert.deepEqual(await ix.claim(r, [{ id: 'z', hash: 'hd', signature: randomSignature(53) }, near('y', a)]), [
+      { kind: 'duplicate', of: 'd' },
+      { kind: 'near_duplicate', of: 'a' },
+    ]);
+  });
+
+  withIndex('a signature that does not fit the bands is an error', async (ix) => {
+    await assert.rejects(ix.claim(run(), [near('x', new Uint32Array(100))]), /multiple of 16 bands/);
   });
 }

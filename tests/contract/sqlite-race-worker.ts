@@ -14,8 +14,11 @@ const near: Record<string, string | null> = {};
 const exact: Record<string, string> = {};
 for (let g = 0; g < Number(groups); g++) {
   const id = `g${g}-w${worker}`;
-  near[id] = ix.claimNearSync(runId, id, variant(randomSignature(1000 + g), 5, Number(worker) + 1, (Number(worker) * 31) % 128));
-  exact[id] = ix.claimExactSync(runId, `hash-${g}`, id);
+  const signature = variant(randomSignature(1000 + g), 5, Number(worker) + 1, (Number(worker) * 31) % 128);
+  const [n] = ix.claimSync(runId, [{ id, hash: null, signature }]);
+  near[id] = n!.kind === 'kept' ? null : n!.of;
+  const [e] = ix.claimSync(runId, [{ id, hash: `hash-${g}`, signature: null }]);
+  exact[id] = e!.kind === 'kept' ? id : e!.of;
 }
 ix.close();
 process.stdout.write(JSON.stringify({ near, exact }));

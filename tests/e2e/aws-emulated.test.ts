@@ -156,7 +156,7 @@ test('under duplicated deliveries, crashes mid-shard, lost acks and poison messa
   assert.match(r.output, /InjectedCrash|injected crash/);
 });
 
-test('DynamoDedupIndex.claimMany keeps no per-band items: a cold instance rebuilds from segments, big shards split, answers survive a retry', async () => {
+test('DynamoDedupIndex.claim keeps no per-band items: a cold instance rebuilds from segments, big shards split, answers survive a retry', async () => {
   const { DynamoDedupIndex } = await import('../../lib/aws/dynamo-dedup-index.ts');
   const { randomSignature, variant } = await import('../contract/dedup-index.contract.ts');
   const { createTable } = await import('../helpers/aws-emulators.ts');
@@ -166,7 +166,7 @@ test('DynamoDedupIndex.claimMany keeps no per-band items: a cold instance rebuil
   const shingles = (seed: number, n = 1200) => Uint32Array.from({ length: n }, (_, i) => (seed * 1_000_003 + i * 7919) >>> 0);
   // Shard 1: 80 distinct records with large shingle sets (~5 KB each: more than one segment item).
   const shard1 = Array.from({ length: 80 }, (_, i) => ({ id: `a${i}`, hash: `h${i}`, signature: randomSignature(1000 + i), shingles: shingles(i) }));
-  const first = await make().claimMany('cm', shard1);
+  const first = await make().claim('cm', shard1);
   assert.ok(first.every((d) => d.kind === 'kept'));
   const segs = await emu.clients.doc.send(new QueryCommand({ TableName: 'claim-many', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'DG#cm' } }));
   assert.ok((segs.Items ?? []).length >= 2, `survivors split over segment items, got ${segs.Items?.length}`);
@@ -186,13 +186,15 @@ test('DynamoDedupIndex.claimMany keeps no per-band items: a cold instance rebuil
     { kind: 'kept' },
     { kind: 'near_duplicate', of: 'b2' },
   ];
-  assert.deepEqual(await make().claimMany('cm', shard2), want);
+  assert.deepEqual(await make().claim('cm', shard2), want);
   // A retry of shard 2 (its entries are in the table now) and a warm instance give the same answers.
-  assert.deepEqual(await make().claimMany('cm', shard2), want);
+  assert.deepEqual(await make().claim('cm', shard2), want);
   const warm = make();
-  assert.deepEqual(await warm.claimMany('cm', shard2), want);
-  // The port's per-record claims see the shards' survivors, and claimMany sees theirs.
-  assert.equal(await warm.claimNear('cm', 'c0', randomSignature(1011)), 'a11');
-  assert.equal(await warm.claimNear('cm', 'c1', randomSignature(4242)), null);
-  assert.deepEqual(await make().claimMany('cm', [{ id: 'd0', hash: null, signature: randomSignature(4242) }]), [{ kind: 'near_duplicate', of: 'c1' }]);
+  assert.deepEqual(await warm.claim('cm', shard2), want);
+  // A later shard on the warm instance sees every earlier shard's survivors, a cold one too.
+  assert.deepEqual(await warm.claim('cm', [{ id: 'c0', hash: null, signature: randomSignature(1011) }, { id: 'c1', hash: null, signature: randomSignature(4242) }]), [
+    { kind: 'near_duplicate', of: 'a11' },
+    { kind: 'kept' },
+  ]);
+  assert.deepEqual(await make().claim('cm', [{ id: 'd0', hash: null, signature: randomSignature(4242) }]), [{ kind: 'near_duplicate', of: 'c1' }]);
 });

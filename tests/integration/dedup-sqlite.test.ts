@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { SqliteDedupIndex } from '../../lib/store/sqlite-dedup-index.ts';
-import { dedupIndexContract, randomSignature, variant } from '../contract/dedup-index.contract.ts';
+import { dedupIndexContract } from '../contract/dedup-index.contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dedup-'));
 const shared = join(dir, 'shared.sqlite');
@@ -20,15 +20,14 @@ test('SqliteDedupIndex: answers survive closing and reopening the file', async (
   const path = join(dir, 'reopen.sqlite');
   const a = new SqliteDedupIndex(path);
   const sig = new Uint32Array(128).map((_, i) => i * 2654435761);
-  assert.equal(await a.claimNear('r', 'x', sig), null);
-  assert.equal(await a.claimExact('r', 'h', 'x'), 'x');
+  assert.deepEqual(await a.claim('r', [{ id: 'x', hash: 'h', signature: sig }]), [{ kind: 'kept' }]);
   a.close();
   const b = new SqliteDedupIndex(path);
-  assert.equal(await b.claimNear('r', 'y', sig), 'x');
-  assert.equal(await b.claimNear('r', 'x', sig), null);
-  assert.equal(await b.claimExact('r', 'h', 'y'), 'x');
+  assert.deepEqual(await b.claim('r', [{ id: 'y', hash: null, signature: sig }]), [{ kind: 'near_duplicate', of: 'x' }]);
+  assert.deepEqual(await b.claim('r', [{ id: 'x', hash: 'h', signature: sig }]), [{ kind: 'kept' }]);
+  assert.deepEqual(await b.claim('r', [{ id: 'z', hash: 'h', signature: null }]), [{ kind: 'duplicate', of: 'x' }]);
   assert.ok(b.sizeBytes() > 0);
-  assert.throws(() => b.claimNearSync('r', 'z', new Uint32Array(100)), /multiple of 16 bands/);
+  assert.throws(() => b.claimSync('r', [{ id: 'z', hash: null, signature: new Uint32Array(100) }]), /multiple of 16 bands/);
   b.close();
 });
 
@@ -66,32 +65,4 @@ test('SqliteDedupIndex: 4 processes racing on one file leave exactly one survivo
   const again = await runWorker(path, 'race-run', 0, 2, groups);
   for (const [id, v] of Object.entries(again.near)) assert.equal(v, near[id]);
   for (const [id, v] of Object.entries(again.exact)) assert.equal(v, exact[id]);
-});
-
-test('SqliteDedupIndex.claimMany: one transaction per batch, exact confirmation by shingles, idempotent', async () => {
-  const ix = new SqliteDedupIndex(join(dir, 'many.sqlite'));
-  const sig = randomSignature(5);
-  const range = (lo: number, hi: number) => Uint32Array.from({ length: hi - lo }, (_, i) => lo + i);
-  const claims = [
-    { id: 'a', hash: 'ha', signature: sig, shingles: range(0, 100) },
-    // Same signature (estimate 1.0) but exact Jaccard 50/150: exact confirmation keeps it.
-    { id: 'b', hash: 'hb', signature: sig, shingles: range(50, 150) },
-    // Estimate 0.75 (32 of 128 values differ, 12 bands still collide) but the same shingles as a: a near duplicate.
-    { id: 'c', hash: 'hc', signature: variant(sig, 32, 1, 0), shingles: range(0, 100) },
-    { id: 'd', hash: 'ha', signature: sig, shingles: range(0, 100) }, // an exact duplicate of a
-    // Without shingles, the estimate decides: identical signature to a.
-    { id: 'e', hash: 'he', signature: sig },
-  ];
-  const first = await ix.claimMany('run', claims);
-  assert.deepEqual(first, [
-    { kind: 'kept' },
-    { kind: 'kept' },
-    { kind: 'near_duplicate', of: 'a' },
-    { kind: 'duplicate', of: 'a' },
-    { kind: 'near_duplicate', of: 'a' },
-  ]);
-  assert.deepEqual(await ix.claimMany('run', claims), first, 'a retried batch gets the same answers');
-  assert.deepEqual(await ix.claimMany('run', [claims[1]]), [first[1]]);
-  assert.throws(() => ix.claimManySync('run', [{ id: 'x', hash: null, signature: new Uint32Array(7) }]), /multiple of 16/);
-  ix.close();
 });

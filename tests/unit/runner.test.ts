@@ -40,10 +40,7 @@ function setup(opts: { samples: number; shardSize: number }) {
     blobs: new FileBlobStore(join(dir, 'blobs')),
     state: new SqliteStateStore(db),
     queue,
-    dedup: {
-      claimExact: () => Promise.reject(new Error('unused')),
-      claimNear: () => Promise.reject(new Error('unused')),
-    },
+    dedup: { claim: () => Promise.reject(new Error('unused')) },
     log: { info() {}, warn() {}, error() {} },
     secrets: () => undefined,
   };

@@ -92,7 +92,7 @@ test('an extra stage declared in the spec is routed by the local runner: every g
     blobs: new FileBlobStore(join(dir, 'blobs')),
     state: new SqliteStateStore(db),
     queue,
-    dedup: { claimExact: () => Promise.reject(new Error('unused')), claimNear: () => Promise.reject(new Error('unused')) },
+    dedup: { claim: () => Promise.reject(new Error('unused')) },
     log: { info() {}, warn() {}, error() {} },
     secrets: () => undefined,
   };
