@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeServer } from '../../lib/llm/fake-server.ts';
+import { startFakeServer } from '../../tests/helpers/fake-openai-server.ts';
 import { runLocal } from '../../lib/local/run-local.ts';
 import { demoRule } from './responder.ts';
 

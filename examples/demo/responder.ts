@@ -101,7 +101,7 @@ export function demoRespond(req: DemoRequest, opts: { seedBase?: number } = {}):
 }
 
 /**
- * The responder as a rule for lib/llm's fake server (`startFakeServer({ respond: demoRule() })`):
+ * The responder as a rule for the fake OpenAI-compatible server (tests/helpers/fake-openai-server.ts) (`startFakeServer({ respond: demoRule() })`):
  * it reads the HTTP body the server received. `seedBase` is the generate endpoint's `seed`.
  */
 export function demoRule(opts: { seedBase?: number } = {}): (req: { body: Record<string, any> }) => DemoReply {

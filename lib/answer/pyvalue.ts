@@ -1,4 +1,4 @@
-// A program output (PyValue, see lib/schema.ts and notes/pyvalue.md) as an answer Node: the json
+// A program output (PyValue, see lib/schema.ts; encoded by `_enc` in lib/sandbox/child/runner.py) as an answer Node: the json
 // tags give exact values (big ints, Fractions, tuples vs sets); `str` is the fallback.
 import type { PyValue } from '../schema.ts';
 import { casValue } from './cas.ts';

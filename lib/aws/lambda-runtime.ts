@@ -12,7 +12,6 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { parseRunConfig, resolveEndpoint, rolesUsed, type RunConfig } from '../config.ts';
 import { Cassette } from '../llm/cassette.ts';
 import { LlmClient } from '../llm/client.ts';
-import { UsageMeter } from '../llm/usage.ts';
 import type { Logger, PipelineDeps } from '../pipeline/deps.ts';
 import { keys as blobKeys } from '../pipeline/keys.ts';
 import { ingestRun, type IngestResult } from '../pipeline/ingest.ts';
@@ -163,7 +162,6 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
   // One writer per run: the dedup stage claims one shard at a time per run, in order.
   const dedup: DedupIndex = { claim: async (runId, claims) => (await indexOf(runId)).claim(runId, claims) };
 
-  const usage = new UsageMeter();
   const runClients = new Map<string, RoleClients>();
   const llmFor = (runId: string, cfg: RunConfig): RoleClients => {
     let c = runClients.get(runId);
@@ -172,7 +170,7 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
     c = {};
     for (const role of rolesUsed(cfg)) {
       // No per-request cache objects on S3: responses are cached per shard (registry, responseCache).
-      c[role] = new LlmClient(role, resolveEndpoint(cfg, role), { mode: cfg.llm.cassette.mode, cassette, usage, env: keyEnv() });
+      c[role] = new LlmClient(role, resolveEndpoint(cfg, role), { mode: cfg.llm.cassette.mode, cassette, env: keyEnv() });
     }
     runClients.set(runId, c);
     return c;

@@ -1,5 +1,5 @@
 // What a program's output must look like to be a final answer of a problem, judged on the PyValue
-// JSON encoding (see notes/pyvalue: tagged objects such as {"$int": "..."} and {"$tuple": [...]}).
+// JSON encoding (`_enc` in lib/sandbox/child/runner.py: tagged objects such as {"$int": "..."} and {"$tuple": [...]}).
 import type { PyValue } from '../schema.ts';
 
 export interface AnswerShapeLimits {

@@ -51,8 +51,6 @@ export interface LlmPorts {
   /** live: network (+cache); record: live and append every response to the cassette; replay: cassette only. */
   mode?: LlmMode;
   cassette?: Cassette;
-  /** Shared across stages so a run has one usage table. */
-  usage?: UsageMeter;
   env?: Record<string, string | undefined>;
   breaker?: CircuitBreakerOptions;
   onBreakerChange?: (from: BreakerState, to: BreakerState) => void;
@@ -89,7 +87,7 @@ export class LlmClient {
     }
     this.config = parsed.data;
     this.mode = ports.mode ?? 'live';
-    this.usage = ports.usage ?? new UsageMeter();
+    this.usage = new UsageMeter();
     this.cache = ports.blobs ? new ResponseCache(ports.blobs) : null;
     this.cassette = ports.cassette ?? null;
     if (this.mode !== 'live' && !this.cassette) throw new Error(`LLM mode '${this.mode}' for stage '${stage}' needs a cassette`);
@@ -294,13 +292,4 @@ function toResult(r: StoredResponse, key: string, source: LlmResult['source']): 
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Convenience: a client per stage from a map of endpoint configs, sharing one usage meter. */
-export function createLlmClients(
-  endpoints: Record<string, LlmEndpointConfigInput>,
-  ports: LlmPorts = {},
-): Record<string, LlmClient> {
-  const usage = ports.usage ?? new UsageMeter();
-  return Object.fromEntries(Object.entries(endpoints).map(([stage, cfg]) => [stage, new LlmClient(stage, cfg, { ...ports, usage })]));
 }

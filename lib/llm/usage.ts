@@ -1,5 +1,6 @@
-// Token and cost accounting per stage and model. Only responses bought over the network cost
-// money; cache and cassette hits are counted separately as what they saved.
+// One client's own diagnostics: tokens, attempts, retries, cache hits and failures (tests and the
+// LLM bench read them). A run's totals come from the shards' counters instead (llm-adapter.ts),
+// which survive processes and retries.
 import type { LlmEndpointConfig } from './config.ts';
 
 export interface UsageRow {
@@ -47,7 +48,4 @@ export class UsageMeter {
     return [...this.rows.values()].map((r) => ({ ...r, failures: { ...r.failures } }));
   }
 
-  totalCostUSD(): number {
-    return [...this.rows.values()].reduce((s, r) => s + r.costUSD, 0);
-  }
 }

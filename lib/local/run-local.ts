@@ -9,7 +9,6 @@ import { join, resolve } from 'node:path';
 import { ConfigError, parseRunConfig, resolveEndpoint, rolesUsed, type RunConfig } from '../config.ts';
 import { Cassette } from '../llm/cassette.ts';
 import { LlmClient } from '../llm/client.ts';
-import { UsageMeter } from '../llm/usage.ts';
 import type { PipelineDeps } from '../pipeline/deps.ts';
 import { keys } from '../pipeline/keys.ts';
 import { ingestRun } from '../pipeline/ingest.ts';
@@ -119,7 +118,6 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
   };
 
   const sandbox: { pool?: ReturnType<typeof createSandboxPool> } = {};
-  const usage = new UsageMeter();
   const cassette = cfg.llm.cassette.mode === 'live' ? undefined : new Cassette(cfg.llm.cassette.path!);
   const clients: RoleClients = {};
   for (const role of rolesUsed(cfg)) {
@@ -127,7 +125,6 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
       blobs,
       mode: cfg.llm.cassette.mode,
       cassette,
-      usage,
       env: opts.env ?? process.env,
     });
   }

@@ -28,7 +28,7 @@ import { createSandboxPool } from '../../lib/sandbox/pool.ts';
 import { loadPrices, POLLER_REQUESTS_PER_INVOCATION, type CostLine } from '../../lib/aws/cost.ts';
 import { CostLedger } from '../../lib/aws/cost-ledger.ts';
 import { formatCost, runCostReport } from '../../lib/aws/remote.ts';
-import { startFakeServer } from '../../lib/llm/fake-server.ts';
+import { startFakeServer } from '../helpers/fake-openai-server.ts';
 import { startAwsEmulators } from '../helpers/aws-emulators.ts';
 import { createEmulatedStack, submitAndDrive } from '../helpers/emulated-stack.ts';
 import { benchRule, exampleRecords } from './pipeline-fixtures/synth-rule.ts';

@@ -4,7 +4,7 @@
 // SDK with its own retries at the same concurrency. Targets: goodput >= 95% of the limit, zero
 // lost requests, requests sent <= 1.15x the requests needed.
 import OpenAI from 'openai';
-import { startFakeServer, type FakeServer } from '../../lib/llm/fake-server.ts';
+import { startFakeServer, type FakeServer } from '../helpers/fake-openai-server.ts';
 import { LlmClient } from '../../lib/llm/client.ts';
 
 const args = process.argv.slice(2);

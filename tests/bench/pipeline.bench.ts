@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeServer } from '../../lib/llm/fake-server.ts';
+import { startFakeServer } from '../helpers/fake-openai-server.ts';
 import { spawnCli } from '../helpers/run-cli.ts';
 import { benchRule, exampleRecords } from './pipeline-fixtures/synth-rule.ts';
 

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeServer, fakeRequestKey, type FakeServer } from '../../lib/llm/fake-server.ts';
+import { startFakeServer, fakeRequestKey, type FakeServer } from '../helpers/fake-openai-server.ts';
 import { httpBody, type CacheEntry } from '../../lib/llm/request.ts';
 import { demoRule } from '../../examples/demo/responder.ts';
 import { REPO_ROOT, spawnCli, waitGroupGone, type CliExit, type CliProcess } from '../helpers/run-cli.ts';

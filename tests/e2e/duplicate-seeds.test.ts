@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLocal } from '../../lib/local/run-local.ts';
 import { DEMO_INPUT } from '../../lib/cli/demo.ts';
-import { startFakeServer, type FakeRequest } from '../../lib/llm/fake-server.ts';
+import { startFakeServer, type FakeRequest } from '../helpers/fake-openai-server.ts';
 import { UNIFY } from '../../examples/demo/responses.ts';
 
 const servers: { close(): Promise<void> }[] = [];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeServer } from '../../lib/llm/fake-server.ts';
+import { startFakeServer } from '../helpers/fake-openai-server.ts';
 import { LlmClient } from '../../lib/llm/client.ts';
 import { Cassette, CassetteMissError } from '../../lib/llm/cassette.ts';
 import { FileBlobStore } from '../../lib/store/file-blob-store.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeServer, type FaultKind, type FakeRequest } from '../../lib/llm/fake-server.ts';
+import { startFakeServer, type FaultKind, type FakeRequest } from '../helpers/fake-openai-server.ts';
 import { LlmClient, type LlmPorts } from '../../lib/llm/client.ts';
 import { LlmRequestError, LlmUnavailableError } from '../../lib/llm/errors.ts';
 import { FileBlobStore } from '../../lib/store/file-blob-store.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startFakeServer } from '../../lib/llm/fake-server.ts';
+import { startFakeServer } from '../helpers/fake-openai-server.ts';
 import { exportCodegen } from '../../lib/llm/codegen-export.ts';
 import { startFineTune } from '../../lib/llm/finetune.ts';
 

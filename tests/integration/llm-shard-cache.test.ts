@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LlmClient } from '../../lib/llm/client.ts';
-import { startFakeServer } from '../../lib/llm/fake-server.ts';
+import { startFakeServer } from '../helpers/fake-openai-server.ts';
 import { ShardResponseCache } from '../../lib/llm/shard-cache.ts';
 import { FileBlobStore } from '../../lib/store/file-blob-store.ts';
 

@@ -1,4 +1,4 @@
-// Values cross the sandbox boundary faithfully (notes/pyvalue.md): Fractions, huge ints, floats
+// Values cross the sandbox boundary faithfully (the `_enc` encoder in lib/sandbox/child/runner.py): Fractions, huge ints, floats
 // (nan/inf), tuples, sets, non-str-keyed dicts, SymPy objects, nesting limits; the Caco globals
 // `input`/`output`, and stdout standing in for a missing `output`. Plus the execute stage.
 import { after, before, describe, test } from 'node:test';

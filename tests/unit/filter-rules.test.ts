@@ -1,5 +1,5 @@
 // Each filter rule with a record that passes it and one that fails it, built as ExecutedRecords
-// the way the sandbox reports them (PyValue JSON encoding, see notes/pyvalue).
+// the way the sandbox reports them (PyValue JSON encoding, see `_enc` in lib/sandbox/child/runner.py).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExecutedRecord, ExecutionResult, PyValue } from '../../lib/schema.ts';

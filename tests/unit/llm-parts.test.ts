@@ -118,17 +118,6 @@ test('semaphore caps concurrency', async () => {
   assert.equal(peak, 2);
 });
 
-test('llmRejection turns unusable answers into reasons and leaves good ones alone', async () => {
-  const { llmRejection } = await import('../../lib/llm/outcome.ts');
-  const base = { content: 'x = 1', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 9 }, cached: false, source: 'network' as const, model: 'm', key: 'k' };
-  assert.equal(llmRejection(base), null);
-  assert.equal(llmRejection({ ...base, content: '  ' })?.reason, 'llm_empty');
-  assert.equal(llmRejection({ ...base, finishReason: 'length' })?.reason, 'llm_truncated');
-  assert.equal(llmRejection({ ...base, finishReason: 'malformed', content: '' })?.reason, 'llm_malformed_response');
-  assert.equal(llmRejection({ ...base, refusal: 'I cannot help' })?.reason, 'llm_refusal');
-  assert.equal(llmRejection({ ...base, finishReason: 'content_filter' })?.reason, 'llm_content_filter');
-});
-
 test('token bucket: a request costing more than the capacity waits for a full bucket, then others pay it back', async () => {
   const b = new TokenBucket(60_000, 10); // 1000 tokens/s, at most 10 held
   const t0 = performance.now();

@@ -117,7 +117,7 @@ test('demo responder: the near-duplicate (sample 27) can be back-translated too,
 });
 
 test('demo responder over real HTTP: the fake server serves it as a rule to the real client (unify, generate by seed, unconditional)', async () => {
-  const { startFakeServer } = await import('../../lib/llm/fake-server.ts');
+  const { startFakeServer } = await import('../helpers/fake-openai-server.ts');
   const { LlmClient } = await import('../../lib/llm/client.ts');
   const { unifyPrompt, generateFewshotPrompt } = await import('../../lib/stages/prompts.ts');
   const server = await startFakeServer({ respond: demoRule({ seedBase: 1000 }) });

@@ -1,6 +1,6 @@
 # The in-interpreter half of the sandbox: runs one Caco program in fresh globals, captures stdout
 # and stderr with a cap, classifies the outcome, encodes `input`/`output` as PyValue JSON
-# (notes/pyvalue.md), and checks afterwards that the program did not change what the next one
+# (tagged objects, see `_enc` below), and checks afterwards that the program did not change what the next one
 # sees. Loaded once per interpreter by worker.mjs; `_caco_setup(...)` returns `run_one`.
 import builtins, sys, os, json, math, random, decimal, fractions, signal, gc, re, time, io
 

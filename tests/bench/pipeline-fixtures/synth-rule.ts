@@ -1,4 +1,4 @@
-// The bench's "model", served by the fake OpenAI-compatible server (lib/llm/fake-server.ts):
+// The bench's "model", served by the fake OpenAI-compatible server (tests/helpers/fake-openai-server.ts):
 //   generate -> a templated, varied, valid Caco Code CoT for the sample index (the request's
 //               `seed` minus the generate endpoint's seed), with a schedule of bad ones so every
 //               stage does real work: exact duplicates, renamed near copies, a crash, a program

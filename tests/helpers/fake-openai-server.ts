@@ -8,10 +8,10 @@
 // /v1/files and /v1/fine_tuning/jobs for `caco finetune`.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Cassette } from './cassette.ts';
-import { canonicalJson, httpBody } from './request.ts';
+import { Cassette } from '../../lib/llm/cassette.ts';
+import { canonicalJson, httpBody } from '../../lib/llm/request.ts';
 import { createHash } from 'node:crypto';
-import { mulberry32 } from '../util/random.ts';
+import { mulberry32 } from '../../lib/util/random.ts';
 
 export type FaultKind = 'ok' | '429' | '500' | 'slow' | 'truncate' | 'reset' | 'garbage' | 'empty' | 'length';
 
