@@ -19,7 +19,10 @@ import type { RoleClients } from '../pipeline/llm-adapter.ts';
 import { createPipeline, generateStart, inputValidator, type Executor } from '../pipeline/registry.ts';
 import { processShardMessage, type PipelineImpl, type ShardOutcome } from '../pipeline/runner.ts';
 import type { DedupIndex, ShardMessage, StageName } from '../store/ports.ts';
-import { CACO, stageNames } from '../pipeline/spec.ts';
+import { CACO } from '../pipeline/spec.ts';
+import { shardMessageSchema } from '../pipeline/messages.ts';
+import { describeZodError } from '../schema.ts';
+import { z } from 'zod';
 import { makeClients, type AwsClients, type ClientOptions } from './clients.ts';
 import { CostLedger } from './cost-ledger.ts';
 import { DynamoDedupIndex } from './dynamo-dedup-index.ts';
@@ -231,11 +234,9 @@ export function parseShardMessage(body: string): ShardMessage {
   } catch {
     throw new PoisonMessageError(`message body is not JSON: ${body.slice(0, 200)}`);
   }
-  const m = v as Partial<ShardMessage>;
-  if (!m || typeof m.runId !== 'string' || typeof m.shard !== 'string' || !stageNames(CACO).includes(m.stage as StageName)) {
-    throw new PoisonMessageError(`message is not a shard message {runId, stage, shard}: ${body.slice(0, 200)}`);
-  }
-  return { runId: m.runId, stage: m.stage as StageName, shard: m.shard };
+  const r = shardMessageSchema(CACO).safeParse(v);
+  if (!r.success) throw new PoisonMessageError(`message is not a shard message {runId, stage, shard}: ${describeZodError(r.error)}: ${body.slice(0, 200)}`);
+  return r.data;
 }
 
 export class PoisonMessageError extends Error {
@@ -276,10 +277,10 @@ export async function handleShardRecord(rt: LambdaRuntime, body: string, remaini
   });
 }
 
-interface S3EventRecord {
-  eventName?: string;
-  s3: { bucket: { name: string }; object: { key: string; eTag?: string } };
-}
+/** The part of an S3 ObjectCreated notification ingest reads. */
+const S3EventSchema = z.object({
+  Records: z.array(z.object({ s3: z.object({ bucket: z.object({ name: z.string() }), object: z.object({ key: z.string().min(1) }) }) })),
+});
 
 /**
  * One SQS record of the ingest queue: an S3 ObjectCreated notification for incoming/*.jsonl.
@@ -287,14 +288,16 @@ interface S3EventRecord {
  * same run and starts nothing new. S3's test event (sent when the notification is set up) is ignored.
  */
 export async function handleIngestRecord(rt: LambdaRuntime, body: string, remainingMs?: () => number): Promise<IngestResult[]> {
-  let event: { Records?: S3EventRecord[]; Event?: string };
+  let raw: unknown;
   try {
-    event = JSON.parse(body);
+    raw = JSON.parse(body);
   } catch {
     throw new PoisonMessageError(`ingest message is not JSON: ${body.slice(0, 200)}`);
   }
-  if (event.Event === 's3:TestEvent') return [];
-  if (!Array.isArray(event.Records)) throw new PoisonMessageError(`ingest message is not an S3 event: ${body.slice(0, 200)}`);
+  if ((raw as { Event?: unknown } | null)?.Event === 's3:TestEvent') return []; // sent when the notification is set up
+  const parsed = S3EventSchema.safeParse(raw);
+  if (!parsed.success) throw new PoisonMessageError(`ingest message is not an S3 event: ${describeZodError(parsed.error)}: ${body.slice(0, 200)}`);
+  const event = parsed.data;
   const out: IngestResult[] = [];
   for (const r of event.Records) {
     const key = decodeURIComponent(r.s3.object.key.replace(/\+/g, ' '));

@@ -75,10 +75,16 @@ export function toJsonl(records: readonly unknown[]): string {
   return records.map((r) => JSON.stringify(r) + '\n').join('');
 }
 
-/** Parses a JSONL blob written by `toJsonl` (trusted: written by the pipeline itself). */
-export function parseJsonl<T = unknown>(text: string): T[] {
+/** Parses a JSONL blob written by `toJsonl`; a bad line is an error naming `where` and the line. */
+export function parseJsonl<T = unknown>(text: string, where = 'JSONL blob'): T[] {
   return text
     .split('\n')
     .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as T);
+    .map((l, i) => {
+      try {
+        return JSON.parse(l) as T;
+      } catch (err) {
+        throw new Error(`${where} line ${i + 1} is not JSON: ${(err as Error).message}`);
+      }
+    });
 }

@@ -4,14 +4,14 @@
 import { parseRunConfig, resolveEndpoint, rolesUsed, type RunConfig } from '../config.ts';
 import { checkContamination, findContamination } from '../decontam/index.ts';
 import type { CodeCotRecord, ExecutedRecord } from '../schema.ts';
-import { CodeCotRecordSchema, describeZodError } from '../schema.ts';
+import { CodeCotRecordSchema, describeZodError, ExecutedRecordSchema } from '../schema.ts';
 import { backtranslateShard } from '../stages/backtranslate.ts';
 import { executeShard } from '../stages/execute.ts';
 import { dedupShard } from '../stages/dedup.ts';
 import { filterShard } from '../stages/filter.ts';
 import { generateShard } from '../stages/generate.ts';
 import type { LlmRole } from '../stages/llm-port.ts';
-import { parseSeed, type Seed } from '../stages/seeds.ts';
+import { parseSeed, SeedSchema, type Seed } from '../stages/seeds.ts';
 import type { StageOutput } from '../stages/types.ts';
 import { unifyShard } from '../stages/unify.ts';
 import { verifyGoldShard } from '../stages/verify-gold.ts';
@@ -21,6 +21,7 @@ import { branchOf } from './flow.ts';
 import { keys } from './keys.ts';
 import type { Validated } from './ingest.ts';
 import { parseJsonl } from './lines.ts';
+import { checkRecords } from './messages.ts';
 import { llmPortFor, type RoleClients } from './llm-adapter.ts';
 import { ShardResponseCache } from '../llm/shard-cache.ts';
 import { fanInMessage, generateShards, type PipelineImpl, type ShardContext } from './runner.ts';
@@ -68,7 +69,10 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
         const pool: CodeCotRecord[] = [];
         for (const k of keyList) {
           const blob = await deps.blobs.get(k);
-          if (blob) pool.push(...parseJsonl<CodeCotRecord>(blob.toString('utf8')));
+          if (!blob) continue;
+          const recs = parseJsonl<CodeCotRecord>(blob.toString('utf8'), k);
+          checkRecords(recs, CodeCotRecordSchema, k);
+          pool.push(...recs);
         }
         return pool;
       })();
@@ -102,6 +106,7 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
     spec,
     stages: {
       unify: {
+        input: SeedSchema,
         run: (records, ctx) =>
           withLlm(ctx, (cfg, llm) => unifyShard(records as Seed[], { runId: ctx.runId, shard: ctx.shard, llm, concurrency: concurrencyOf(cfg, 'unify') })),
       },
@@ -124,6 +129,7 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
           }),
       },
       execute: {
+        input: CodeCotRecordSchema,
         async run(records, ctx) {
           const cfg = await configOf(ctx.runId, ctx.deps);
           const pool = await services.sandbox(cfg);
@@ -131,6 +137,7 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
         },
       },
       filter: {
+        input: ExecutedRecordSchema,
         // The per-record rules (and the gold check for seeds); deduplication is its own stage.
         async run(records, ctx) {
           const cfg = await configOf(ctx.runId, ctx.deps);
@@ -144,6 +151,7 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
         },
       },
       dedup: {
+        input: ExecutedRecordSchema,
         // Exact and near duplicates across the whole run, claimed in shard order (spec: ordered).
         async run(records, ctx) {
           const cfg = await configOf(ctx.runId, ctx.deps);
@@ -151,6 +159,7 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
         },
       },
       backtranslate: {
+        input: ExecutedRecordSchema,
         chunkSize: 50,
         run: (records, ctx) =>
           withLlm(ctx, async (cfg, llm) =>

@@ -11,6 +11,9 @@ import { completesBranch, inputKeyOf, nextOf, orderedStart, shardId, type Branch
 import { keys } from './keys.ts';
 import { CACO, fanInStage, firstOf, stageOf, type PipelineSpec } from './spec.ts';
 import { parseJsonl, toJsonl } from './lines.ts';
+import { checkRecords, parseCheckpoint, shardMessageSchema, type Checkpoint } from './messages.ts';
+import type { z } from 'zod';
+import { describeZodError, RecordError } from '../schema.ts';
 
 export interface ShardContext {
   runId: string;
@@ -26,6 +29,8 @@ export interface StageImpl {
   makeInput?(ctx: ShardContext): Promise<unknown[]>;
   /** Records per chunk between checkpoint opportunities (default: the whole shard). */
   chunkSize?: number;
+  /** The schema of one input record: a blob that does not fit fails the shard naming the field. */
+  input?: z.ZodTypeAny;
 }
 
 export interface PipelineImpl {
@@ -42,14 +47,11 @@ export interface PipelineImpl {
 /** Leave this much time before a Lambda's deadline to write a checkpoint. */
 const CHECKPOINT_MARGIN_MS = 60_000;
 
-interface Checkpoint {
-  done: number;
-  out: StageOutput<unknown>;
-}
-
 export type ShardOutcome = 'done' | 'skipped' | 'checkpointed';
 
 export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps, impl: PipelineImpl): Promise<ShardOutcome> {
+  const valid = shardMessageSchema(impl.spec).safeParse(msg);
+  if (!valid.success) throw new RecordError(`not a shard message {runId, stage, shard}: ${describeZodError(valid.error)}`);
   const decl = stageOf(impl.spec, msg.stage);
   if (decl.kind === 'fanIn') {
     // A fan-in trigger can arrive more than once (redelivery, both sides of a race): a finished
@@ -72,7 +74,7 @@ export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps,
   const input = await readInput(impl.spec, msg, ctx, stageImpl);
   const cpKey = keys.checkpoint(msg.runId, stage, msg.shard);
   const cpBlob = await deps.blobs.get(cpKey);
-  const cp: Checkpoint = cpBlob ? (JSON.parse(cpBlob.toString()) as Checkpoint) : { done: 0, out: emptyOut() };
+  const cp: Checkpoint = cpBlob ? parseCheckpoint(cpBlob.toString('utf8'), cpKey) : { done: 0, out: emptyOut() };
 
   const chunk = stageImpl.chunkSize ?? Math.max(1, input.length);
   for (let i = cp.done; i < input.length; i += chunk) {
@@ -109,7 +111,9 @@ async function readInput(spec: PipelineSpec, msg: ShardMessage, ctx: ShardContex
   }
   const blob = await ctx.deps.blobs.get(key);
   if (!blob) throw new Error(`input of ${msg.stage}/${msg.shard} is missing: ${key}`);
-  return parseJsonl(blob.toString('utf8'));
+  const records = parseJsonl(blob.toString('utf8'), key);
+  if (stageImpl.input) checkRecords(records, stageImpl.input, key);
+  return records;
 }
 
 async function afterRecord(

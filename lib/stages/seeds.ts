@@ -23,14 +23,16 @@ export const SeedLineSchema = z
   });
 export type SeedLine = z.input<typeof SeedLineSchema>;
 
-export interface Seed {
-  id: string;
-  question: string;
+/** A validated seed as ingest writes it (the unify stage's input records). */
+export const SeedSchema = z.object({
+  id: z.string().min(1),
+  question: z.string().min(1),
   /** The worked solution shown to the unify prompt ('' when only a gold answer was given). */
-  solution: string;
-  gold: string;
-  source?: string;
-}
+  solution: z.string(),
+  gold: z.string().min(1),
+  source: z.string().optional(),
+});
+export type Seed = z.infer<typeof SeedSchema>;
 
 /** `seed-` + the first 16 hex digits of sha256(question): the same question gets the same id. */
 export function seedIdFor(question: string): string {
