@@ -9,14 +9,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { parseRunConfig, resolveEndpoint, rolesUsed, type RunConfig } from '../config.ts';
-import { Cassette } from '../llm/cassette.ts';
-import { LlmClient } from '../llm/client.ts';
+import { parseRunConfig, type RunConfig } from '../config.ts';
 import type { Logger, PipelineDeps } from '../pipeline/deps.ts';
 import { keys as blobKeys } from '../pipeline/keys.ts';
-import { ingestRun, type IngestResult } from '../pipeline/ingest.ts';
+import type { IngestResult } from '../pipeline/ingest.ts';
 import type { RoleClients } from '../pipeline/llm-adapter.ts';
-import { createPipeline, generateStart, inputValidator, type Executor } from '../pipeline/registry.ts';
+import { createPipeline, type Executor } from '../pipeline/registry.ts';
 import { processShardMessage, type PipelineImpl, type ShardOutcome } from '../pipeline/runner.ts';
 import type { DedupIndex, ShardMessage, StageName } from '../store/ports.ts';
 import { CACO } from '../pipeline/spec.ts';
@@ -30,7 +28,11 @@ import { DynamoStateStore } from './dynamo-state-store.ts';
 import { RequestMeter } from './request-meter.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
 import { SqsWorkQueue } from './sqs-work-queue.ts';
-import { configKeyFor, runIdFor } from './run-id.ts';
+import { configKeyFor } from './run-id.ts';
+import { runIdFor } from '../hosts/run-id.ts';
+import { startRun } from '../hosts/start-run.ts';
+import { llmClientsFor } from '../hosts/llm-clients.ts';
+import { loadRunConfig, RunCache } from '../hosts/run-cache.ts';
 
 /** The environment the stack gives every function (see lib/infra/caco-stack.ts). */
 export interface LambdaEnv {
@@ -140,59 +142,38 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
   let loadedSecrets: Record<string, string> = {};
   const keyEnv = () => ({ ...(opts.processEnv ?? process.env), ...loadedSecrets });
 
-  const configs = new Map<string, RunConfig>();
-  const configOf = async (runId: string): Promise<RunConfig> => {
-    const hit = configs.get(runId);
-    if (hit) return hit;
-    const blob = await blobs.get(blobKeys.config(runId));
-    if (!blob) throw new Error(`run ${runId} has no config at ${blobKeys.config(runId)}`);
-    const cfg = parseRunConfig(JSON.parse(blob.toString('utf8')), `config of run ${runId}`);
-    configs.set(runId, cfg);
-    return cfg;
-  };
-
+  // Per-run values of a warm instance, each with an end (lib/hosts/run-cache.ts): the run's config
+  // (shared with the pipeline wiring), its dedup index, its LLM clients, its cassette's local path.
+  const configs = new RunCache<RunConfig>();
+  const configOf = (runId: string) => configs.get(runId, () => loadRunConfig(blobs, runId));
   // The dedup index is configured per run (threshold, bands come from the run's config).
-  const indexes = new Map<string, DynamoDedupIndex>();
-  const indexOf = async (runId: string) => {
-    let ix = indexes.get(runId);
-    if (!ix) {
+  const indexes = new RunCache<DynamoDedupIndex>();
+  const indexOf = (runId: string) =>
+    indexes.get(runId, async () => {
       const cfg = await configOf(runId);
-      ix = new DynamoDedupIndex(clients.doc, env.table, { threshold: cfg.filter.dedup.threshold, bands: cfg.filter.dedup.bands });
-      indexes.set(runId, ix);
-    }
-    return ix;
-  };
+      return new DynamoDedupIndex(clients.doc, env.table, { threshold: cfg.filter.dedup.threshold, bands: cfg.filter.dedup.bands });
+    });
   // One writer per run: the dedup stage claims one shard at a time per run, in order.
   const dedup: DedupIndex = { claim: async (runId, claims) => (await indexOf(runId)).claim(runId, claims) };
 
-  const runClients = new Map<string, RoleClients>();
-  const llmFor = (runId: string, cfg: RunConfig): RoleClients => {
-    let c = runClients.get(runId);
-    if (c) return c;
-    const cassette = cfg.llm.cassette.mode === 'live' ? undefined : new Cassette(cassettePath(runId, cfg));
-    c = {};
-    for (const role of rolesUsed(cfg)) {
-      // No per-request cache objects on S3: responses are cached per shard (registry, responseCache).
-      c[role] = new LlmClient(role, resolveEndpoint(cfg, role), { mode: cfg.llm.cassette.mode, cassette, env: keyEnv() });
-    }
-    runClients.set(runId, c);
-    return c;
-  };
   // A cassette named in the config is a local file (emulated runs) or an object in the bucket,
-  // fetched to /tmp before the run's first LLM call (see deps()).
-  const cassettes = new Map<string, string>();
-  const cassettePath = (runId: string, cfg: RunConfig) => cassettes.get(runId) ?? cfg.llm.cassette.path!;
-  const fetchCassette = async (runId: string) => {
-    if (cassettes.has(runId)) return;
-    const cfg = await configOf(runId);
-    const path = cfg.llm.cassette.path;
-    if (cfg.llm.cassette.mode === 'live' || !path || existsSync(path)) return;
-    const blob = await blobs.get(path);
-    if (!blob) throw new Error(`cassette ${path} is neither a file nor an object in s3://${env.bucket}`);
-    const local = join(tmpdir(), `caco-cassette-${createHash('sha256').update(path).digest('hex').slice(0, 16)}.jsonl`);
-    writeFileSync(local, blob);
-    cassettes.set(runId, local);
-  };
+  // fetched to /tmp before the run's first LLM call (prepareRun).
+  const cassettes = new RunCache<string | undefined>();
+  const fetchCassette = (runId: string) =>
+    cassettes.get(runId, async () => {
+      const cfg = await configOf(runId);
+      const path = cfg.llm.cassette.path;
+      if (cfg.llm.cassette.mode === 'live' || !path || existsSync(path)) return path;
+      const blob = await blobs.get(path);
+      if (!blob) throw new Error(`cassette ${path} is neither a file nor an object in s3://${env.bucket}`);
+      const local = join(tmpdir(), `caco-cassette-${createHash('sha256').update(path).digest('hex').slice(0, 16)}.jsonl`);
+      writeFileSync(local, blob);
+      return local;
+    });
+  // No per-request cache objects on S3: responses are cached per shard (registry, responseCache).
+  const runClients = new RunCache<RoleClients>();
+  const llmFor = (runId: string, cfg: RunConfig) =>
+    runClients.get(runId, async () => llmClientsFor(cfg, { cassettePath: await fetchCassette(runId), env: keyEnv() }));
 
   let pool: Promise<Executor> | null = null;
   const impl = createPipeline({
@@ -201,6 +182,7 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
       return (pool ??= opts.sandbox(cfg));
     },
     llm: llmFor,
+    configs,
     responseCache: 'shard',
   });
 
@@ -222,7 +204,7 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
         secrets: (name) => keyEnv()[name],
       };
     },
-    prepareRun: fetchCassette,
+    prepareRun: async (runId) => void (await fetchCassette(runId)),
   };
 }
 
@@ -312,19 +294,7 @@ export async function handleIngestRecord(rt: LambdaRuntime, body: string, remain
         const source = () => objectStream(rt, key);
         runId = await runIdFor(source(), cfg);
         await adoptCassette(deps.blobs, runId, cfg);
-        return ingestRun(
-          {
-            runId,
-            input: `s3://${rt.env.bucket}/${key}`,
-            mode: cfg.mode,
-            shardSize: cfg.shardSize,
-            configJson: JSON.stringify(cfg, null, 2),
-            source,
-            validate: inputValidator(cfg),
-            startGenerate: generateStart(cfg),
-          },
-          deps,
-        );
+        return startRun({ runId, input: `s3://${rt.env.bucket}/${key}`, cfg, source }, deps);
       }),
     );
   }

@@ -13,7 +13,8 @@ import { makeClients, type AwsClients, type ClientOptions } from './clients.ts';
 import { CostLedger } from './cost-ledger.ts';
 import { loadPrices, runCost, scaleToTarget, type CostReport, type Prices, type ScaledCost } from './cost.ts';
 import { DynamoStateStore } from './dynamo-state-store.ts';
-import { configKeyFor, runIdFor } from './run-id.ts';
+import { configKeyFor } from './run-id.ts';
+import { runIdFor } from '../hosts/run-id.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
 
 export interface RemoteTarget {

@@ -3,18 +3,16 @@
 // Resumable: the run id is a hash of the input and the config, so the same command after a crash
 // or Ctrl-C finds its state, releases the dead process's leases, and goes on; paid LLM responses
 // come back from the response cache.
-import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, parseRunConfig, resolveEndpoint, rolesUsed, type RunConfig } from '../config.ts';
-import { Cassette } from '../llm/cassette.ts';
-import { LlmClient } from '../llm/client.ts';
+import { ConfigError, parseRunConfig, type RunConfig } from '../config.ts';
+import { llmClientsFor } from '../hosts/llm-clients.ts';
+import { runIdFor } from '../hosts/run-id.ts';
+import { startRun } from '../hosts/start-run.ts';
 import type { PipelineDeps } from '../pipeline/deps.ts';
 import { keys } from '../pipeline/keys.ts';
-import { ingestRun } from '../pipeline/ingest.ts';
-import type { RoleClients } from '../pipeline/llm-adapter.ts';
 import { drainLocal, localConcurrency } from '../pipeline/local-orchestrator.ts';
-import { createPipeline, generateStart, inputValidator } from '../pipeline/registry.ts';
+import { createPipeline } from '../pipeline/registry.ts';
 import type { RunStats } from '../pipeline/stats.ts';
 import { createSandboxPool } from '../sandbox/pool.ts';
 import { FileBlobStore } from '../store/file-blob-store.ts';
@@ -58,17 +56,6 @@ export function loadConfigFile(path: string): unknown {
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
-}
-
-/** run-<12 hex>: sha256 of the input bytes and of the config that shapes the results. */
-async function runIdFor(input: string, cfg: RunConfig): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(input)) h.update(chunk as Buffer);
-  const { cassette: _c, ...llm } = cfg.llm;
-  // Settings that change how fast, not what comes out, stay out of the id.
-  const sandbox = { ...cfg.sandbox, workers: undefined, maxBatch: undefined };
-  h.update('\0' + JSON.stringify({ ...cfg, llm, sandbox, local: undefined }));
-  return `run-${h.digest('hex').slice(0, 12)}`;
 }
 
 /** One local runner per output folder: a second one would double the work. */
@@ -118,40 +105,20 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
   };
 
   const sandbox: { pool?: ReturnType<typeof createSandboxPool> } = {};
-  const cassette = cfg.llm.cassette.mode === 'live' ? undefined : new Cassette(cfg.llm.cassette.path!);
-  const clients: RoleClients = {};
-  for (const role of rolesUsed(cfg)) {
-    clients[role] = new LlmClient(role, resolveEndpoint(cfg, role), {
-      blobs,
-      mode: cfg.llm.cassette.mode,
-      cassette,
-      env: opts.env ?? process.env,
-    });
-  }
+  // Locally every response is also cached per request under <out>/.caco/blobs/cache/llm/.
+  const clients = llmClientsFor(cfg, { env: opts.env ?? process.env, ports: { blobs } });
   const impl = createPipeline({
     sandbox: (c) => (sandbox.pool ??= createSandboxPool(c.sandbox)),
     llm: () => clients,
   });
 
-  const runId = await runIdFor(input, cfg);
+  const runId = await runIdFor(createReadStream(input), cfg);
   const stateFile = join(work, 'run-id');
   writeFileSync(stateFile, runId);
   const progress = createProgress(opts.progress, { seeds: 0, samples: cfg.generate.samples, mode: cfg.mode });
   try {
     queue.releaseLeases();
-    await ingestRun(
-      {
-        runId,
-        input,
-        mode: cfg.mode,
-        shardSize: cfg.shardSize,
-        configJson: JSON.stringify(cfg, null, 2),
-        source: () => createReadStream(input),
-        validate: inputValidator(cfg),
-        startGenerate: generateStart(cfg),
-      },
-      deps,
-    );
+    await startRun({ runId, input, cfg, source: () => createReadStream(input) }, deps);
     const refresh = async () => progress.update(await deps.state.listShards(runId));
     const timer = setInterval(() => void refresh(), 500);
     const drained = await drainLocal({

@@ -1,7 +1,8 @@
 // Wires the stage functions of lib/stages to the runner: each stage gets its section of the run
 // config, the LLM port (usage counted per shard), the sandbox and the dedup index. The same wiring
 // serves the local orchestrator and the Lambdas; only the services behind it differ.
-import { parseRunConfig, resolveEndpoint, rolesUsed, type RunConfig } from '../config.ts';
+import { resolveEndpoint, rolesUsed, type RunConfig } from '../config.ts';
+import { loadRunConfig, RunCache } from '../hosts/run-cache.ts';
 import { checkContamination, findContamination } from '../decontam/index.ts';
 import type { CodeCotRecord, ExecutedRecord } from '../schema.ts';
 import { CodeCotRecordSchema, describeZodError, ExecutedRecordSchema } from '../schema.ts';
@@ -34,7 +35,9 @@ export interface PipelineServices {
   /** The sandbox pool for a run's sandbox settings (created once, shared). */
   sandbox(cfg: RunConfig): Promise<Executor>;
   /** LLM clients per role for a run (created once per run, shared across its shards). */
-  llm(runId: string, cfg: RunConfig): RoleClients;
+  llm(runId: string, cfg: RunConfig): RoleClients | Promise<RoleClients>;
+  /** The host's cache of run configs, when it reads them too (one cache, not two). */
+  configs?: RunCache<RunConfig>;
   /**
    * `shard`: cache LLM responses per shard in a few part objects (on S3 one object per request
    * costs more than the Lambda time of the call); absent: the clients' own per-request cache.
@@ -43,28 +46,13 @@ export interface PipelineServices {
 }
 
 export function createPipeline(services: PipelineServices): PipelineImpl {
-  const configs = new Map<string, Promise<RunConfig>>();
-  const pools = new Map<string, Promise<CodeCotRecord[]>>();
-
-  const configOf = (runId: string, deps: PipelineDeps): Promise<RunConfig> => {
-    let p = configs.get(runId);
-    if (!p) {
-      p = (async () => {
-        const blob = await deps.blobs.get(keys.config(runId));
-        if (!blob) throw new Error(`run ${runId} has no config at ${keys.config(runId)}`);
-        return parseRunConfig(JSON.parse(blob.toString('utf8')), `config of run ${runId}`);
-      })();
-      p.catch(() => configs.delete(runId));
-      configs.set(runId, p);
-    }
-    return p;
-  };
+  const configs = services.configs ?? new RunCache<RunConfig>();
+  const pools = new RunCache<CodeCotRecord[]>();
+  const configOf = (runId: string, deps: PipelineDeps): Promise<RunConfig> => configs.get(runId, () => loadRunConfig(deps.blobs, runId));
 
   /** Verified Code CoTs for few-shot prompts: the deduplicated unified ones, or the input pool (synthesize). */
-  const poolOf = (runId: string, deps: PipelineDeps): Promise<CodeCotRecord[]> => {
-    let p = pools.get(runId);
-    if (!p) {
-      p = (async () => {
+  const poolOf = (runId: string, deps: PipelineDeps): Promise<CodeCotRecord[]> =>
+    pools.get(runId, async () => {
         const keyList = [...(await deps.blobs.list(keys.verifiedCodeCots(runId))), keys.inputPool(runId)];
         const pool: CodeCotRecord[] = [];
         for (const k of keyList) {
@@ -75,12 +63,7 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
           pool.push(...recs);
         }
         return pool;
-      })();
-      p.catch(() => pools.delete(runId));
-      pools.set(runId, p);
-    }
-    return p;
-  };
+    });
 
   /** Runs a stage function with an LLM port whose usage lands in the shard's counters. */
   const withLlm = async <T>(ctx: ShardContext, fn: (cfg: RunConfig, port: ReturnType<typeof llmPortFor>, counters: Record<string, number>) => Promise<StageOutput<T>>) => {
@@ -90,7 +73,7 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
       services.responseCache === 'shard' ? await ShardResponseCache.open(ctx.deps.blobs, keys.llmShardCache(ctx.runId, ctx.stage, ctx.shard)) : undefined;
     let out: StageOutput<T>;
     try {
-      out = await fn(cfg, llmPortFor(services.llm(ctx.runId, cfg), usage, cache), usage);
+      out = await fn(cfg, llmPortFor(await services.llm(ctx.runId, cfg), usage, cache), usage);
     } finally {
       // What was bought is kept even when the chunk fails, so its retry does not buy it again.
       await cache?.flush().catch((err: Error) => ctx.deps.log.warn('could not write the shard response cache', { error: err.message }));
@@ -188,6 +171,9 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
       const cfg = await configOf(runId, deps);
       const models = Object.fromEntries(rolesUsed(cfg).map((r) => [r, resolveEndpoint(cfg, r).model]));
       await assembleRun(runId, { mode: cfg.mode, models, spec }, deps);
+      // The run is over here: its cached values have an end.
+      configs.end(runId);
+      pools.end(runId);
     },
   };
 }

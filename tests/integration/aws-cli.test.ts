@@ -10,7 +10,7 @@ import { S3BlobStore } from '../../lib/aws/s3-blob-store.ts';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { CostLedger } from '../../lib/aws/cost-ledger.ts';
 import { parseRunConfig } from '../../lib/config.ts';
-import { runIdFor } from '../../lib/aws/run-id.ts';
+import { runIdFor } from '../../lib/hosts/run-id.ts';
 
 let emu: AwsEmulators;
 let t: RemoteTarget;
