@@ -29,6 +29,7 @@ import { RequestMeter } from './request-meter.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
 import { SqsWorkQueue } from './sqs-work-queue.ts';
 import { configKeyFor, runIdFor } from './run-id.ts';
+import { onePoolPerLimits } from '../sandbox/pool-cache.ts';
 
 /** The environment the stack gives every function (see lib/infra/caco-stack.ts). */
 export interface LambdaEnv {
@@ -197,11 +198,12 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
     cassettes.set(runId, local);
   };
 
-  let pool: Promise<Executor> | null = null;
+  // A warm execute function serves many runs: each gets a pool with its own sandbox limits.
+  const sandboxFor = opts.sandbox ? onePoolPerLimits(opts.sandbox, (cfg: RunConfig) => cfg.sandbox) : null;
   const impl = createPipeline({
     sandbox: (cfg) => {
-      if (!opts.sandbox) throw new Error(`the ${env.functionName} function has no sandbox (only execute does)`);
-      return (pool ??= opts.sandbox(cfg));
+      if (!sandboxFor) throw new Error(`the ${env.functionName} function has no sandbox (only execute does)`);
+      return sandboxFor(cfg);
     },
     llm: llmFor,
     responseCache: 'shard',
