@@ -45,6 +45,8 @@ export class StageFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: StageFunctionProps) {
     super(scope, id);
+    // AWS advises at least 5 receives for a Lambda event source (throttled polls count too).
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
     this.dlq = new Queue(this, 'Dlq', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -59,7 +61,7 @@ export class StageFunction extends Construct {
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(props.timeout.toSeconds() * VISIBILITY_FACTOR),
       retentionPeriod: Duration.days(14),
-      deadLetterQueue: { queue: this.dlq, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      deadLetterQueue: { queue: this.dlq, maxReceiveCount },
     });
 
     const logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH });
@@ -79,6 +81,8 @@ export class StageFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: `caco-${props.entryName}`,
         POWERTOOLS_METRICS_NAMESPACE: 'Caco',
         CACO_STAGE: props.entryName,
+        // The handler marks a run failed when a shard fails on its last receive (then the DLQ).
+        CACO_MAX_RECEIVE_COUNT: String(maxReceiveCount),
         ...props.environment,
       },
       bundling: {
@@ -90,7 +94,9 @@ export class StageFunction extends Construct {
         mainFields: ['module', 'main'],
         // ESM bundles of CommonJS dependencies still call require()
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-        externalModules: ['@aws-sdk/*', ...(props.externalModules ?? [])],
+        // The AWS SDK is bundled too: the functions run the SDK version the tests ran, not
+        // whichever one the Lambda runtime happens to ship.
+        externalModules: props.externalModules ?? [],
         commandHooks: props.commandHooks,
       },
     });

@@ -31,6 +31,8 @@ export interface PipelineServices {
   sandbox(cfg: RunConfig): Promise<Executor>;
   /** LLM clients per role for a run (created once per run, shared across its shards). */
   llm(runId: string, cfg: RunConfig): RoleClients;
+  /** Calls in flight per role within a shard; default: the run's `llm.<role>.concurrency`. */
+  concurrency?(cfg: RunConfig, role: LlmRole): number;
   /**
    * `shard`: cache LLM responses per shard in a few part objects (on S3 one object per request
    * costs more than the Lambda time of the call); absent: the clients' own per-request cache.
@@ -92,7 +94,7 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
     return out as StageOutput<unknown>;
   };
 
-  const concurrencyOf = (cfg: RunConfig, role: LlmRole) => resolveEndpoint(cfg, role).concurrency;
+  const concurrencyOf = (cfg: RunConfig, role: LlmRole) => services.concurrency?.(cfg, role) ?? resolveEndpoint(cfg, role).concurrency;
 
   return {
     stages: {
@@ -119,6 +121,9 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
           }),
       },
       execute: {
+        // A chunk of 16 programs (run twice) that all hit a 10 s timeout takes 160 s on 2 workers:
+        // small enough that a shard of such programs checkpoints well before a 900 s Lambda ends.
+        chunkSize: 16,
         async run(records, ctx) {
           const cfg = await configOf(ctx.runId, ctx.deps);
           const pool = await services.sandbox(cfg);
