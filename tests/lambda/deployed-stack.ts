@@ -32,6 +32,9 @@ type Template = { Resources: Record<string, Resource> };
 
 /** `cdk synth` of bin/app.ts into a fresh folder (bundles every function with esbuild). */
 export function synth(stackName = 'Caco'): { outDir: string; template: Template } {
+  // Development shortcut only: reuse a synth output (CI always synthesizes).
+  const reuse = process.env.CACO_LAMBDA_CDK_OUT;
+  if (reuse && !process.env.CI) return { outDir: reuse, template: JSON.parse(readFileSync(join(reuse, `${stackName}.template.json`), 'utf8')) };
   const outDir = mkdtempSync(join(tmpdir(), 'caco-cdk-out-'));
   chmodSync(outDir, 0o755); // the functions run as an unprivileged user
   const r = spawnSync('npx', ['cdk', 'synth', '--no-notices', '-q', '-o', outDir, '-c', `caco:stackName=${stackName}`], {

@@ -40,8 +40,8 @@ export interface InvokeResult {
   timedOut: boolean;
 }
 
-/** Lambda's runtime user is not root; any unprivileged uid/gid will do. */
-const LAMBDA_UID = 993;
+/** Lambda's runtime user is not root, and has a passwd entry (the SDK asks for its home): nobody. */
+const LAMBDA_UID = 65534;
 const BOOTSTRAP_DIR = fileURLToPath(new URL('./', import.meta.url));
 
 /** Fails with a clear reason when this machine cannot give a private mount namespace as root. */
