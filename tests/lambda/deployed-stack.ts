@@ -19,7 +19,11 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
+import { S3BlobStore } from '../../lib/aws/s3-blob-store.ts';
+import { parseRunConfig } from '../../lib/config.ts';
+import { keys } from '../../lib/pipeline/flow.ts';
 import { tableDefinition } from '../../lib/aws/table.ts';
 import { STAGE_FUNCTIONS, type StageFunctionName } from '../../lib/infra/routing.ts';
 import { EMULATOR_CREDENTIALS, forwardS3Events, pollOnce, queueDepth, type AwsEmulators } from '../helpers/aws-emulators.ts';
@@ -253,3 +257,27 @@ export async function drive(emu: AwsEmulators, stack: DeployedStack, timeoutMs: 
   report.wallMs = Date.now() - t0;
   return report;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Synthetic runs straight at one function: a run config, run state and one shard of programs.
+
+let synthetic = 0;
+/** A run that starts at execute: its config, its state and one generate shard of programs; returns the execute message. */
+export async function seedExecuteShard(emu: AwsEmulators, stack: DeployedStack, programs: Array<{ id: string; code: string }>, config: Record<string, unknown>) {
+  const runId = `synthetic${++synthetic}-${Date.now()}`;
+  const blobs = new S3BlobStore(emu.clients.s3, stack.bucket);
+  // No model is called: execute only. The endpoint just makes the config valid.
+  const cfg = parseRunConfig({ mode: 'synthesize', llm: { default: { baseURL: 'http://127.0.0.1:9/v1', model: 'none' } }, ...config }, 'test config');
+  await blobs.put(keys.config(runId), JSON.stringify(cfg));
+  await new DynamoStateStore(emu.clients.doc, stack.table).createRun({ runId, createdAt: new Date().toISOString(), status: 'running', input: 'test', mode: 'synthesize', expected: { generate: 1 } });
+  await blobs.put(keys.output(runId, 'generate', 'g00000'), programs.map((p) => JSON.stringify(p)).join('\n') + '\n');
+  const message = JSON.stringify({ runId, stage: 'execute', shard: 'g00000' });
+  return { runId, blobs, message };
+}
+
+export function sqsEvent(body: string, receives = 1): SQSEvent {
+  return {
+    Records: [{ messageId: `m-${Math.random().toString(36).slice(2)}`, receiptHandle: 'r', body, attributes: { ApproximateReceiveCount: String(receives) } as never, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' }],
+  };
+}
+

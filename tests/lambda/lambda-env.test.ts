@@ -23,10 +23,11 @@ import { keys } from '../../lib/pipeline/flow.ts';
 import { materializeDataset } from '../../lib/local/materialize.ts';
 import { loadConfigFile, runLocal } from '../../lib/local/run-local.ts';
 import { DEMO_CONFIG, DEMO_INPUT } from '../../lib/cli/demo.ts';
+import { startFakeServer } from '../../lib/llm/fake-server.ts';
 import { NODE_MAJOR } from '../../lib/infra/node-runtime.ts';
 import { STAGE_FUNCTIONS } from '../../lib/infra/routing.ts';
 import { checkIsolationAvailable, LambdaEnvironment } from './lambda-environment.ts';
-import { deploy, drive, runtimeNode, synth, type DeployedStack } from './deployed-stack.ts';
+import { deploy, drive, runtimeNode, seedExecuteShard, sqsEvent, synth, type DeployedStack } from './deployed-stack.ts';
 
 let emu: AwsEmulators;
 let stack: DeployedStack;
@@ -76,7 +77,10 @@ test('the demo through the six deployed functions gives the local dataset', { ti
     const f = stack.functions[fn];
     return { fn, memoryMb: f.spec.memoryMb, peakMb: Math.round(f.stats.peakMb), coldStartMs: Math.round(f.stats.initMs[0] ?? 0), coldStarts: f.stats.coldStarts, invocations: f.stats.invocations };
   });
-  figures.demo = { wallMs: report.wallMs, functions: rows };
+  const pool = /"message":"sandbox pool ready","workers":(\d+),"startMs":(\d+)/.exec(stack.functions.execute.log);
+  assert.ok(pool, 'the execute function logged its sandbox pool start');
+  figures.demo = { wallMs: report.wallMs, functions: rows, executePool: { workers: Number(pool[1]), readyMs: Number(pool[2]) } };
+  console.log(`  execute's sandbox pool: ${pool[1]} workers ready in ${pool[2]} ms (on its first invocation)`);
   console.log(`demo through the deployed functions: ${report.wallMs} ms, dataset equal to local (${data.split('\n').filter(Boolean).length} samples)`);
   for (const r of rows) console.log(`  ${r.fn.padEnd(13)} cold start ${String(r.coldStartMs).padStart(6)} ms  peak ${String(r.peakMb).padStart(5)} MB of ${r.memoryMb} MB  ${r.invocations} invocations, ${r.coldStarts} cold`);
   for (const r of rows) {
@@ -132,25 +136,6 @@ test('only the functions that call a model copy the cassette into /tmp', () => {
 // ---------------------------------------------------------------------------------------------
 // Synthetic runs straight at the execute function: a run config, run state and one shard of programs.
 
-let synthetic = 0;
-async function executeShardRun(programs: Array<{ id: string; code: string }>, config: Record<string, unknown>) {
-  const runId = `synthetic${++synthetic}-${Date.now()}`;
-  const blobs = new S3BlobStore(emu.clients.s3, stack.bucket);
-  // No model is called: execute only. The endpoint just makes the config valid.
-  const cfg = parseRunConfig({ mode: 'synthesize', llm: { default: { baseURL: 'http://127.0.0.1:9/v1', model: 'none' } }, ...config }, 'test config');
-  await blobs.put(keys.config(runId), JSON.stringify(cfg));
-  await new DynamoStateStore(emu.clients.doc, stack.table).createRun({ runId, createdAt: new Date().toISOString(), status: 'running', input: 'test', mode: 'synthesize', expected: { generate: 1 } });
-  await blobs.put(keys.output(runId, 'generate', 'g00000'), programs.map((p) => JSON.stringify(p)).join('\n') + '\n');
-  const message = JSON.stringify({ runId, stage: 'execute', shard: 'g00000' });
-  return { runId, blobs, message };
-}
-
-function sqsEvent(body: string, receives = 1): SQSEvent {
-  return {
-    Records: [{ messageId: `m-${Math.random().toString(36).slice(2)}`, receiptHandle: 'r', body, attributes: { ApproximateReceiveCount: String(receives) } as never, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1' }],
-  };
-}
-
 type Exec = { status: string; output?: { json: any } | null; error?: { type: string } | null };
 async function executed(blobs: S3BlobStore, runId: string): Promise<Record<string, Exec>> {
   const blob = await blobs.get(keys.output(runId, 'execute', 'g00000'));
@@ -196,7 +181,7 @@ test('the sandbox isolation checks hold inside the deployed execute function', {
     escapePowers: ESCAPE + `output = [k for k in ('fetch', 'require', 'WebSocket') if hasattr(G, k)] + [k for k in ('binding', 'dlopen', 'kill', 'getBuiltinModule') if hasattr(G.process, k)] + list(G.Object.keys(G.process.env))`,
     fine: `output = sum(range(10))`,
   };
-  const { runId, blobs, message } = await executeShardRun(
+  const { runId, blobs, message } = await seedExecuteShard(emu, stack, 
     Object.entries(programs).map(([id, code]) => ({ id, code })),
     { execute: { rerun: false }, sandbox: { timeoutMs: 5000 } },
   );
@@ -221,8 +206,8 @@ test('the sandbox isolation checks hold inside the deployed execute function', {
 
 test('a warm execute environment runs each run with its own sandbox limits', { timeout: 180_000 }, async () => {
   const sleepy = [{ id: 'sleep', code: 'import time\ntime.sleep(1.5)\noutput = 1' }];
-  const slow = await executeShardRun(sleepy, { execute: { rerun: false }, sandbox: { timeoutMs: 5000 } });
-  const fast = await executeShardRun(sleepy, { execute: { rerun: false }, sandbox: { timeoutMs: 500 } });
+  const slow = await seedExecuteShard(emu, stack, sleepy, { execute: { rerun: false }, sandbox: { timeoutMs: 5000 } });
+  const fast = await seedExecuteShard(emu, stack, sleepy, { execute: { rerun: false }, sandbox: { timeoutMs: 500 } });
   const coldBefore = stack.functions.execute.stats.coldStarts;
   assert.ok((await stack.functions.execute.invoke(sqsEvent(slow.message))).ok);
   assert.ok((await stack.functions.execute.invoke(sqsEvent(fast.message))).ok);
@@ -232,7 +217,7 @@ test('a warm execute environment runs each run with its own sandbox limits', { t
 });
 
 test('a shard whose message reaches the DLQ marks its run failed with stage, shard and reason; caco status says so; redrive sends it back', { timeout: 240_000 }, async () => {
-  const { runId, blobs, message } = await executeShardRun([{ id: 'a', code: 'output = 1' }], { execute: { rerun: false } });
+  const { runId, blobs, message } = await seedExecuteShard(emu, stack, [{ id: 'a', code: 'output = 1' }], { execute: { rerun: false } });
   // Its input disappears: every attempt fails the same way.
   await blobs.delete(keys.output(runId, 'generate', 'g00000'));
   for (let receive = 1; receive <= stack.maxReceiveCount; receive++) {
@@ -263,7 +248,7 @@ test('a shard whose message reaches the DLQ marks its run failed with stage, sha
 test('a shard of 100 programs that all time out finishes within the function timeout through checkpoints', { timeout: 420_000 }, async () => {
   // Scaled 1/20 from 100 x 10 s programs (run twice) in a 900 s function: 500 ms and 45 s.
   const programs = Array.from({ length: 100 }, (_, i) => ({ id: `loop${i}`, code: `i = ${i}\nwhile True:\n    pass` }));
-  const { runId, blobs, message } = await executeShardRun(programs, { sandbox: { timeoutMs: 500 } });
+  const { runId, blobs, message } = await seedExecuteShard(emu, stack, programs, { sandbox: { timeoutMs: 500 } });
   const env = new LambdaEnvironment({ ...stack.specs.execute, timeoutMs: 45_000 }, { nodeDir, extraEnv: stack.functions.execute.extraVariables() });
   await env.start();
   try {
@@ -293,4 +278,27 @@ test('a shard of 100 programs that all time out finishes within the function tim
   } finally {
     await env.close();
   }
+});
+
+test("the generate function keeps the stack's CACO_LLM_CONCURRENCY calls in flight, or the run's explicit lower limit", { timeout: 180_000 }, async () => {
+  const inFlight: number[] = [];
+  for (const explicit of [undefined, 4]) {
+    const fake = await startFakeServer({ latencyMs: 400, apiKey: 'sk-lambda-env-test', respond: () => 'print(1)' });
+    try {
+      const endpoint = { baseURL: fake.baseURL, model: 'codegen', ...(explicit ? { concurrency: explicit } : {}) };
+      const { message } = await seedExecuteShard(emu, stack, [], { shardSize: 50, generate: { mode: 'unconditional', samples: 50 }, llm: { default: endpoint } });
+      const r = await stack.functions.generate.invoke(sqsEvent(message.replace('"execute"', '"generate"')));
+      assert.ok(r.ok, JSON.stringify(r.body));
+      assert.equal(fake.stats.served, 50, stack.functions.generate.log.slice(-1500));
+      inFlight.push(fake.stats.maxConcurrent);
+    } finally {
+      await fake.close();
+    }
+  }
+  // The stack sets 64; a shard's chunk is 50 samples: all of them in flight (the run config's
+  // default of 8 was what ran before). An explicit limit of the run still lowers it.
+  assert.equal(stack.specs.generate.environment.CACO_LLM_CONCURRENCY, '64');
+  assert.ok(inFlight[0]! >= 40, `calls in flight with the stack's setting: ${inFlight[0]}`);
+  assert.ok(inFlight[1]! <= 4, `calls in flight with llm.default.concurrency 4: ${inFlight[1]}`);
+  figures.llmInFlight = { stackSetting: inFlight[0], explicit4: inFlight[1] };
 });
