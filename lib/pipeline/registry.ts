@@ -14,6 +14,7 @@ import { parseSeed, type Seed } from '../stages/seeds.ts';
 import type { StageOutput } from '../stages/types.ts';
 import { unifyShard } from '../stages/unify.ts';
 import { verifyGoldShard } from '../stages/verify-gold.ts';
+import { sandboxWorkers } from '../sandbox/config.ts';
 import type { PipelineDeps } from './deps.ts';
 import { assembleRun } from './assemble.ts';
 import { branchOf, keys } from './flow.ts';
@@ -121,9 +122,9 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
           }),
       },
       execute: {
-        // A chunk of 16 programs (run twice) that all hit a 10 s timeout takes 160 s on 2 workers:
-        // small enough that a shard of such programs checkpoints well before a 900 s Lambda ends.
-        chunkSize: 16,
+        // 8 programs per worker (run twice): a chunk whose programs all hit a 10 s timeout takes
+        // ~160 s whatever the worker count, so such a shard checkpoints well before 900 s end.
+        chunkSize: async (ctx) => 8 * sandboxWorkers((await configOf(ctx.runId, ctx.deps)).sandbox),
         async run(records, ctx) {
           const cfg = await configOf(ctx.runId, ctx.deps);
           const pool = await services.sandbox(cfg);

@@ -23,7 +23,7 @@ export interface StageImpl {
   /** For stages without an input blob (generate): the work items of a shard. */
   makeInput?(ctx: ShardContext): Promise<unknown[]>;
   /** Records per chunk between checkpoint opportunities (default: the whole shard). */
-  chunkSize?: number;
+  chunkSize?: number | ((ctx: ShardContext) => Promise<number>);
 }
 
 export type ShardStage = 'unify' | 'generate' | 'execute' | 'filter' | 'dedup' | 'backtranslate';
@@ -78,7 +78,8 @@ export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps,
   const cpBlob = await deps.blobs.get(cpKey);
   const cp: Checkpoint = cpBlob ? (JSON.parse(cpBlob.toString()) as Checkpoint) : { done: 0, out: emptyOut() };
 
-  const chunk = stageImpl.chunkSize ?? Math.max(1, input.length);
+  const size = typeof stageImpl.chunkSize === 'function' ? await stageImpl.chunkSize(ctx) : stageImpl.chunkSize;
+  const chunk = size ?? Math.max(1, input.length);
   const invocationMs = deps.remainingMs?.() ?? Infinity;
   let longestChunkMs = 0;
   for (let i = cp.done; i < input.length; i += chunk) {

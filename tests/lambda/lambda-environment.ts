@@ -67,7 +67,7 @@ for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
   for p in "$d"/python*; do if [ -e "$p" ]; then mount --bind /dev/null "$p"; fi; done
 done
 cd /var/task
-exec setpriv --reuid=${LAMBDA_UID} --regid=${LAMBDA_UID} --clear-groups --no-new-privs /var/lang/bin/node /var/runtime/bootstrap.mjs
+exec env -u OLDPWD -u PWD setpriv --reuid=${LAMBDA_UID} --regid=${LAMBDA_UID} --clear-groups --no-new-privs /var/lang/bin/node /var/runtime/bootstrap.mjs
 `;
 
 interface Pending {
