@@ -19,7 +19,7 @@ export type EqualReason =
   | 'exact_string' | 'numeric' | 'percent' | 'symbolic' | 'equation' | 'bool' | 'text'
   | 'tuple_ordered' | 'set_unordered' | 'interval' | 'shape' | 'length' | 'type_mismatch'
   | 'unparseable' | 'unsupported' | 'limit' | 'too_long' | 'timeout' | 'gold_too_large'
-  | 'gold_truncated' | 'empty';
+  | 'gold_truncated' | 'empty' | 'choice' | 'decimal_comma';
 
 export type EqualResult = { equal: boolean; reason: EqualReason | string };
 
@@ -189,6 +189,50 @@ function nodeEqual(a: Node, b: Node, ctx: Ctx): EqualResult {
   return { equal: true, reason };
 }
 
+// Multiple choice: a lone option letter on one side, a letter or an option with its text
+// ("(B) 42", "B) 42", "\textbf{(B)} 42") on the other. Only capitals A-E count as options.
+const LONE_CHOICE = /^\(?([A-E])\)?$/;
+const LEADING_CHOICE = /^\(([A-E])\)\s*\S|^([A-E])[).:]\s+\S/;
+
+function unwrapText(s: string): string {
+  return s.replace(/\\text\{([^{}]*)\}/g, '$1').replace(/\s+/g, ' ').trim();
+}
+
+function choiceEqual(a: string, b: string): EqualResult | null {
+  const ua = unwrapText(a);
+  const ub = unwrapText(b);
+  const la = LONE_CHOICE.exec(ua);
+  const lb = LONE_CHOICE.exec(ub);
+  if (!la && !lb) return null;
+  const letter = (u: string, lone: RegExpExecArray | null): string | null => {
+    if (lone) return lone[1];
+    const m = LEADING_CHOICE.exec(u);
+    return m ? (m[1] ?? m[2]) : null;
+  };
+  const x = letter(ua, la);
+  const y = letter(ub, lb);
+  if (x === null || y === null) return null;
+  return { equal: x === y, reason: 'choice' };
+}
+
+// A decimal comma where it cannot be a thousands separator (3,5 or 0,25 but not 1,234) is read
+// as a decimal point when the other side is one number, never when it is a list.
+const DECIMAL_COMMA = /^([+-]?\d+),(\d+)$/;
+
+function withDecimalComma(p: string, g: string, pn: Node, gn: Node, ctx: Ctx): EqualResult {
+  const r = nodeEqual(pn, gn, ctx);
+  if (r.equal) return r;
+  for (const [text, other] of [[p, gn], [cleanAnswer(g), pn]] as const) {
+    const m = DECIMAL_COMMA.exec(text.trim());
+    if (!m || /^[+-]?\d{1,3}$/.test(m[1]) && m[2].length === 3) continue;
+    if (other.k !== 'scalar') continue;
+    const alt = fromText(`${m[1]}.${m[2]}`);
+    const d = nodeEqual(alt, other, ctx);
+    return { equal: d.equal, reason: 'decimal_comma' };
+  }
+  return r;
+}
+
 /**
  * Decides whether `pred` (a model's final answer text) equals `gold` (answer text, or a program
  * output as a PyValue). Never throws; an answer it cannot read gives {equal:false, reason:'unparseable'}.
@@ -206,14 +250,18 @@ export function answersEqual(pred: string, gold: string | PyValue, opts: EqualOp
     if (goldText !== null) {
       const g = cleanAnswer(goldText);
       if (canonicalText(p) === canonicalText(g)) return { equal: true, reason: 'exact_string' };
-      return nodeEqual(fromText(p), fromText(g), ctx);
+      const choice = choiceEqual(p, g);
+      if (choice) return choice;
+      return withDecimalComma(p, g, fromText(p), fromText(g), ctx);
     }
     const pv = gold as PyValue;
     if (pv.str.length > o.maxLength && !pv.str.endsWith('...[truncated]') && typeof pv.json !== 'object') {
       return { equal: false, reason: 'too_long' };
     }
     if (canonicalText(p) === canonicalText(pv.str)) return { equal: true, reason: 'exact_string' };
-    return nodeEqual(fromText(p), nodeOfPyValue(pv), ctx);
+    const choice = choiceEqual(p, cleanAnswer(pv.str));
+    if (choice) return choice;
+    return withDecimalComma(p, pv.str, fromText(p), nodeOfPyValue(pv), ctx);
   } catch (e) {
     if (e instanceof Timeout) return { equal: false, reason: 'timeout' };
     return { equal: false, reason: 'unparseable' };

@@ -18,6 +18,8 @@ export type Scalar =
 const FRACTION = /^([+-])?(\d{1,4000})\s*\/\s*(\d{1,4000})$/;
 const LATEX_FRACTION = /^([+-])?\\frac\{([+-]?\d{1,4000})\}\{([+-]?\d{1,4000})\}$/;
 const MIXED = /^([+-])?(\d{1,100})\s*\\frac\{(\d{1,100})\}\{(\d{1,100})\}$/;
+// "2 1/2" (a space, then a proper fraction): a mixed number as typed in plain text
+const MIXED_TEXT = /^([+-])?(\d{1,100})\s+(\d{1,100})\s*\/\s*(\d{1,100})$/;
 
 /** Fast path: plain decimals, a/b, \frac{a}{b}, mixed numbers. Null when not one of those. */
 export function fastNumber(t: string): Num | null {
@@ -30,7 +32,7 @@ export function fastNumber(t: string): Num | null {
     const n = BigInt(m[2]) * (m[1] === '-' ? -1n : 1n);
     return { re: exact(n, d), im: null };
   }
-  m = MIXED.exec(t);
+  m = MIXED.exec(t) ?? MIXED_TEXT.exec(t);
   if (m) {
     const d = BigInt(m[4]);
     if (d === 0n) return null;
@@ -67,7 +69,7 @@ function exprOf(t: string): CasValue {
 /** Resolves one scalar answer part. `python` marks text that came from a Python value. */
 export function resolveScalar(raw: string): Scalar {
   const { text: t, percent, degree } = cleanScalar(raw);
-  if (/^(true|false)$/i.test(t)) return { k: 'bool', b: /^true$/i.test(t) };
+  if (/^(true|false|yes|no)$/i.test(t)) return { k: 'bool', b: /^(true|yes)$/i.test(t) };
   const fast = fastNumber(t);
   if (fast) return { k: 'num', num: fast, percent, degree };
   if (t === '') return { k: 'bad', why: 'empty', t };

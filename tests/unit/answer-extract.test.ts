@@ -1,10 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { extractAnswer, goldFromGsm8k, goldFromMath, lastBoxed, readBraceGroup } from '../../lib/answer/extract.ts';
+import { goldFromGsm8k, goldFromMath, lastBoxed, readBraceGroup } from '../../lib/answer/extract.ts';
+import { extractAnswer, extractFinalAnswer } from '../../lib/answer/final.ts';
 
-test('the LAST \\boxed wins, with nested braces', () => {
-  assert.equal(extractAnswer('first $\\boxed{1}$, then $\\boxed{\\frac{\\sqrt{2}}{2}}$.'), '\\frac{\\sqrt{2}}{2}');
+test('the \\boxed answer, with nested braces; two DIFFERENT boxed answers are ambiguous unless asked for the last', () => {
+  const two = 'first $\\boxed{1}$, then $\\boxed{\\frac{\\sqrt{2}}{2}}$.';
+  assert.equal(extractAnswer(two), null);
+  assert.deepEqual(extractFinalAnswer(two), { answer: null, rule: 'ambiguous', candidates: ['1', '\\frac{\\sqrt{2}}{2}'] });
+  assert.deepEqual(extractFinalAnswer(two, { ambiguous: 'last' }), { answer: '\\frac{\\sqrt{2}}{2}', rule: 'boxed' });
+  assert.deepEqual(extractFinalAnswer('so $\\boxed{\\frac12}$, that is \\boxed{0.5}'), { answer: '0.5', rule: 'boxed' }, 'the same answer boxed twice is not ambiguous');
   assert.equal(extractAnswer('so $\\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}.$'), '\\left( 3, \\frac{\\pi}{2} \\right)');
   assert.equal(extractAnswer('a set $\\boxed{\\{1,2\\}}$'), '\\{1,2\\}', 'escaped braces do not close the group');
 });
@@ -21,7 +26,7 @@ test('an unclosed \\boxed does not fall back to garbage; "The answer is" and ###
   assert.equal(extractAnswer('The answer is: 18'), '18');
   assert.equal(extractAnswer('The answer is 7.\nNo: the final answer is $8$.'), '8', 'the last statement wins');
   assert.equal(extractAnswer('She makes 9 * 2 = $18.\n#### 1,800'), '1800');
-  assert.equal(extractAnswer('The answer is 5\n#### 6'), '5', '"The answer is" outranks ####');
+  assert.equal(extractAnswer('The answer is 5\n#### 6'), '6', 'GSM8K #### outranks "The answer is" (the documented order)');
   assert.equal(extractAnswer('\\boxed{3} ... the answer is 4'), '3', '\\boxed outranks "The answer is"');
 });
 

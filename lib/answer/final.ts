@@ -1,0 +1,240 @@
+// The final answer of a WHOLE solution, and the rule that found it. Order of preference (the first
+// rule that finds something decides):
+//   1. boxed        the last \boxed{...} / \fbox{...} (nested braces; `\boxed 5` too). Two boxes
+//                   whose answers differ make the solution `ambiguous` (no answer), unless the
+//                   caller asks for the last one;
+//   2. gsm8k        the last `#### N`;
+//   3. answer_is    the last "the (final) answer is ..." / "Answer: ..." statement;
+//   4. last_math    the last display or inline math (\[ \], $$ $$, \( \), $ $) in the prose; of an
+//                   equation chain `3 \times 4 = 12` its last side;
+//   5. whole_text   a text that is itself a bare answer (one short line, not a sentence: `(1, 2)`,
+//                   `\frac{3}{4}`), so an already-extracted answer is not cut to its last number;
+//   6. last_number  the last number in the prose.
+// Rules 4 and 5 skip fenced code blocks. Text after the last `</think>` is used when there is any.
+import { answersEqual } from './equal.ts';
+import { readBraceGroup } from './extract.ts';
+import { canonicalText, cleanAnswer } from './normalize.ts';
+
+export type ExtractRule = 'boxed' | 'gsm8k' | 'answer_is' | 'last_math' | 'whole_text' | 'last_number' | 'ambiguous' | 'none';
+
+export type Extraction = {
+  /** The answer text, or null (no answer found, or two different boxed answers). */
+  answer: string | null;
+  /** The rule that decided: which one found the answer, `ambiguous`, or `none`. */
+  rule: ExtractRule;
+  /** For `ambiguous`: the different boxed answers, in order. */
+  candidates?: string[];
+};
+
+export type ExtractOptions = {
+  /** Two different boxed answers: `reject` (default) gives rule `ambiguous`; `last` takes the last. */
+  ambiguous?: 'reject' | 'last';
+};
+
+/** Rules that mean the solution STATES its answer (the pipeline keeps only those; see DESIGN.md). */
+export const STATED_RULES: ReadonlySet<ExtractRule> = new Set(['boxed', 'gsm8k', 'answer_is']);
+
+const MAX_SCAN = 200_000; // only the tail of longer texts is read
+
+/** Every top-level \boxed{} / \fbox{} content in order (a box inside a box is part of the outer one). */
+export function allBoxed(s: string): string[] {
+  const out: string[] = [];
+  const re = /\\(?:boxed|fbox)(?![a-zA-Z])/g;
+  let coveredTo = -1;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    if (m.index < coveredTo) continue;
+    let i = m.index + m[0].length;
+    while (s[i] === ' ' && s[i + 1] === ' ') i++;
+    if (s[i] === '{') {
+      const g = readBraceGroup(s, i);
+      if (!g) continue;
+      coveredTo = g.end;
+      const inner = unwrapBoxes(g.inner.trim());
+      if (inner !== '') out.push(inner);
+    } else if (s[i] === ' ') {
+      const rest = s.slice(i + 1).match(/^[^$\n]*/)![0].trim().replace(/[.。]\s*$/, '');
+      if (rest) out.push(rest);
+    }
+  }
+  return out;
+}
+
+/** \boxed{\boxed{5}} -> 5 */
+function unwrapBoxes(t: string): string {
+  let s = t;
+  for (let guard = 0; guard < 5; guard++) {
+    const m = /^\\(?:boxed|fbox)\s*\{/.exec(s);
+    if (!m) break;
+    const g = readBraceGroup(s, m[0].length - 1);
+    if (!g || g.end !== s.length) break;
+    s = g.inner.trim();
+  }
+  return s;
+}
+
+/** The different answers among boxes (same answer written twice counts once). */
+function distinctAnswers(boxes: string[]): string[] {
+  const out: string[] = [];
+  for (const b of boxes) {
+    const c = canonicalText(cleanAnswer(b));
+    if (out.some((o) => canonicalText(cleanAnswer(o)) === c || answersEqual(o, b, { timeoutMs: 300 }).equal)) continue;
+    out.push(b);
+  }
+  return out;
+}
+
+/** Text with fenced code blocks removed (numbers in code are not the answer). */
+function prose(s: string): string {
+  return s.replace(/```[\s\S]*?(?:```|$)/g, '\n');
+}
+
+// "The final answer is", "the answer is", "Answer:", "**Final Answer:**" (last one wins)
+const ANSWER_IS = /(?:\b(?:the\s+)?(?:final\s+)?answer\b(?:\s+to\s+(?:the|this)\s+(?:question|problem))?\s*(?:\*\*)?\s*(?:is\s*:?|:|=))(?:\s*\*\*)?[ \t]*([^\n]*)/gi;
+
+/** The first math span of a short clause, or the clause cut at its sentence end. */
+function answerClause(clause: string): string | null {
+  let t = clause.trim().replace(/^\*\*|\*\*$/g, '').trim();
+  const spans = mathSpans(t);
+  if (spans.length > 0) return lastSideOfChain(spans[0]);
+  t = t.replace(/\s*I hope it is correct\.?\s*$/i, '');
+  // cut at a sentence end: ". " followed by a capital or the end (not a decimal point)
+  const end = /\.(?:\s+[A-Z]|\s*$)/.exec(t);
+  if (end) t = t.slice(0, end.index);
+  t = t.replace(/\*\*/g, '').trim().replace(/[.;,]\s*$/, '').trim();
+  if (t === '') return null;
+  // "that Tom is 24 years old": a worded clause with numbers in it gives its last number
+  if (/^[A-Za-z]{2,}\s/.test(t) && /\d/.test(t) && !/^(?:yes|no|true|false)\b/i.test(t)) {
+    const n = lastNumberIn(t);
+    if (n !== null) return n;
+  }
+  return t;
+}
+
+function lastAnswerIs(s: string): string | null {
+  let last: string | null = null;
+  ANSWER_IS.lastIndex = 0;
+  for (let m = ANSWER_IS.exec(s); m; m = ANSWER_IS.exec(s)) {
+    let clause = m[1];
+    // "The answer is:\n\n$$ 42 $$": the statement continues on the next non-blank line
+    if (clause.trim() === '' || /^\*+$/.test(clause.trim())) {
+      const next = /^\s*\n\s*([^\n]+)/.exec(s.slice(m.index + m[0].length));
+      if (next) clause = next[1];
+      const disp = /^\s*(?:\$\$|\\\[)/.test(clause) ? displayAt(s, m.index + m[0].length) : null;
+      if (disp !== null) clause = `$${disp}$`;
+    }
+    const a = answerClause(clause);
+    if (a) last = a;
+  }
+  return last;
+}
+
+/** The first display math starting after `from` (multi-line), or null. */
+function displayAt(s: string, from: number): string | null {
+  const m = /\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]/.exec(s.slice(from));
+  return m ? (m[1] ?? m[2]).trim() : null;
+}
+
+/** Math spans in order: $$..$$ and \[..\] (multi-line), \(..\) and $..$ (one line). */
+function mathSpans(s: string): string[] {
+  const out: { at: number; t: string }[] = [];
+  const re = /(?<!\\)\$\$([\s\S]+?)(?<!\\)\$\$|\\\[([\s\S]+?)\\\]|\\\(([^\n]+?)\\\)|(?<![\\\d])\$((?:\\\$|[^\n$])+?)(?<!\\)\$/g;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    const t = (m[1] ?? m[2] ?? m[3] ?? m[4]).trim();
+    if (t !== '' && looksLikeMath(t)) out.push({ at: m.index, t });
+  }
+  return out.map((o) => o.t);
+}
+
+/** Not prose caught between two currency dollars ("$18 for the shirt and $"). */
+function looksLikeMath(t: string): boolean {
+  const bare = t.replace(/\\text\{[^{}]*\}/g, ' ').replace(/\\[a-zA-Z]+/g, ' ');
+  return !/[A-Za-z]{2,}\s+[A-Za-z]{2,}/.test(bare) && !/\s$/.test(t);
+}
+
+/** `3 \times 4 = 12` -> `12`; `a = b = 7` -> `7`; `x = 5` and `y = 2x + 3` stay as they are. */
+function lastSideOfChain(t: string): string {
+  const parts = splitEquals(t);
+  if (parts.length >= 3) return parts[parts.length - 1];
+  if (parts.length === 2 && !/[A-Za-z]/.test(parts[0].replace(/\\(?:times|cdot|div|frac|dfrac|sqrt|left|right)/g, ''))) return parts[1];
+  return t;
+}
+
+/** Splits at `=` outside brackets (not `\leq`, `==`, `\neq`). */
+function splitEquals(t: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i];
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (c === '=' && depth === 0 && t[i + 1] !== '=' && t[i - 1] !== '=' && t[i - 1] !== '<' && t[i - 1] !== '>' && t[i - 1] !== '!') {
+      parts.push(t.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(t.slice(start).trim());
+  return parts.filter((p) => p !== '').length === parts.length ? parts : [t];
+}
+
+const NUMBER = /(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*\/\s*\d+)?%?|(?<![\w.])-?\.\d+%?/g;
+
+function lastNumberIn(s: string): string | null {
+  let last: string | null = null;
+  NUMBER.lastIndex = 0;
+  for (let m = NUMBER.exec(s); m; m = NUMBER.exec(s)) last = m[0];
+  if (last === null) return null;
+  return /^-?\d{1,3}(,\d{3})+/.test(last) ? last.replace(/,/g, '') : last.replace(/\s+/g, '');
+}
+
+/** The last GSM8K `#### 1,800` (a number after ####; a markdown `#### Step 1` header is not one). */
+function lastGsm8k(s: string): string | null {
+  let last: string | null = null;
+  const re = /^[ \t]*####[ \t]*\\?\$?[ \t]*(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\/\d+)?%?)(?![\w])[^\n]*$/gm;
+  for (let m = re.exec(s); m; m = re.exec(s)) last = m[1].replace(/,/g, '');
+  return last;
+}
+
+function afterThinking(text: string): string {
+  const i = text.lastIndexOf('</think>');
+  if (i < 0) return text;
+  const tail = text.slice(i + '</think>'.length);
+  return tail.trim() === '' ? text : tail;
+}
+
+/** The final answer of a whole solution and the rule that found it. Never throws. */
+export function extractFinalAnswer(text: unknown, opts: ExtractOptions = {}): Extraction {
+  if (typeof text !== 'string' || text.trim() === '') return { answer: null, rule: 'none' };
+  let s = afterThinking(text);
+  if (s.length > MAX_SCAN) s = s.slice(-MAX_SCAN);
+
+  const boxes = allBoxed(s);
+  if (boxes.length > 0) {
+    const last = boxes[boxes.length - 1];
+    if (boxes.length > 1 && opts.ambiguous !== 'last') {
+      const distinct = distinctAnswers(boxes);
+      if (distinct.length > 1) return { answer: null, rule: 'ambiguous', candidates: distinct };
+    }
+    return { answer: last, rule: 'boxed' };
+  }
+  const hashes = lastGsm8k(s);
+  if (hashes !== null) return { answer: hashes, rule: 'gsm8k' };
+  const stated = lastAnswerIs(s);
+  if (stated !== null) return { answer: stated, rule: 'answer_is' };
+  const p = prose(s);
+  const spans = mathSpans(p);
+  if (spans.length > 0) return { answer: lastSideOfChain(spans[spans.length - 1]), rule: 'last_math' };
+  const bare = p.trim();
+  if (bare.length <= 120 && !bare.includes('\n') && !/[A-Za-z]{2,}[ \t]+[A-Za-z]{2,}/.test(bare.replace(/\\[a-zA-Z]+(\{[^{}]*\})?/g, ' '))) {
+    return { answer: bare, rule: 'whole_text' };
+  }
+  const n = lastNumberIn(p);
+  if (n !== null) return { answer: n, rule: 'last_number' };
+  return { answer: null, rule: 'none' };
+}
+
+/** The answer a solution STATES (boxed, ####, "the answer is"), or null: what the pipeline keeps. */
+export function extractAnswer(text: unknown): string | null {
+  const e = extractFinalAnswer(text);
+  return STATED_RULES.has(e.rule) ? e.answer : null;
+}
