@@ -12,7 +12,7 @@ import { canonicalText, cleanAnswer } from './normalize.ts';
 import { numEqual, percentOf, type Num } from './number.ts';
 import { isPyValue, nodeOfPyValue, fromText } from './pyvalue.ts';
 import type { MathJson } from './pyexpr.ts';
-import { resolveScalar, type Scalar } from './scalar.ts';
+import { numJson, resolveScalar, type Scalar } from './scalar.ts';
 import type { Node } from './structure.ts';
 
 export type EqualReason =
@@ -133,6 +133,13 @@ function scalarEqual(a: Scalar, b: Scalar, ctx: Ctx): EqualResult {
   }
   if (a.k === 'eq' || b.k === 'eq') {
     if (a.k === 'eq' && b.k === 'eq') return { equal: equationEqual(a, b, ctx), reason: 'equation' };
+    // `y = 2x + 3` (read as the value 2x + 3 labelled y) against the equation `2x - y + 3 = 0`
+    const [e, o] = a.k === 'eq' ? [a, b] : [b as Extract<Scalar, { k: 'eq' }>, a];
+    if ((o.k === 'num' || o.k === 'expr') && o.label) {
+      const rhs = o.k === 'num' ? numJson(o.num) : o.json;
+      const vars = [...new Set([o.label, ...(o.k === 'expr' ? o.vars : [])])];
+      return { equal: equationEqual(e, { k: 'eq', lhs: o.label, rhs, vars }, ctx), reason: 'equation' };
+    }
     return { equal: false, reason: 'type_mismatch' };
   }
   if (a.k === 'num' && b.k === 'num') {

@@ -95,7 +95,7 @@ const ANSWER_IS = /(?:\b(?:the\s+)?(?:final\s+)?answer\b(?:\s+to\s+(?:the|this)\
 function answerClause(clause: string): string | null {
   let t = clause.trim().replace(/^\*\*|\*\*$/g, '').trim();
   const spans = mathSpans(t);
-  if (spans.length > 0) return lastSideOfChain(spans[0]);
+  if (spans.length > 0) return lastSideOfChain(spans[0].t);
   t = t.replace(/\s*I hope it is correct\.?\s*$/i, '');
   // cut at a sentence end: ". " followed by a capital or the end (not a decimal point)
   const end = /\.(?:\s+[A-Z]|\s*$)/.exec(t);
@@ -135,14 +135,14 @@ function displayAt(s: string, from: number): string | null {
 }
 
 /** Math spans in order: $$..$$ and \[..\] (multi-line), \(..\) and $..$ (one line). */
-function mathSpans(s: string): string[] {
-  const out: { at: number; t: string }[] = [];
+function mathSpans(s: string): { t: string; end: number }[] {
+  const out: { t: string; end: number }[] = [];
   const re = /(?<!\\)\$\$([\s\S]+?)(?<!\\)\$\$|\\\[([\s\S]+?)\\\]|\\\(([^\n]+?)\\\)|(?<![\\\d])\$((?:\\\$|[^\n$])+?)(?<!\\)\$/g;
   for (let m = re.exec(s); m; m = re.exec(s)) {
     const t = (m[1] ?? m[2] ?? m[3] ?? m[4]).trim();
-    if (t !== '' && looksLikeMath(t)) out.push({ at: m.index, t });
+    if (t !== '' && looksLikeMath(t)) out.push({ t, end: m.index + m[0].length });
   }
-  return out.map((o) => o.t);
+  return out;
 }
 
 /** Not prose caught between two currency dollars ("$18 for the shirt and $"). */
@@ -153,6 +153,8 @@ function looksLikeMath(t: string): boolean {
 
 /** `3 \times 4 = 12` -> `12`; `a = b = 7` -> `7`; `x = 5` and `y = 2x + 3` stay as they are. */
 function lastSideOfChain(t: string): string {
+  // a list of solutions or labelled values is not a chain: `x = -2 \text{ or } x = 3`, `p = 3, q = 2`
+  if (/\\text|\b(?:or|and)\b|,/.test(t)) return t;
   const parts = splitEquals(t);
   if (parts.length >= 3) return parts[parts.length - 1];
   if (parts.length === 2 && !/[A-Za-z]/.test(parts[0].replace(/\\(?:times|cdot|div|frac|dfrac|sqrt|left|right)/g, ''))) return parts[1];
@@ -190,7 +192,7 @@ function lastNumberIn(s: string): string | null {
 /** The last GSM8K `#### 1,800` (a number after ####; a markdown `#### Step 1` header is not one). */
 function lastGsm8k(s: string): string | null {
   let last: string | null = null;
-  const re = /^[ \t]*####[ \t]*\\?\$?[ \t]*(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\/\d+)?%?)(?![\w])[^\n]*$/gm;
+  const re = /^[ \t]*####[ \t]*\\?\$?[ \t]*(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\/\d+)?%?|-?\.\d+)(?![\w])[^\n]*$/gm;
   for (let m = re.exec(s); m; m = re.exec(s)) last = m[1].replace(/,/g, '');
   return last;
 }
@@ -223,7 +225,13 @@ export function extractFinalAnswer(text: unknown, opts: ExtractOptions = {}): Ex
   if (stated !== null) return { answer: stated, rule: 'answer_is' };
   const p = prose(s);
   const spans = mathSpans(p);
-  if (spans.length > 0) return { answer: lastSideOfChain(spans[spans.length - 1]), rule: 'last_math' };
+  if (spans.length > 0) {
+    // a number in the prose AFTER the last math is the later statement: "... \(3 \cdot 2 = 6\). She has 14 left."
+    const last = spans[spans.length - 1];
+    const after = lastNumberIn(p.slice(last.end));
+    if (after === null) return { answer: lastSideOfChain(last.t), rule: 'last_math' };
+    return { answer: after, rule: 'last_number' };
+  }
   const bare = p.trim();
   if (bare.length <= 120 && !bare.includes('\n') && !/[A-Za-z]{2,}[ \t]+[A-Za-z]{2,}/.test(bare.replace(/\\[a-zA-Z]+(\{[^{}]*\})?/g, ' '))) {
     return { answer: bare, rule: 'whole_text' };

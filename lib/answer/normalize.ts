@@ -132,7 +132,8 @@ export function stripUnits(s: string): string {
   return t;
 }
 
-export type ScalarText = { text: string; percent: boolean; degree: boolean };
+/** `label`: the name of a stripped `y =` prefix (so `y = 2x + 3` can still meet an equation). */
+export type ScalarText = { text: string; percent: boolean; degree: boolean; label?: string };
 
 /** Clean-up of one scalar part: \text{}, units, %, degrees, separators, `x =`. */
 export function cleanScalar(raw: string): ScalarText {
@@ -159,6 +160,9 @@ export function cleanScalar(raw: string): ScalarText {
     degree = true;
     s = s.replace(/\s*(\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree)\s*$/, '').trim();
   }
+  let label: string | undefined;
+  const lab = /^([a-zA-Z])\s*=\s*(?=[^=]*$)/.exec(s);
+  if (lab) label = lab[1];
   s = s.replace(/^[a-zA-Z](?:_\{?\w+\}?)?\s*=\s*(?=[^=]*$)/, '').replace(/^\\(?:theta|alpha|beta|gamma|phi)\s*=\s*(?=[^=]*$)/, '');
   const before = s;
   s = stripUnits(s);
@@ -178,7 +182,7 @@ export function cleanScalar(raw: string): ScalarText {
   if (/^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
   if (/^[+-]?\d{1,3}( \d{3})+(\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
   s = binomToFactorials(rebrace(s.trim()));
-  return { text: s, percent, degree };
+  return label ? { text: s, percent, degree, label } : { text: s, percent, degree };
 }
 
 /** Is this a plain thousands-separated number (so its commas are not list separators)? */

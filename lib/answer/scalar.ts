@@ -8,8 +8,8 @@ import { looksPythonic, parsePythonExpr, type MathJson } from './pyexpr.ts';
 import { splitTopLevel } from './structure.ts';
 
 export type Scalar =
-  | { k: 'num'; num: Num; percent?: boolean; degree?: boolean }
-  | { k: 'expr'; json: MathJson; vars: string[]; percent?: boolean }
+  | { k: 'num'; num: Num; percent?: boolean; degree?: boolean; label?: string }
+  | { k: 'expr'; json: MathJson; vars: string[]; percent?: boolean; label?: string }
   | { k: 'eq'; lhs: MathJson; rhs: MathJson; vars: string[] }
   | { k: 'bool'; b: boolean }
   | { k: 'text'; t: string }
@@ -68,7 +68,12 @@ function exprOf(t: string): CasValue {
 
 /** Resolves one scalar answer part. `python` marks text that came from a Python value. */
 export function resolveScalar(raw: string): Scalar {
-  const { text: t, percent, degree } = cleanScalar(raw);
+  const c = cleanScalar(raw);
+  const s = resolveCleaned(c.text, c.percent, c.degree);
+  return c.label && (s.k === 'num' || s.k === 'expr') ? { ...s, label: c.label } : s;
+}
+
+function resolveCleaned(t: string, percent: boolean, degree: boolean): Scalar {
   if (/^(true|false|yes|no)$/i.test(t)) return { k: 'bool', b: /^(true|yes)$/i.test(t) };
   const fast = fastNumber(t);
   if (fast) return { k: 'num', num: fast, percent, degree };
