@@ -9,7 +9,7 @@
 import type { PyValue } from '../schema.ts';
 import { evalAt } from './cas.ts';
 import { canonicalText, cleanAnswer } from './normalize.ts';
-import { numEqual, percentOf, type Num } from './number.ts';
+import { numEqual, parsePlainNumber, percentOf, type Num } from './number.ts';
 import { isPyValue, nodeOfPyValue, fromText } from './pyvalue.ts';
 import type { MathJson } from './pyexpr.ts';
 import { numJson, resolveScalar, type Scalar } from './scalar.ts';
@@ -19,7 +19,7 @@ export type EqualReason =
   | 'exact_string' | 'numeric' | 'percent' | 'symbolic' | 'equation' | 'bool' | 'text'
   | 'tuple_ordered' | 'set_unordered' | 'interval' | 'shape' | 'length' | 'type_mismatch'
   | 'unparseable' | 'unsupported' | 'limit' | 'too_long' | 'timeout' | 'gold_too_large'
-  | 'gold_truncated' | 'empty' | 'choice' | 'decimal_comma';
+  | 'gold_truncated' | 'empty' | 'choice' | 'decimal_comma' | 'ratio';
 
 export type EqualResult = { equal: boolean; reason: EqualReason | string };
 
@@ -174,7 +174,11 @@ function nodeEqual(a: Node, b: Node, ctx: Ctx): EqualResult {
   if (a.k === 'scalar' && b.k === 'seq') return b.items.length === 1 && b.loose ? nodeEqual(a, b.items[0], ctx) : { equal: false, reason: 'shape' };
   if (a.k !== 'seq' || b.k !== 'seq') return { equal: false, reason: 'shape' };
   if (a.items.length !== b.items.length) return { equal: false, reason: 'length' };
-  const unordered = ['set', 'bare', 'pm'].includes(a.kind) || ['set', 'bare', 'pm'].includes(b.kind);
+  // sets and ± pairs are unordered; a bare list "2, 5, 8" is unordered against written answers, but
+  // ordered against a program's list or tuple (it may be a sequence: a false positive costs more)
+  const setLike = (n: Extract<Node, { k: 'seq' }>) => n.kind === 'set' || n.kind === 'pm';
+  const pyOrdered = (n: Extract<Node, { k: 'seq' }>) => !!n.loose && (n.kind === 'list' || n.kind === 'tuple');
+  const unordered = setLike(a) || setLike(b) || ((a.kind === 'bare' || b.kind === 'bare') && !pyOrdered(a) && !pyOrdered(b));
   if (unordered) {
     const used = new Array<boolean>(b.items.length).fill(false);
     for (const x of a.items) {
@@ -222,6 +226,23 @@ function choiceEqual(a: string, b: string): EqualResult | null {
   return { equal: x === y, reason: 'choice' };
 }
 
+// Ratios a:b(:c): equal when proportional (4:6 = 2:3). A clock time (12:15, 9:05) is not a ratio.
+const RATIO = /^\d+(?:\.\d+)?(?:\s*:\s*\d+(?:\.\d+)?)+$/;
+const CLOCK = /^\d{1,2}:\d{2}(?::\d{2})?$/;
+
+function ratioEqual(a: string, b: string): EqualResult | null {
+  const ta = a.trim();
+  const tb = b.trim();
+  if (!RATIO.test(ta) || !RATIO.test(tb) || CLOCK.test(ta) || CLOCK.test(tb)) return null;
+  const pa = ta.split(':').map((x) => parsePlainNumber(x.trim()));
+  const pb = tb.split(':').map((x) => parsePlainNumber(x.trim()));
+  if (pa.length !== pb.length || pa.some((x) => !x || x.n === 0n) || pb.some((x) => !x || x.n === 0n)) return { equal: false, reason: 'ratio' };
+  // a_i / a_0 == b_i / b_0 for every i, exactly
+  const [a0, b0] = [pa[0]!, pb[0]!];
+  const same = pa.every((x, i) => x!.n * a0.d * pb[i]!.d * b0.n === pb[i]!.n * b0.d * x!.d * a0.n);
+  return { equal: same, reason: 'ratio' };
+}
+
 // A decimal comma where it cannot be a thousands separator (3,5 or 0,25 but not 1,234) is read
 // as a decimal point when the other side is one number, never when it is a list.
 const DECIMAL_COMMA = /^([+-]?\d+),(\d+)$/;
@@ -257,7 +278,7 @@ export function answersEqual(pred: string, gold: string | PyValue, opts: EqualOp
     if (goldText !== null) {
       const g = cleanAnswer(goldText);
       if (canonicalText(p) === canonicalText(g)) return { equal: true, reason: 'exact_string' };
-      const choice = choiceEqual(p, g);
+      const choice = choiceEqual(p, g) ?? ratioEqual(p, g);
       if (choice) return choice;
       return withDecimalComma(p, g, fromText(p), fromText(g), ctx);
     }
@@ -266,7 +287,7 @@ export function answersEqual(pred: string, gold: string | PyValue, opts: EqualOp
       return { equal: false, reason: 'too_long' };
     }
     if (canonicalText(p) === canonicalText(pv.str)) return { equal: true, reason: 'exact_string' };
-    const choice = choiceEqual(p, cleanAnswer(pv.str));
+    const choice = choiceEqual(p, cleanAnswer(pv.str)) ?? ratioEqual(p, cleanAnswer(pv.str));
     if (choice) return choice;
     return withDecimalComma(p, pv.str, fromText(p), nodeOfPyValue(pv), ctx);
   } catch (e) {

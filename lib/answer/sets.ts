@@ -167,9 +167,14 @@ export function inequalityText(s: string): string | null {
   return ivs.join(' \\cup ');
 }
 
-/** \mathbb{R}, \emptyset and the like as intervals/sets, or null. */
+/** \mathbb{R}, \emptyset, set-builder \{x \mid x > 5\} and the like as intervals/sets, or null. */
 export function namedSetText(s: string): string | null {
   const t = s.trim();
+  const builder = /^\\\{\s*\\?[a-zA-Z]\s*(?:\\mid|\||:|\\colon)\s*(.+)\\\}$/s.exec(t);
+  if (builder) {
+    const cond = builder[1].trim();
+    return inequalityText(cond) ?? (/^\\?[a-zA-Z]\s*\\in\s*/.test(cond) ? cond.replace(/^\\?[a-zA-Z]\s*\\in\s*/, '') : null);
+  }
   if (/^\\mathbb\s*\{?R\}?$|^\\R$|^\(-\\infty,\s*\+?\\infty\)$/.test(t)) return `(-${INF}, ${INF})`;
   if (/^\\(?:emptyset|varnothing)$|^\\\{\s*\\\}$|^\{\s*\}$|^\\text\{\s*none\s*\}$/.test(t)) return '\\{\\}';
   return null;

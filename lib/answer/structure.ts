@@ -97,7 +97,8 @@ export function parseStructure(s: string, depth = 0): Node {
     }
     const words = splitTopLevelRe(t, LIST_WORD).filter((p) => p !== '');
     if (words.length >= 2 && words.every((p) => /[\d=\\]/.test(p) && !/^[A-Za-z]{2,}/.test(p))) {
-      return parseStructure(words.join(', '), depth + 1);
+      // solutions joined by "or"/"and" are a set: their order carries no meaning
+      return seq('set', splitTopLevel(words.join(', '), ','), '{', '}');
     }
   }
   const mat = /^\\begin\{([pbBvV]?matrix|array)\}(?:\{[^}]*\})?([\s\S]*)\\end\{\1\}$/.exec(t);
@@ -136,8 +137,8 @@ export function parseStructure(s: string, depth = 0): Node {
     const parts = splitTopLevel(t, ',');
     const named = parts.map((x) => /^\\?([a-zA-Z]+(?:_\{?\w+\}?)?)\s*=(?!=)/.exec(x));
     if (parts.length >= 2 && named.every((m) => m !== null) && new Set(named.map((m) => m![1])).size === 1) {
-      // "x = 1, x = 2": one unknown, several solutions (unordered)
-      return seq('bare', parts, '', '');
+      // "x = 1, x = 2": one unknown, several solutions (a set)
+      return seq('set', parts, '{', '}');
     }
     if (parts.length >= 2 && named.every((m) => m !== null)) {
       // "x=3, y=2" is the ordered tuple (x, y), whatever order it was written in
@@ -151,6 +152,10 @@ export function parseStructure(s: string, depth = 0): Node {
     const [a, b] = pm;
     const pre = a === '' ? '' : a;
     return seq('pm', [`${pre}+(${b})`, `${pre}-(${b})`], '', '');
+  }
+  // one \pm inside a larger expression: \frac{-3 \pm \sqrt{17}}{2} is two values
+  if ((t.match(/\\pm(?![a-zA-Z])/g) ?? []).length === 1 && !t.includes('\\mp')) {
+    return seq('pm', [t.replace(/\\pm(?![a-zA-Z])/, '+'), t.replace(/\\pm(?![a-zA-Z])/, '-')], '', '');
   }
   return { k: 'scalar', s: t };
 }
