@@ -252,7 +252,8 @@ function withDecimalComma(p: string, g: string, pn: Node, gn: Node, ctx: Ctx): E
   if (r.equal) return r;
   for (const [text, other] of [[p, gn], [cleanAnswer(g), pn]] as const) {
     const m = DECIMAL_COMMA.exec(text.trim());
-    if (!m || /^[+-]?\d{1,3}$/.test(m[1]) && m[2].length === 3) continue;
+    // 1,234 may be thousands; 0,111 and 12,5 cannot
+    if (!m || (/^[+-]?[1-9]\d{0,2}$/.test(m[1]) && m[2].length === 3)) continue;
     if (other.k !== 'scalar') continue;
     const alt = fromText(`${m[1]}.${m[2]}`);
     const d = nodeEqual(alt, other, ctx);

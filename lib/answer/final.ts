@@ -268,7 +268,8 @@ function splitEquals(t: string): string[] {
   return parts.filter((p) => p !== '').length === parts.length ? parts : [t];
 }
 
-const NUMBER = /(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*\/\s*\d+)?%?|(?<![\w.])-?\.\d+%?/g;
+// thousands (1,234,567), a decimal comma that cannot be thousands (2,74), decimals, a/b, percent
+const NUMBER = /(?<![\w.,])-?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+,\d{1,2}(?![\d,])|\d+)(?:\.\d+)?(?:\s*\/\s*\d+)?%?|(?<![\w.])-?\.\d+%?/g;
 
 function lastNumberIn(s: string): string | null {
   let last: string | null = null;
@@ -322,7 +323,7 @@ export function extractFinalAnswer(text: unknown, opts: ExtractOptions = {}): Ex
     return { answer: after, rule: 'last_number' };
   }
   const bare = p.trim();
-  if (bare.length <= 120 && !bare.includes('\n') && !/[A-Za-z]{2,}[ \t]+[A-Za-z]{2,}/.test(bare.replace(/\\[a-zA-Z]+(\{[^{}]*\})?/g, ' '))) {
+  if (bare.length <= 120 && !bare.includes('\n') && !/[A-Za-z]{2,}[ \t]+[A-Za-z]{2,}/.test(bare.replace(/\\[a-zA-Z]+(\{[^{}]*\})?/g, ' ')) && !/[:;?!]\s|\.\s+\S/.test(bare)) {
     return { answer: bare, rule: 'whole_text' };
   }
   const n = lastNumberIn(p);

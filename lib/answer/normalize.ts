@@ -22,7 +22,7 @@ export function cleanAnswer(raw: string): string {
     .replace(/(?<!\\)\\ /g, ' ')
     .replace(/~/g, ' ')
     .replace(/\{,\}/g, ',')
-    .replace(/\\[dt]frac(?![a-zA-Z])/g, '\\frac')
+    .replace(/\\[dtc]frac(?![a-zA-Z])/g, '\\frac')
     .replace(/\\[dt]binom(?![a-zA-Z])/g, '\\binom')
     .replace(/\\(?:mbox|textbf|textit|textrm|mathrm|mathbf|mathit|operatorname|texttt|textsf)\s*\{/g, '\\text{')
     .replace(/\\%/g, '%')
