@@ -165,9 +165,12 @@ function symbolicEqual(a: string, b: string): boolean {
     if (!pa.isValid || !pb.isValid) return false;
     if (pa.isSame(pb)) return true;
     const vars = [...new Set([...(pa.unknowns ?? []), ...(pb.unknowns ?? [])])];
+    // float(N(a)) raises on a complex value in the original: such a side is never numerically equal
     const val = (x: typeof pa, sub: Record<string, number>): number => {
-      const r = (vars.length ? x.subs(sub) : x).N().re;
-      return typeof r === 'number' ? r : NaN;
+      const v = (vars.length ? x.subs(sub) : x).N();
+      const im = v.im;
+      if (typeof im === 'number' && im !== 0 && !Number.isNaN(im)) return NaN;
+      return typeof v.re === 'number' ? v.re : NaN;
     };
     const points = vars.length ? [0.37, 1.91, -0.83, 2.6] : [0];
     let checked = 0;
