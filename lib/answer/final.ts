@@ -9,8 +9,9 @@
 //                   equation chain `3 \times 4 = 12` its last side;
 //   5. whole_text   a text that is itself a bare answer (one short line, not a sentence: `(1, 2)`,
 //                   `\frac{3}{4}`), so an already-extracted answer is not cut to its last number;
-//   6. last_number  the last number in the prose.
-// Rules 4 and 5 skip fenced code blocks. Text after the last `</think>` is used when there is any.
+//   6. last_number  the last number in the prose (also when it comes after the last math: a
+//                   number stated after the last formula is the later statement).
+// Rules 4-6 skip fenced code blocks. Text after the last `</think>` is used when there is any.
 import { answersEqual } from './equal.ts';
 import { readBraceGroup } from './extract.ts';
 import { canonicalText, cleanAnswer } from './normalize.ts';
@@ -163,10 +164,16 @@ function lastAnswerIs(s: string): string | null {
   return last;
 }
 
-/** The first display math starting after `from` (multi-line), or null. */
+/** The first display math ($$..$$ or \[..\]) starting after `from` (multi-line), or null. */
 function displayAt(s: string, from: number): string | null {
-  const m = /\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]/.exec(s.slice(from));
-  return m ? (m[1] ?? m[2]).trim() : null;
+  // a bounded window and indexOf only: many unclosed "answer is:\n\[" must stay linear
+  const w = s.slice(from, from + 4000);
+  const d = w.indexOf('$$');
+  const b = w.indexOf('\\[');
+  const [open, close] = d >= 0 && (b < 0 || d < b) ? [d, '$$'] : b >= 0 ? [b, '\\]'] : [-1, ''];
+  if (open < 0) return null;
+  const end = w.indexOf(close, open + 2);
+  return end < 0 ? null : w.slice(open + 2, end).trim();
 }
 
 /**

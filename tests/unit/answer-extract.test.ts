@@ -93,6 +93,7 @@ test('extraction stays linear on hostile text (unclosed delimiters, thousands of
   const hostile = [
     '\\boxed{'.repeat(30000), '\\[ '.repeat(50000), '\\( '.repeat(60000), 'a $ b '.repeat(40000), '$$ a '.repeat(40000),
     Array.from({ length: 3000 }, (_, i) => `\\boxed{${i}}`).join(' '), 'the answer is '.repeat(15000), '\\boxed{1} '.repeat(20000),
+    'The answer is:\n\\[ '.repeat(10000),
   ];
   for (const t of hostile) {
     const t0 = performance.now();
