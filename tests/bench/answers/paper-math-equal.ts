@@ -21,6 +21,7 @@
 // under-count the original's true AND false positives on symbolic answers.
 import { ComputeEngine } from '@cortex-js/compute-engine';
 import { looksPythonic, parsePythonExpr } from '../../../lib/answer/pyexpr.ts';
+import { exactEval } from '../../../lib/answer/exact.ts';
 
 const UNIT_WORDS = [
   'degree', 'degrees', 'mph', 'kmph', 'ft', 'feet', 'foot', 'mile', 'miles', 'inch', 'inches', 'cm', 'mm', 'km', 'm', 'kg', 'g',
@@ -160,6 +161,16 @@ function symbolicEqual(a: string, b: string): boolean {
       const j = looksPythonic(x) ? parsePythonExpr(x) : null;
       return j !== null ? e.box(j as never) : e.parse(x);
     };
+    // SymPy keeps rationals exact (1/2^99 is not 1/2^98) but float(N(1/2004!)) is 0.0; the engine's
+    // canonical form would round 1/2^99 to 0, so exact rationals are read from the raw parse and
+    // compared as Python floats
+    if (!looksPythonic(a) && !looksPythonic(b)) {
+      const ea = exactEval(e.parse(a, { canonical: false }).json);
+      const eb = exactEval(e.parse(b, { canonical: false }).json);
+      if (ea && eb && ea !== 'limit' && eb !== 'limit') {
+        return ea.n * eb.d === eb.n * ea.d || isclose(Number(ea.n) / Number(ea.d), Number(eb.n) / Number(eb.d));
+      }
+    }
     const pa = parse(a);
     const pb = parse(b);
     if (!pa.isValid || !pb.isValid) return false;
