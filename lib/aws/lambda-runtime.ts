@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { parseRunConfig, type RunConfig } from '../config.ts';
+import { parseRunConfig, resolveEndpoint, type RunConfig } from '../config.ts';
 import type { Logger, PipelineDeps } from '../pipeline/deps.ts';
+import type { LlmRole } from '../stages/llm-port.ts';
 import { keys as blobKeys } from '../pipeline/keys.ts';
 import type { IngestResult } from '../pipeline/ingest.ts';
 import type { RoleClients } from '../pipeline/llm-adapter.ts';
@@ -33,6 +34,7 @@ import { runIdFor } from '../hosts/run-id.ts';
 import { startRun } from '../hosts/start-run.ts';
 import { llmClientsFor } from '../hosts/llm-clients.ts';
 import { loadRunConfig, RunCache } from '../hosts/run-cache.ts';
+import { onePoolPerLimits } from '../sandbox/pool-cache.ts';
 
 /** The environment the stack gives every function (see lib/infra/caco-stack.ts). */
 export interface LambdaEnv {
@@ -45,6 +47,10 @@ export interface LambdaEnv {
   /** The function's name for the cost ledger (its stage function: ingest, generate, ...). */
   functionName: string;
   memoryMb: number;
+  /** LLM calls one invocation keeps in flight (CACO_LLM_CONCURRENCY; the stack sizes it). */
+  llmConcurrency?: number;
+  /** Receives before a message goes to the DLQ (CACO_MAX_RECEIVE_COUNT, the queue's redrive policy). */
+  maxReceiveCount?: number;
 }
 
 export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
@@ -66,8 +72,26 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
     apiKeySecret: env.CACO_API_KEY_SECRET || undefined,
     functionName: env.CACO_STAGE || 'unknown',
     memoryMb: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 0),
+    llmConcurrency: positive(env.CACO_LLM_CONCURRENCY),
+    maxReceiveCount: positive(env.CACO_MAX_RECEIVE_COUNT),
   };
 }
+
+const positive = (v: string | undefined) => (v && Number(v) > 0 ? Number(v) : undefined);
+
+/**
+ * LLM calls in flight per role in one invocation: the function's CACO_LLM_CONCURRENCY (what its
+ * memory and the cost model are sized for), lowered by a concurrency the run sets explicitly for
+ * the role or in llm.default (a provider's limit). Without the variable: the run's setting.
+ */
+export function llmConcurrencyOnLambda(cfg: RunConfig, role: LlmRole, cap: number | undefined): number {
+  if (!cap) return resolveEndpoint(cfg, role).concurrency;
+  const explicit = cfg.llm[role]?.concurrency ?? cfg.llm.default?.concurrency;
+  return explicit ? Math.min(explicit, cap) : cap;
+}
+
+/** Stages whose shards call a model: only their functions fetch a run's cassette. */
+const MODEL_STAGES: ReadonlySet<StageName> = new Set(CACO.stages.filter((s) => s.llmRoles?.length).map((s) => s.name));
 
 /** A secret's value as environment entries: a JSON object maps names to keys; a plain string is OPENAI_API_KEY. */
 export function secretToEnv(value: string): Record<string, string> {
@@ -98,6 +122,7 @@ export interface LambdaRuntimeOptions {
 export interface LambdaRuntime {
   env: LambdaEnv;
   clients: AwsClients;
+  state: DynamoStateStore;
   meter: RequestMeter;
   ledger: CostLedger;
   impl: PipelineImpl;
@@ -173,22 +198,31 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
   // No per-request cache objects on S3: responses are cached per shard (registry, responseCache).
   const runClients = new RunCache<RoleClients>();
   const llmFor = (runId: string, cfg: RunConfig) =>
-    runClients.get(runId, async () => llmClientsFor(cfg, { cassettePath: await fetchCassette(runId), env: keyEnv() }));
+    runClients.get(runId, async () =>
+      llmClientsFor(cfg, {
+        cassettePath: await fetchCassette(runId),
+        env: keyEnv(),
+        endpoint: (role, resolved) => ({ ...resolved, concurrency: llmConcurrencyOnLambda(cfg, role, env.llmConcurrency) }),
+      }),
+    );
 
-  let pool: Promise<Executor> | null = null;
+  // A warm execute function serves many runs: each gets a pool with its own sandbox limits.
+  const sandboxFor = opts.sandbox ? onePoolPerLimits(opts.sandbox, (cfg: RunConfig) => cfg.sandbox) : null;
   const impl = createPipeline({
     sandbox: (cfg) => {
-      if (!opts.sandbox) throw new Error(`the ${env.functionName} function has no sandbox (only execute does)`);
-      return (pool ??= opts.sandbox(cfg));
+      if (!sandboxFor) throw new Error(`the ${env.functionName} function has no sandbox (only execute does)`);
+      return sandboxFor(cfg);
     },
     llm: llmFor,
     configs,
+    concurrency: (cfg, role) => llmConcurrencyOnLambda(cfg, role, env.llmConcurrency),
     responseCache: 'shard',
   });
 
   return {
     env,
     clients,
+    state,
     meter,
     ledger,
     impl,
@@ -225,6 +259,22 @@ export class PoisonMessageError extends Error {
   override name = 'PoisonMessageError';
 }
 
+/**
+ * A shard message failing on its last receive goes to the DLQ: mark its run failed with the
+ * stage, shard and reason, so `caco status` says why it cannot finish. Not for poison messages
+ * (no run to name) and never for a finished run.
+ */
+export async function markRunFailed(rt: LambdaRuntime, body: string, reason: string, receives: number): Promise<boolean> {
+  let msg: ShardMessage;
+  try {
+    msg = parseShardMessage(body);
+  } catch {
+    return false;
+  }
+  await rt.state.failRun(msg.runId, { stage: msg.stage, shard: msg.shard, reason: reason.slice(0, 1000), receives, at: new Date().toISOString() });
+  return true;
+}
+
 /** Runs an action and books its duration and AWS requests to the run's cost ledger. */
 async function metered<T>(rt: LambdaRuntime, runId: () => string | undefined, action: () => Promise<T>): Promise<T> {
   const before = rt.meter.snapshot();
@@ -254,7 +304,7 @@ export async function handleShardRecord(rt: LambdaRuntime, body: string, remaini
   const msg = parseShardMessage(body);
   return metered(rt, () => msg.runId, async () => {
     const deps = await rt.deps(remainingMs);
-    await rt.prepareRun(msg.runId);
+    if (MODEL_STAGES.has(msg.stage)) await rt.prepareRun(msg.runId);
     return processShardMessage(msg, deps, rt.impl);
   });
 }
