@@ -89,7 +89,8 @@ export class StageFunction extends Construct {
         mainFields: ['module', 'main'],
         // ESM bundles of CommonJS dependencies still call require()
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-        externalModules: ['@aws-sdk/*', ...(props.externalModules ?? [])],
+        // esbuild: only for building the report page outside Lambda (assemble's bundle carries it prebuilt)
+        externalModules: ['@aws-sdk/*', 'esbuild', ...(props.externalModules ?? [])],
         commandHooks: props.commandHooks,
       },
     });

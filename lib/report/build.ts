@@ -54,6 +54,8 @@ interface Group {
   buf: ReportRecord[];
 }
 
+const PARALLEL_PUTS = 8;
+
 /** A position before groups are ordered: group file id * 2^32 + index inside the group. */
 const pack = (file: number, local: number) => file * 2 ** 32 + local;
 
@@ -66,8 +68,24 @@ export async function buildReport(input: ReportInput, sink: ReportSink, opts: Re
   const shapeKept = new Map<AnswerShape, number>();
   let written = 0;
   let bytes = 0;
+  // Writes go out a few at a time (S3 PUTs take tens of ms each); the first failure fails the build.
+  const inFlight = new Set<Promise<void>>();
+  let failure: Error | null = null;
+  const settle = async () => {
+    await Promise.all(inFlight);
+    if (failure) throw failure;
+  };
   const put = async (rel: string, body: string) => {
-    await sink.put(rel, body);
+    while (inFlight.size >= PARALLEL_PUTS) await Promise.race(inFlight);
+    if (failure) throw failure;
+    const p: Promise<void> = sink.put(rel, body).then(
+      () => void inFlight.delete(p),
+      (err: Error) => {
+        inFlight.delete(p);
+        failure ??= err;
+      },
+    );
+    inFlight.add(p);
     written++;
     bytes += Buffer.byteLength(body);
   };
@@ -160,6 +178,9 @@ export async function buildReport(input: ReportInput, sink: ReportSink, opts: Re
     seeds: seedPostings.size,
   };
   const html = renderPage(data, opts.assets);
+  // index.html last, once every file it points at is written.
+  await settle();
   await put('index.html', html);
+  await settle();
   return { records: total, files: written, indexBytes: Buffer.byteLength(html), bytes };
 }

@@ -151,3 +151,17 @@ test('the same run gives the same bytes; text that could close a script is escap
   assert.ok(!html.includes('<script>alert(1)'), 'input path is escaped');
   assert.equal(pageData(html).groups.length > 0, true);
 });
+
+test('a failed write fails the build, and index.html is written only after every data file', async () => {
+  const order: string[] = [];
+  const sink: ReportSink = {
+    put: async (rel) => {
+      await new Promise((r) => setTimeout(r, rel.includes('g1-') ? 5 : 0));
+      order.push(rel);
+    },
+  };
+  await buildReport(syntheticRun(300, 5).input, sink, { assets: ASSETS, chunkSize: 20 });
+  assert.equal(order.at(-1), 'index.html');
+  const failing: ReportSink = { put: async (rel) => { if (rel.includes('shape-')) throw new Error('disk full'); } };
+  await assert.rejects(buildReport(syntheticRun(300, 5).input, failing, { assets: ASSETS }), /disk full/);
+});
