@@ -4,14 +4,11 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadPrices, runCost } from '../aws/cost.ts';
-import { CostLedger } from '../aws/cost-ledger.ts';
 import { resolveTarget } from '../aws/remote.ts';
-import { S3BlobStore } from '../aws/s3-blob-store.ts';
 import { ConfigError } from '../config.ts';
 import { copyTree } from '../local/materialize.ts';
 import { writeRunReport } from '../report/index.ts';
-import type { AwsCostSummary } from '../report/summary.ts';
+import { writeAwsReport } from '../report/remote.ts';
 import { FileBlobStore } from '../store/file-blob-store.ts';
 
 interface Opts {
@@ -35,16 +32,9 @@ export function register(program: Command): void {
     .action(async (target: string, o: Opts) => {
       if (o.stack || o.bucket) {
         const t = await resolveTarget(o);
-        const blobs = new S3BlobStore(t.clients.s3, t.bucket);
-        const usage = await new CostLedger(t.clients.doc, t.table).list(target);
-        const aws = usage.length ? awsSummary(runCost(usage, loadPrices())) : null;
-        const r = await writeRunReport(target, blobs, { aws });
-        const prefix = `runs/${target}/dataset/report/`;
-        console.log(`report: s3://${t.bucket}/${prefix}index.html (${r.records} records, ${r.files} files)`);
-        if (o.out) {
-          const n = await copyTree(blobs, await blobs.list(prefix), prefix, join(resolve(o.out), 'report'));
-          console.log(`downloaded ${n} files to ${join(o.out, 'report')}/`);
-        }
+        const r = await writeAwsReport(t, target, o.out);
+        console.log(`report: s3://${t.bucket}/${r.prefix}index.html (${r.records} records, ${r.files} files)`);
+        if (o.out) console.log(`downloaded ${r.downloaded} files to ${join(o.out, 'report')}/`);
         return;
       }
       const out = resolve(target);
@@ -57,13 +47,4 @@ export function register(program: Command): void {
       await copyTree(blobs, await blobs.list(prefix), prefix, join(out, 'dataset', 'report'));
       console.log(`report: ${join(out, 'dataset', 'report', 'index.html')} (${r.records} records, ${r.files} files)`);
     });
-}
-
-function awsSummary(c: ReturnType<typeof runCost>): AwsCostSummary {
-  return {
-    region: c.prices.region,
-    pricesAsOf: c.prices.pricesAsOf,
-    total: c.total,
-    lines: c.lines.map((l) => ({ function: l.function, gbSeconds: l.gbSeconds, lambda: l.lambdaCompute + l.lambdaRequests, sqs: l.sqs, dynamodb: l.dynamodb, s3: l.s3, total: l.total })),
-  };
 }
