@@ -1,10 +1,10 @@
-// Builds the run report: report/index.html (the summary rendered as static HTML, the browser's
-// script and the small index of record groups inlined: no server, no CDN) and report/data/*.js
-// (records in chunks, facet lists), streaming record by record so a 1M-record run needs memory
+// Builds the run report: report/index.html (the summary rendered as static HTML, the style and
+// the small index of record groups inlined: no server, no CDN), report/page.js (the browser's
+// script, deferred so the summary paints first) and report/data/*.js (records in chunks, facets), streaming record by record so a 1M-record run needs memory
 // for one chunk per group and the facet lists only. Deterministic: the same run gives the same
 // bytes (assemble is idempotent).
 import { files, encodeDeltas, LOAD_FN, seedBucketOf } from './facets.ts';
-import { renderPage } from './html.ts';
+import { PAGE_SCRIPT, renderPage } from './html.ts';
 import { fromCodegen, fromRejection, fromSample, type ReportRecord, type Verdict } from './record.ts';
 import { ANSWER_SHAPES, type AnswerShape } from './shape.ts';
 import { ClusterCounter, decontamSummary, llmSummary, sandboxSummary, type AwsCostSummary, type RecordGroup, type ReportData, type StatsJson } from './summary.ts';
@@ -177,6 +177,7 @@ export async function buildReport(input: ReportInput, sink: ReportSink, opts: Re
     seedBuckets,
     seeds: seedPostings.size,
   };
+  await put(PAGE_SCRIPT, opts.assets.js);
   const html = renderPage(data, opts.assets);
   // index.html last, once every file it points at is written.
   await settle();

@@ -124,19 +124,22 @@ function cost(d: ReportData): string {
   const rows = d.llm
     .map(
       (u) =>
-        `<tr data-role="${esc(u.role)}"><th scope="row">${esc(u.role)}</th><td><code>${esc(u.model)}</code></td><td>${n(u.requests)}</td><td>${n(u.cacheHits)}</td><td>${n(u.promptTokens)}</td><td>${n(u.completionTokens)}</td><td>${usd(u.costUSD)}</td><td>${usd(u.savedUSD)}</td></tr>`,
+        `<tr data-role="${esc(u.role)}"><th scope="row">${esc(u.role)}</th><td><code>${esc(u.model)}</code></td><td>${n(u.requests)}</td><td>${n(u.cacheHits)}</td><td>${n(u.promptTokens)}</td><td>${n(u.completionTokens)}</td><td data-col="cached-tokens">${n(u.cachedPromptTokens + u.cachedCompletionTokens)}</td><td>${usd(u.costUSD)}</td><td>${usd(u.savedUSD)}</td></tr>`,
     )
     .join('');
-  const t = d.llm.reduce((a, u) => ({ req: a.req + u.requests, hit: a.hit + u.cacheHits, p: a.p + u.promptTokens, c: a.c + u.completionTokens, usd: a.usd + u.costUSD, saved: a.saved + u.savedUSD }), { req: 0, hit: 0, p: 0, c: 0, usd: 0, saved: 0 });
+  const t = d.llm.reduce(
+    (a, u) => ({ req: a.req + u.requests, hit: a.hit + u.cacheHits, p: a.p + u.promptTokens, c: a.c + u.completionTokens, cached: a.cached + u.cachedPromptTokens + u.cachedCompletionTokens, usd: a.usd + u.costUSD, saved: a.saved + u.savedUSD }),
+    { req: 0, hit: 0, p: 0, c: 0, cached: 0, usd: 0, saved: 0 },
+  );
   const aws = d.aws
     ? `<table><caption>AWS cost of this run (${esc(d.aws.region)}, list prices of ${esc(d.aws.pricesAsOf)}; LLM tokens excluded)</caption><thead><tr><th scope="col">function</th><th scope="col">GB-s</th><th scope="col">Lambda</th><th scope="col">SQS</th><th scope="col">DynamoDB</th><th scope="col">S3</th><th scope="col">total</th></tr></thead><tbody>${d.aws.lines
         .map((l) => `<tr><th scope="row">${esc(l.function)}</th><td>${l.gbSeconds.toFixed(1)}</td><td>${usd(l.lambda)}</td><td>${usd(l.sqs)}</td><td>${usd(l.dynamodb)}</td><td>${usd(l.s3)}</td><td>${usd(l.total)}</td></tr>`)
         .join('')}</tbody><tfoot><tr><th scope="row">total</th><td colspan="5"></td><td data-aws-total>${usd(d.aws.total)}</td></tr></tfoot></table>`
     : '<p>AWS cost: not known here (a local run pays none; for an AWS run, <code>caco report &lt;runId&gt; --stack S</code> adds it from the cost ledger).</p>';
   return `<section id="cost" aria-labelledby="cost-h"><h2 id="cost-h">Tokens and cost per model and role</h2>
-<table class="llm"><thead><tr><th scope="col">role</th><th scope="col">model</th><th scope="col">requests bought</th><th scope="col">from cache or cassette</th><th scope="col">prompt tokens</th><th scope="col">completion tokens</th><th scope="col">cost</th><th scope="col">saved by cache</th></tr></thead>
-<tbody>${rows || '<tr><td colspan="8">No LLM calls.</td></tr>'}</tbody>
-<tfoot><tr><th scope="row">total</th><td></td><td>${n(t.req)}</td><td>${n(t.hit)}</td><td>${n(t.p)}</td><td>${n(t.c)}</td><td data-llm-total>${usd(t.usd)}</td><td>${usd(t.saved)}</td></tr></tfoot></table>${aws}</section>`;
+<table class="llm"><thead><tr><th scope="col">role</th><th scope="col">model</th><th scope="col">requests bought</th><th scope="col">answers from cache or cassette</th><th scope="col">prompt tokens bought</th><th scope="col">completion tokens bought</th><th scope="col">tokens from cache or cassette</th><th scope="col">cost</th><th scope="col">saved by cache</th></tr></thead>
+<tbody>${rows || '<tr><td colspan="9">No LLM calls.</td></tr>'}</tbody>
+<tfoot><tr><th scope="row">total</th><td></td><td>${n(t.req)}</td><td>${n(t.hit)}</td><td>${n(t.p)}</td><td>${n(t.c)}</td><td>${n(t.cached)}</td><td data-llm-total>${usd(t.usd)}</td><td>${usd(t.saved)}</td></tr></tfoot></table>${aws}</section>`;
 }
 
 function decontam(d: ReportData): string {
@@ -178,7 +181,10 @@ const BROWSER = `<section id="browse" aria-labelledby="browse-h" tabindex="-1"><
 <p class="noscript-note">The browser needs JavaScript; every record is also in the dataset's JSONL files.</p>
 <div id="browser"></div></section>`;
 
-export function renderPage(d: ReportData, assets: { js: string; css: string }): string {
+/** The browser's script, beside index.html: deferred, so the static summary paints first. */
+export const PAGE_SCRIPT = 'page.js';
+
+export function renderPage(d: ReportData, assets: { css: string }): string {
   // JSON inside <script>: "<" escaped so no text can close the element.
   const json = JSON.stringify({ ...d, stats: undefined }).replace(/</g, '\\u003c');
   return `<!doctype html>
@@ -188,7 +194,7 @@ export function renderPage(d: ReportData, assets: { js: string; css: string }): 
 <body><a class="skip" href="#browse">Skip to the sample browser</a>${PATTERNS}
 <main>${header(d)}${funnel(d)}${reasons(d)}${sandbox(d)}${cost(d)}${decontam(d)}${clusters(d)}${shapes(d)}${BROWSER}</main>
 <script id="caco-data" type="application/json">${json}</script>
-<script>${assets.js.replace(/<\/script/gi, '<\\/script')}</script>
+<script defer src="${PAGE_SCRIPT}"></script>
 </body></html>
 `;
 }

@@ -46,7 +46,7 @@ export async function executeShard(
     addCounter(out.counters, 'executed');
     // Execution time of the first run, as a histogram (the report's chart) and a total.
     addCounter(out.counters, execMsCounter(exec.durationMs));
-    addCounter(out.counters, 'exec_ms_total', exec.durationMs);
+    addCounter(out.counters, 'exec_ms_total', Math.round(exec.durationMs)); // whole ms: sums stay exact
     if (rerun) {
       addCounter(out.counters, 'reruns');
       if (rerun.status !== exec.status || rerun.output?.repr !== exec.output?.repr) addCounter(out.counters, 'rerun_differs');

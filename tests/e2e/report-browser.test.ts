@@ -89,6 +89,9 @@ test('the page shows stats.json: funnel, reasons, sandbox, tokens, decontaminati
   for (const role of ['unify', 'generate', 'reverse', 'solve']) {
     const hits = Object.values(stats.stages).reduce((a, s) => a + Object.entries(s.counters).filter(([k]) => k.startsWith(`llm|${role}|`) && k.endsWith('|cache_hits')).reduce((x, [, v]) => x + v, 0), 0);
     assert.equal(num(await page.textContent(`#cost tr[data-role="${role}"] td:nth-of-type(3)`)), hits, role);
+    const cached = Object.values(stats.stages).reduce((a, s) => a + Object.entries(s.counters).filter(([k]) => k.startsWith(`llm|${role}|`) && /\|cached_(prompt|completion)_tokens$/.test(k)).reduce((x, [, v]) => x + v, 0), 0);
+    assert.ok(cached > 0, `${role}: the cassette's answers carry their token counts`);
+    assert.equal(num(await page.textContent(`#cost tr[data-role="${role}"] td[data-col="cached-tokens"]`)), cached, role);
   }
   // Decontamination: the contaminated:<benchmark> rejections.
   const decon = await page.$$eval('#decontam tbody tr', (rows) => rows.map((r) => [r.querySelector('th')!.textContent, r.querySelectorAll('td')[0]!.textContent, Number(r.querySelectorAll('td')[1]!.textContent)]));
