@@ -142,7 +142,8 @@ try {
   const row = (label: string, b: string, x: string, ratio: string) => console.log(`${label.padEnd(34)} ${b.padStart(14)} ${x.padStart(14)} ${ratio.padStart(8)}`);
   const ms = (v: number) => `${v.toFixed(0)} ms`;
   row('', `${BASELINE.toLocaleString('en-US')}`, `${N.toLocaleString('en-US')}`, 'ratio');
-  row('index.html (all the first paint needs)', mb(base.indexBytes), mb(big.indexBytes), (big.indexBytes / base.indexBytes).toFixed(2));
+  const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+  row('index.html (all the first paint needs)', kib(base.indexBytes), kib(big.indexBytes), (big.indexBytes / base.indexBytes).toFixed(2));
   const script = statSync(join(root, 'big', 'page.js')).size;
   console.log(`  (plus page.js, the browser's script: ${(script / 1024).toFixed(1)} KiB, deferred; and one chunk per record shown)`);
   row('whole report folder', mb(base.bytes), mb(big.bytes), (big.bytes / base.bytes).toFixed(1));
