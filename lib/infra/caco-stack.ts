@@ -15,6 +15,7 @@ import { CACO, sourceStage, stageOf, type PipelineSpec } from '../pipeline/spec.
 import { routingOf, type StageFunctionName } from './routing.ts';
 import { StageFunction } from './stage-function.ts';
 import { LAMBDA_RUNTIME, NODE_MAJOR, nodeMajor } from './node-runtime.ts';
+import { pageBuildCommands } from '../report/assets.ts';
 
 export interface CacoStackProps extends StackProps {
   /** Repository root (entries are functions/<stage>.ts under it). */
@@ -145,7 +146,7 @@ export class CacoStack extends Stack {
           ...(isExecute ? { CACO_PYODIDE_DIR: '/opt' } : {}),
         },
         layers: isExecute ? [layer] : undefined,
-        commandHooks: bundleFiles(props.projectRoot, isExecute),
+        commandHooks: bundleFiles(props.projectRoot, isExecute, name === 'assemble'),
       });
     }
     this.stages = stages;
@@ -212,15 +213,18 @@ export class CacoStack extends Stack {
 /**
  * Files the code reads next to itself (new URL('./x', import.meta.url)); in a bundle every module
  * shares the bundle's URL, so they are copied beside index.mjs: the decontamination n-gram data
- * (seed checks, back-translation) and, for execute, the sandbox child scripts the pool syncs.
+ * (seed checks, back-translation), for execute the sandbox child scripts the pool syncs, and for
+ * assemble the report page's script and style, built here because the Lambda has no esbuild.
  */
-export function bundleFiles(projectRoot: string, sandbox: boolean) {
+export function bundleFiles(projectRoot: string, sandbox: boolean, report = false) {
   const copies: Array<[string, string]> = [[join(projectRoot, 'lib/decontam/data'), 'data']];
   if (sandbox) copies.push([join(projectRoot, 'lib/sandbox/child'), 'child']);
   return {
     beforeBundling: () => [],
     beforeInstall: () => [],
-    afterBundling: (_inputDir: string, outputDir: string) =>
-      copies.filter(([from]) => existsSync(from)).map(([from, to]) => `cp -r "${from}" "${outputDir}/${to}"`),
+    afterBundling: (_inputDir: string, outputDir: string) => [
+      ...copies.filter(([from]) => existsSync(from)).map(([from, to]) => `cp -r "${from}" "${outputDir}/${to}"`),
+      ...(report ? pageBuildCommands(projectRoot, outputDir) : []),
+    ],
   };
 }

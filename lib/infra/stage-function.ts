@@ -95,8 +95,9 @@ export class StageFunction extends Construct {
         // ESM bundles of CommonJS dependencies still call require()
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
         // The AWS SDK is bundled too: the functions run the SDK version the tests ran, not
-        // whichever one the Lambda runtime happens to ship.
-        externalModules: props.externalModules ?? [],
+        // whichever one the Lambda runtime happens to ship. esbuild is external: it builds the report
+        // page only outside Lambda (assemble's bundle carries the page prebuilt).
+        externalModules: ['esbuild', ...(props.externalModules ?? [])],
         commandHooks: props.commandHooks,
       },
     });

@@ -1,10 +1,10 @@
 // Turns a run's dataset parts in a blob store (local files or S3) into the folder users read:
-// data.jsonl, parquet/, sft.jsonl, rlvr.jsonl, codegen.jsonl, stats.json, README.md and
-// rejected/<stage>.jsonl. Streams part by part, so a million-sample run needs no more memory
+// data.jsonl, parquet/, sft.jsonl, rlvr.jsonl, codegen.jsonl, stats.json, README.md,
+// rejected/<stage>.jsonl and report/ (the run report page, copied as assemble wrote it). Streams part by part, so a million-sample run needs no more memory
 // than its largest shard.
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import type { BlobStore } from '../store/ports.ts';
 import { keys } from '../pipeline/keys.ts';
@@ -21,6 +21,19 @@ async function concat(blobs: BlobStore, keys: string[], file: string): Promise<n
   out.end();
   await once(out, 'finish');
   return bytes;
+}
+
+/** Copies every blob under `prefix` to `dest`, keeping the relative paths. */
+export async function copyTree(blobs: BlobStore, keys: string[], prefix: string, dest: string): Promise<number> {
+  let n = 0;
+  for (const k of keys) {
+    if (!k.startsWith(prefix)) continue;
+    const file = join(dest, k.slice(prefix.length));
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, (await blobs.get(k))!);
+    n++;
+  }
+  return n;
 }
 
 export async function materializeDataset(blobs: BlobStore, runId: string, outDir: string): Promise<string> {
@@ -43,6 +56,7 @@ export async function materializeDataset(blobs: BlobStore, runId: string, outDir
     const b = await blobs.get(base + f);
     if (b) await writeFile(join(dir, f), b);
   }
+  await copyTree(blobs, all, base + 'report/', join(dir, 'report'));
   // Rejected and failed records, one file per stage, each line with its reason.
   const rejectedKeys = await blobs.list(keys.allRejected(runId));
   const failedKeys = await blobs.list(keys.allFailed(runId));

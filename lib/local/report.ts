@@ -1,4 +1,6 @@
 // What `caco run` and `caco demo` print at the end, and their exit code.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LocalRunResult } from './run-local.ts';
 import type { ProgressMode } from './progress.ts';
 import { formatSummary } from './summary.ts';
@@ -16,6 +18,8 @@ export function reportRun(r: LocalRunResult, o: { quiet?: boolean; json?: boolea
   } else if (r.status === 'done' && r.stats) {
     if (!o.quiet) process.stdout.write(formatSummary(r.stats, r.wallMs) + '\n');
     process.stdout.write(`\nrun ${r.runId}: ${r.stats.samples} verified samples, ${r.stats.codegen} Code CoTs in the CodeGen set\ndataset: ${r.datasetDir}\n`);
+    const page = join(r.datasetDir!, 'report', 'index.html');
+    if (existsSync(page)) process.stdout.write(`report: ${page}\n`);
   } else if (r.status === 'stopped') {
     process.stderr.write(`run ${r.runId} stopped; run the same command again to resume\n`);
   } else {

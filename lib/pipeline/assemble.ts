@@ -1,6 +1,7 @@
 // assemble: the fan-in. Reads every finished shard and writes the dataset under
 // runs/<id>/dataset/ in parts (one per shard, so memory stays flat at any run size): the samples
-// (JSONL and Parquet), the SFT chat, RLVR and CodeGen exports, stats.json and a dataset card.
+// (JSONL and Parquet), the SFT chat, RLVR and CodeGen exports, stats.json, a dataset card and the
+// report page (lib/report).
 // Idempotent: the same shards give the same bytes, so a duplicate trigger only rewrites them.
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { ExecutedRecord } from '../schema.ts';
@@ -11,6 +12,7 @@ import { CACO, type PipelineSpec } from './spec.ts';
 import { parseJsonl, toJsonl } from './lines.ts';
 import { computeStats, type RunStats } from './stats.ts';
 import { datasetCard } from './dataset-card.ts';
+import { writeRunReport } from '../report/index.ts';
 
 export interface DatasetSample extends BacktranslatedRecord {
   provenance: BacktranslatedRecord['provenance'] & { runId: string };
@@ -62,6 +64,9 @@ export async function assembleRun(runId: string, info: AssembleInfo, deps: Pipel
   const summary = { runId, mode: run.mode, input: run.input, samples, codegen, models: info.models, ...stats };
   await deps.blobs.put(keys.dataset(runId, 'stats.json'), JSON.stringify(summary, null, 2) + '\n');
   await deps.blobs.put(keys.dataset(runId, 'README.md'), datasetCard({ runId, mode: run.mode, samples, codegen, models: info.models, stats, spec }));
+  // The report page (dataset/report/), also for a run that fails the check below. It is derived
+  // data: a failure to write it is logged, never fails the run (`caco report` rebuilds it).
+  await writeRunReport(runId, deps.blobs).catch((err: Error) => deps.log.warn('could not write the run report; rebuild it with caco report', { error: err.message }));
   if (!stats.conservation.ok) {
     await deps.state.setRunStatus(runId, 'failed');
     throw new Error(`conservation check failed for run ${runId}:\n  ${stats.conservation.problems.join('\n  ')}`);

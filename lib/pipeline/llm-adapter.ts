@@ -9,7 +9,11 @@ import { LlmUnavailableError, type LlmPort, type LlmReply, type LlmRequest, type
 export type RoleClients = Partial<Record<LlmRole, LlmClient>>;
 
 /** Counter key for LLM usage: `llm|<role>|<model>|<what>`. */
-export function usageKey(role: string, model: string, what: 'requests' | 'cache_hits' | 'prompt_tokens' | 'completion_tokens' | 'cost_usd' | 'saved_usd'): string {
+export function usageKey(
+  role: string,
+  model: string,
+  what: 'requests' | 'cache_hits' | 'prompt_tokens' | 'completion_tokens' | 'cost_usd' | 'saved_usd' | 'cached_prompt_tokens' | 'cached_completion_tokens',
+): string {
   return `llm|${role}|${model}|${what}`;
 }
 
@@ -32,19 +36,31 @@ export interface ModelUsage {
   costUSD: number;
   /** What the cache and cassette hits would have cost. */
   savedUSD: number;
+  /** Tokens of the answers served by the cache or a cassette (not bought). */
+  cachedPromptTokens: number;
+  cachedCompletionTokens: number;
 }
 
 /** Sums the `llm|role|model|what` counters of any number of shards, per role and model. */
 export function usageFromCounters(counterMaps: Iterable<Record<string, number>>): ModelUsage[] {
   const rows = new Map<string, ModelUsage>();
-  const field = { requests: 'requests', cache_hits: 'cacheHits', prompt_tokens: 'promptTokens', completion_tokens: 'completionTokens', cost_usd: 'costUSD', saved_usd: 'savedUSD' } as const;
+  const field = {
+    requests: 'requests',
+    cache_hits: 'cacheHits',
+    prompt_tokens: 'promptTokens',
+    completion_tokens: 'completionTokens',
+    cost_usd: 'costUSD',
+    saved_usd: 'savedUSD',
+    cached_prompt_tokens: 'cachedPromptTokens',
+    cached_completion_tokens: 'cachedCompletionTokens',
+  } as const;
   for (const counters of counterMaps) {
     for (const [k, v] of Object.entries(counters)) {
       const u = parseUsageKey(k);
       if (!u || !(u.what in field)) continue;
       const key = `${u.role}|${u.model}`;
       let r = rows.get(key);
-      if (!r) rows.set(key, (r = { role: u.role, model: u.model, requests: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, costUSD: 0, savedUSD: 0 }));
+      if (!r) rows.set(key, (r = { role: u.role, model: u.model, requests: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, costUSD: 0, savedUSD: 0, cachedPromptTokens: 0, cachedCompletionTokens: 0 }));
       r[field[u.what as keyof typeof field]] += v;
     }
   }
@@ -80,6 +96,8 @@ export function llmPortFor(clients: RoleClients, counters: Record<string, number
         // Served from the cache or a cassette: nothing bought; count what it would have cost.
         add(usageKey(role, model, 'cache_hits'), 1);
         add(usageKey(role, model, 'saved_usd'), dollars);
+        add(usageKey(role, model, 'cached_prompt_tokens'), r.usage.promptTokens);
+        add(usageKey(role, model, 'cached_completion_tokens'), r.usage.completionTokens);
       } else {
         add(usageKey(role, model, 'requests'), 1);
         add(usageKey(role, model, 'prompt_tokens'), r.usage.promptTokens);

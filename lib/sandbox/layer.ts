@@ -266,7 +266,16 @@ export function ensureLayer(log?: (msg: string) => void): Promise<string> {
   const dir = layerDir();
   // A deployed layer ($CACO_PYODIDE_DIR) is used as built (the stack checked its Node major); a
   // local one built by another Node is rebuilt, since its snapshot is keyed by the Node that made it.
-  if (isLayerComplete(dir) && (process.env.CACO_PYODIDE_DIR || isLayerBuiltByThisNode(dir))) return Promise.resolve(dir);
+  if (isLayerComplete(dir) && process.env.CACO_PYODIDE_DIR) {
+    // A snapshot from another Node major does not start (Pyodide sets up other wasm features): say so.
+    const built = readManifest(dir)?.node;
+    const major = (v?: string) => v?.split('.')[0];
+    if (major(built) !== major(process.versions.node)) {
+      return Promise.reject(new Error(`the Pyodide layer in ${dir} was built with Node ${built ?? '(unknown)'}; this is Node ${process.versions.node}: rebuild it with this Node's major`));
+    }
+    return Promise.resolve(dir);
+  }
+  if (isLayerComplete(dir) && isLayerBuiltByThisNode(dir)) return Promise.resolve(dir);
   if (process.env.CACO_PYODIDE_DIR) return Promise.reject(new Error(`CACO_PYODIDE_DIR=${dir} holds no complete Pyodide layer`));
   ensuring ??= buildLocked(dir, log).then(() => dir);
   return ensuring;

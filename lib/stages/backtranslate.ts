@@ -52,6 +52,11 @@ const LEAKS_CODE_RE = /```|\bdef \w+\(|\binput\[|\binput dict|\bprint\(|\bpython
 
 type Outcome = StageOutcome<BacktranslatedRecord>;
 
+const examplesOf = (rec: ExecutedRecord): string[] | undefined => {
+  const ex = (rec as { examples?: unknown }).examples;
+  return Array.isArray(ex) && ex.length > 0 ? (ex as string[]) : undefined;
+};
+
 export async function backtranslateShard(executed: readonly ExecutedRecord[], ctx: BacktranslateContext): Promise<StageOutput<BacktranslatedRecord>> {
   const out = emptyOutput<BacktranslatedRecord>();
   const variants = Math.max(1, ctx.variants ?? 1);
@@ -126,7 +131,8 @@ export async function backtranslateShard(executed: readonly ExecutedRecord[], ct
         answer,
         code: rec.code,
         code_output: value.str,
-        provenance: { ...(rec.provenance ?? { source: 'import' }), variant: v, models },
+        // The few-shot examples the program was sampled from, so a sample traces back to its seeds.
+        provenance: { ...(rec.provenance ?? { source: 'import' }), ...(examplesOf(rec) ? { examples: examplesOf(rec) } : {}), variant: v, models },
       },
     };
   };

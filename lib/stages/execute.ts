@@ -7,6 +7,13 @@ import { CodeCotRecordSchema, describeZodError, type CodeCotRecord, type Execute
 import type { SandboxPool } from '../sandbox/pool.ts';
 import { addCounter, emptyOutput, type StageOutput } from './types.ts';
 
+/** Buckets of the execution-time counters (upper bounds in ms): `exec_ms_le_<b>`, `exec_ms_over_10000`. */
+export const EXEC_MS_BOUNDS = [1, 3, 10, 30, 100, 300, 1000, 3000, 10000] as const;
+export function execMsCounter(ms: number): string {
+  for (const b of EXEC_MS_BOUNDS) if (ms <= b) return `exec_ms_le_${b}`;
+  return `exec_ms_over_${EXEC_MS_BOUNDS[EXEC_MS_BOUNDS.length - 1]}`;
+}
+
 /** A result that says the sandbox broke around the program (not that the program failed). */
 export function isInfrastructureFailure(r: ExecutionResult): boolean {
   return r.status === 'error' && r.error?.type === 'SandboxCrash';
@@ -37,6 +44,9 @@ export async function executeShard(
     out.kept.push(rerun ? { ...record, exec, rerun } : { ...record, exec });
     addCounter(out.counters, `status_${exec.status}`);
     addCounter(out.counters, 'executed');
+    // Execution time of the first run, as a histogram (the report's chart) and a total.
+    addCounter(out.counters, execMsCounter(exec.durationMs));
+    addCounter(out.counters, 'exec_ms_total', Math.round(exec.durationMs)); // whole ms: sums stay exact
     if (rerun) {
       addCounter(out.counters, 'reruns');
       if (rerun.status !== exec.status || rerun.output?.repr !== exec.output?.repr) addCounter(out.counters, 'rerun_differs');

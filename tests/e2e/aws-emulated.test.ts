@@ -8,7 +8,7 @@
 // poison messages; the dataset must not change and the poison must end in a DLQ with its reason.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -25,7 +25,7 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_METRICS_NAMESPACE = 'CacoE2E';
 
 let emu: AwsEmulators;
-let local: { runId: string; data: string };
+let local: { runId: string; data: string; dir: string };
 const stacks: EmulatedStack[] = [];
 
 before(async () => {
@@ -33,7 +33,7 @@ before(async () => {
   const out = mkdtempSync(join(tmpdir(), 'caco-local-'));
   const r = await runLocal({ input: DEMO_INPUT, config: loadConfigFile(DEMO_CONFIG), configDir: dirname(DEMO_CONFIG), out, progress: 'quiet' });
   assert.equal(r.status, 'done', JSON.stringify(r.deadLetters));
-  local = { runId: r.runId, data: readFileSync(join(r.datasetDir!, 'data.jsonl'), 'utf8') };
+  local = { runId: r.runId, data: readFileSync(join(r.datasetDir!, 'data.jsonl'), 'utf8'), dir: r.datasetDir! };
 });
 after(async () => {
   for (const s of stacks) await s.close();
@@ -75,6 +75,7 @@ async function emulatedRun(name: string, faults?: Faults, extra?: (s: EmulatedSt
     output,
     run: await state.getRun(runId),
     data: readFileSync(join(dir, 'data.jsonl'), 'utf8'),
+    dir,
     stats: existsSync(join(dir, 'stats.json')) ? JSON.parse(readFileSync(join(dir, 'stats.json'), 'utf8')) : null,
   };
 }
@@ -89,6 +90,17 @@ test('emulated AWS run of the demo gives the local dataset, byte for byte', { ti
   assert.ok(ids.length >= 20, `a real dataset, got ${ids.length} samples`);
   assert.equal(new Set(ids).size, ids.length, 'no duplicate sample id');
   assert.equal(r.data, local.data, 'data.jsonl equals the local run');
+  // assemble wrote the report page next to the dataset, with the local run's records in the same
+  // files (record chunks compared by ids: execution times differ between two runs; facet lists whole).
+  assert.ok(existsSync(join(r.dir, 'report', 'index.html')), 'report/index.html is uploaded with the dataset');
+  const reportIds = (dir: string) =>
+    readdirSync(join(dir, 'report', 'data'))
+      .sort()
+      .map((f) => {
+        const text = readFileSync(join(dir, 'report', 'data', f), 'utf8');
+        return `${f}:${f.startsWith('g') ? (text.match(/"id":"[^"]*"/g) ?? []).join(',') : text}`;
+      });
+  assert.deepEqual(reportIds(r.dir), reportIds(local.dir));
   for (const fn of ['ingest', 'generate', 'execute', 'filter', 'backtranslate', 'assemble'] as const) {
     assert.ok(r.drive.invocations[fn] > 0, `${fn} ran`);
     assert.equal((await queueDepth(emu, r.stack.queues.dlqs[fn]!)).visible, 0, `${fn} DLQ is empty`);

@@ -7,7 +7,7 @@
 // Prints each function's cold start and peak memory (the issue's "must show" figures).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -301,4 +301,24 @@ test("the generate function keeps the stack's CACO_LLM_CONCURRENCY calls in flig
   assert.ok(inFlight[0]! >= 40, `calls in flight with the stack's setting: ${inFlight[0]}`);
   assert.ok(inFlight[1]! <= 4, `calls in flight with llm.default.concurrency 4: ${inFlight[1]}`);
   figures.llmInFlight = { stackSetting: inFlight[0], explicit4: inFlight[1] };
+});
+
+test("a layer holding other child scripts than the bundle's is not run: the bundle's own are", { timeout: 180_000 }, async () => {
+  // A layer from an older deploy: its copy of the child scripts is stale (here: it cannot start).
+  const stale = mkdtempSync(join(tmpdir(), 'caco-stale-layer-'));
+  cpSync(stack.specs.execute.layer!, stale, { recursive: true });
+  chmodSync(stale, 0o755);
+  writeFileSync(join(stale, 'child/controller.mjs'), "process.stderr.write('stale layer copy ran\\n'); process.exit(3);\n");
+  const env = new LambdaEnvironment({ ...stack.specs.execute, layer: stale }, { nodeDir, extraEnv: stack.functions.execute.extraVariables() });
+  await env.start();
+  try {
+    const { runId, blobs, message } = await seedExecuteShard(emu, stack, [{ id: 'p', code: 'output = 6 * 7' }], { execute: { rerun: false } });
+    const r = await env.invoke(sqsEvent(message));
+    assert.ok(r.ok, JSON.stringify(r.body));
+    const ex = await executed(blobs, runId);
+    assert.equal(ex.p!.status, 'ok', `${JSON.stringify(ex.p)}\n${env.log.slice(-1500)}`);
+    assert.doesNotMatch(env.log, /stale layer copy ran/);
+  } finally {
+    await env.close();
+  }
 });

@@ -248,11 +248,15 @@ test('a missing Pyodide layer fails with a clear message', () => {
   assert.throws(() => build({ pyodideLayerDir: join(layerDir, 'nope') }), /Pyodide layer is not built.*npm run layer/);
 });
 
-test('bundles carry the files the code reads beside itself (decontam data; sandbox child for execute)', () => {
+test('bundles carry the files the code reads beside itself (decontam data; sandbox child for execute; the report page for assemble)', () => {
   const exec = bundleFiles(projectRoot, true).afterBundling('/in', '/out');
   const other = bundleFiles(projectRoot, false).afterBundling('/in', '/out');
   assert.deepEqual(other, [`cp -r "${join(projectRoot, 'lib/decontam/data')}" "/out/data"`]);
   assert.deepEqual(exec, [...other, `cp -r "${join(projectRoot, 'lib/sandbox/child')}" "/out/child"`]);
+  const assemble = bundleFiles(projectRoot, false, true).afterBundling('/in', '/out');
+  assert.deepEqual(assemble.slice(0, other.length), other);
+  assert.match(assemble.join('\n'), /esbuild" ".*lib\/report\/page\/main\.ts" --bundle .*--outfile="\/out\/report-page\/page\.js"/);
+  assert.match(assemble.join('\n'), /cp ".*lib\/report\/page\/style\.css" "\/out\/report-page\/style\.css"/);
 });
 
 test('a Pyodide layer built by another Node major than the functions run is refused', () => {
