@@ -12,6 +12,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CacoStack } from '../../lib/infra/caco-stack.ts';
 import { routingOf } from '../../lib/infra/routing.ts';
+import { NODE_MAJOR } from '../../lib/infra/node-runtime.ts';
 import { CACO, withStage, type StageDecl } from '../../lib/pipeline/spec.ts';
 import { inputKeyOf, nextOf, orderedStart, completesBranch } from '../../lib/pipeline/flow.ts';
 import { keys } from '../../lib/pipeline/keys.ts';
@@ -169,7 +170,8 @@ test('an extra stage declared in the spec is routed by the local runner: every g
 
 test('an extra stage declared in the spec is routed in the synthesized stack', () => {
   const layerDir = mkdtempSync(join(tmpdir(), 'layer-'));
-  writeFileSync(join(layerDir, 'manifest.json'), '{}');
+  // A layer built by the Node the functions run (the stack refuses another major).
+  writeFileSync(join(layerDir, 'manifest.json'), JSON.stringify({ node: `${NODE_MAJOR}.0.0` }));
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, outdir: mkdtempSync(join(tmpdir(), 'cdk-')) });
   const stack = new CacoStack(app, 'SpecTest', {
     projectRoot: fileURLToPath(new URL('../../', import.meta.url)),
