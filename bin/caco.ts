@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const COMMANDS = ['run', 'demo', 'report', 'execute', 'answers', 'finetune', 'submit', 'status', 'pull', 'cost'];
+const COMMANDS = ['run', 'demo', 'report', 'execute', 'answers', 'finetune', 'submit', 'status', 'redrive', 'pull', 'cost'];
 
 const program = new Command();
 program

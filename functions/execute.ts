@@ -3,4 +3,11 @@
 import { makeShardHandler } from '../lib/aws/handlers.ts';
 import { createSandboxPool } from '../lib/sandbox/pool.ts';
 
-export const handler = makeShardHandler({ sandbox: (cfg) => createSandboxPool(cfg.sandbox) });
+export const handler = makeShardHandler({
+  sandbox: async (cfg) => {
+    const pool = await createSandboxPool(cfg.sandbox);
+    const { workers, startMs } = pool.stats();
+    console.log(JSON.stringify({ level: 'INFO', message: 'sandbox pool ready', workers, startMs: Math.round(startMs) }));
+    return pool;
+  },
+});

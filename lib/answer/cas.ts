@@ -185,6 +185,12 @@ export function casValue(input: { latex: string } | { json: MathJson }): CasValu
       return { k: 'bad', why: 'unparseable' } as CasValue;
     }
     const json = boxed.json as MathJson;
+    if ('latex' in input) {
+      // the canonical form evaluates numbers at machine precision (1/2^{99} comes back as 0), so
+      // an exact rational value is read from the parse as written first
+      const raw = rawExact(e, input.latex);
+      if (raw) return raw;
+    }
     const chk = checkTree(json);
     if (!chk.ok) return { k: 'bad', why: chk.why } as CasValue;
     const vars = [...(boxed.unknowns ?? [])];
@@ -200,6 +206,19 @@ export function casValue(input: { latex: string } | { json: MathJson }): CasValu
     }
     return { k: 'bad', why: 'unsupported' } as CasValue;
   });
+}
+
+function rawExact(e: ComputeEngine, latex: string): CasValue | null {
+  let raw: unknown;
+  try {
+    raw = e.parse(latex, { canonical: false }).json;
+  } catch {
+    return null;
+  }
+  // exactEval bounds its own work (digits, exponents, factorials)
+  const ex = exactEval(raw);
+  if (ex === 'limit') return { k: 'bad', why: 'limit' };
+  return ex ? { k: 'num', num: { re: ex, im: null } } : null;
 }
 
 /** Numeric value of a symbolic expression at a point, or null (domain error, still symbolic). */

@@ -9,17 +9,17 @@
 import type { PyValue } from '../schema.ts';
 import { evalAt } from './cas.ts';
 import { canonicalText, cleanAnswer } from './normalize.ts';
-import { numEqual, percentOf, type Num } from './number.ts';
+import { numEqual, parsePlainNumber, percentOf, type Num } from './number.ts';
 import { isPyValue, nodeOfPyValue, fromText } from './pyvalue.ts';
 import type { MathJson } from './pyexpr.ts';
-import { resolveScalar, type Scalar } from './scalar.ts';
+import { numJson, resolveScalar, type Scalar } from './scalar.ts';
 import type { Node } from './structure.ts';
 
 export type EqualReason =
   | 'exact_string' | 'numeric' | 'percent' | 'symbolic' | 'equation' | 'bool' | 'text'
   | 'tuple_ordered' | 'set_unordered' | 'interval' | 'shape' | 'length' | 'type_mismatch'
   | 'unparseable' | 'unsupported' | 'limit' | 'too_long' | 'timeout' | 'gold_too_large'
-  | 'gold_truncated' | 'empty';
+  | 'gold_truncated' | 'empty' | 'choice' | 'decimal_comma' | 'ratio';
 
 export type EqualResult = { equal: boolean; reason: EqualReason | string };
 
@@ -133,6 +133,13 @@ function scalarEqual(a: Scalar, b: Scalar, ctx: Ctx): EqualResult {
   }
   if (a.k === 'eq' || b.k === 'eq') {
     if (a.k === 'eq' && b.k === 'eq') return { equal: equationEqual(a, b, ctx), reason: 'equation' };
+    // `y = 2x + 3` (read as the value 2x + 3 labelled y) against the equation `2x - y + 3 = 0`
+    const [e, o] = a.k === 'eq' ? [a, b] : [b as Extract<Scalar, { k: 'eq' }>, a];
+    if ((o.k === 'num' || o.k === 'expr') && o.label) {
+      const rhs = o.k === 'num' ? numJson(o.num) : o.json;
+      const vars = [...new Set([o.label, ...(o.k === 'expr' ? o.vars : [])])];
+      return { equal: equationEqual(e, { k: 'eq', lhs: o.label, rhs, vars }, ctx), reason: 'equation' };
+    }
     return { equal: false, reason: 'type_mismatch' };
   }
   if (a.k === 'num' && b.k === 'num') {
@@ -167,7 +174,11 @@ function nodeEqual(a: Node, b: Node, ctx: Ctx): EqualResult {
   if (a.k === 'scalar' && b.k === 'seq') return b.items.length === 1 && b.loose ? nodeEqual(a, b.items[0], ctx) : { equal: false, reason: 'shape' };
   if (a.k !== 'seq' || b.k !== 'seq') return { equal: false, reason: 'shape' };
   if (a.items.length !== b.items.length) return { equal: false, reason: 'length' };
-  const unordered = ['set', 'bare', 'pm'].includes(a.kind) || ['set', 'bare', 'pm'].includes(b.kind);
+  // sets and ± pairs are unordered; a bare list "2, 5, 8" is unordered against written answers, but
+  // ordered against a program's list or tuple (it may be a sequence: a false positive costs more)
+  const setLike = (n: Extract<Node, { k: 'seq' }>) => n.kind === 'set' || n.kind === 'pm';
+  const pyOrdered = (n: Extract<Node, { k: 'seq' }>) => !!n.loose && (n.kind === 'list' || n.kind === 'tuple');
+  const unordered = setLike(a) || setLike(b) || ((a.kind === 'bare' || b.kind === 'bare') && !pyOrdered(a) && !pyOrdered(b));
   if (unordered) {
     const used = new Array<boolean>(b.items.length).fill(false);
     for (const x of a.items) {
@@ -189,6 +200,68 @@ function nodeEqual(a: Node, b: Node, ctx: Ctx): EqualResult {
   return { equal: true, reason };
 }
 
+// Multiple choice: a lone option letter on one side, a letter or an option with its text
+// ("(B) 42", "B) 42", "\textbf{(B)} 42") on the other. Only capitals A-E count as options.
+const LONE_CHOICE = /^\(?([A-E])\)?$/;
+const LEADING_CHOICE = /^\(([A-E])\)\s*\S|^([A-E])[).:]\s+\S/;
+
+function unwrapText(s: string): string {
+  return s.replace(/\\text\{([^{}]*)\}/g, '$1').replace(/\s+/g, ' ').trim();
+}
+
+function choiceEqual(a: string, b: string): EqualResult | null {
+  const ua = unwrapText(a);
+  const ub = unwrapText(b);
+  const la = LONE_CHOICE.exec(ua);
+  const lb = LONE_CHOICE.exec(ub);
+  if (!la && !lb) return null;
+  const letter = (u: string, lone: RegExpExecArray | null): string | null => {
+    if (lone) return lone[1];
+    const m = LEADING_CHOICE.exec(u);
+    return m ? (m[1] ?? m[2]) : null;
+  };
+  const x = letter(ua, la);
+  const y = letter(ub, lb);
+  if (x === null || y === null) return null;
+  return { equal: x === y, reason: 'choice' };
+}
+
+// Ratios a:b(:c): equal when proportional (4:6 = 2:3). A clock time (12:15, 9:05) is not a ratio.
+const RATIO = /^\d+(?:\.\d+)?(?:\s*:\s*\d+(?:\.\d+)?)+$/;
+const CLOCK = /^\d{1,2}:\d{2}(?::\d{2})?$/;
+
+function ratioEqual(a: string, b: string): EqualResult | null {
+  const ta = a.trim();
+  const tb = b.trim();
+  if (!RATIO.test(ta) || !RATIO.test(tb) || CLOCK.test(ta) || CLOCK.test(tb)) return null;
+  const pa = ta.split(':').map((x) => parsePlainNumber(x.trim()));
+  const pb = tb.split(':').map((x) => parsePlainNumber(x.trim()));
+  if (pa.length !== pb.length || pa.some((x) => !x || x.n === 0n) || pb.some((x) => !x || x.n === 0n)) return { equal: false, reason: 'ratio' };
+  // a_i / a_0 == b_i / b_0 for every i, exactly
+  const [a0, b0] = [pa[0]!, pb[0]!];
+  const same = pa.every((x, i) => x!.n * a0.d * pb[i]!.d * b0.n === pb[i]!.n * b0.d * x!.d * a0.n);
+  return { equal: same, reason: 'ratio' };
+}
+
+// A decimal comma where it cannot be a thousands separator (3,5 or 0,25 but not 1,234) is read
+// as a decimal point when the other side is one number, never when it is a list.
+const DECIMAL_COMMA = /^([+-]?\d+),(\d+)$/;
+
+function withDecimalComma(p: string, g: string, pn: Node, gn: Node, ctx: Ctx): EqualResult {
+  const r = nodeEqual(pn, gn, ctx);
+  if (r.equal) return r;
+  for (const [text, other] of [[p, gn], [cleanAnswer(g), pn]] as const) {
+    const m = DECIMAL_COMMA.exec(text.trim());
+    // 1,234 may be thousands; 0,111 and 12,5 cannot
+    if (!m || (/^[+-]?[1-9]\d{0,2}$/.test(m[1]) && m[2].length === 3)) continue;
+    if (other.k !== 'scalar') continue;
+    const alt = fromText(`${m[1]}.${m[2]}`);
+    const d = nodeEqual(alt, other, ctx);
+    return { equal: d.equal, reason: 'decimal_comma' };
+  }
+  return r;
+}
+
 /**
  * Decides whether `pred` (a model's final answer text) equals `gold` (answer text, or a program
  * output as a PyValue). Never throws; an answer it cannot read gives {equal:false, reason:'unparseable'}.
@@ -206,14 +279,18 @@ export function answersEqual(pred: string, gold: string | PyValue, opts: EqualOp
     if (goldText !== null) {
       const g = cleanAnswer(goldText);
       if (canonicalText(p) === canonicalText(g)) return { equal: true, reason: 'exact_string' };
-      return nodeEqual(fromText(p), fromText(g), ctx);
+      const choice = choiceEqual(p, g) ?? ratioEqual(p, g);
+      if (choice) return choice;
+      return withDecimalComma(p, g, fromText(p), fromText(g), ctx);
     }
     const pv = gold as PyValue;
     if (pv.str.length > o.maxLength && !pv.str.endsWith('...[truncated]') && typeof pv.json !== 'object') {
       return { equal: false, reason: 'too_long' };
     }
     if (canonicalText(p) === canonicalText(pv.str)) return { equal: true, reason: 'exact_string' };
-    return nodeEqual(fromText(p), nodeOfPyValue(pv), ctx);
+    const choice = choiceEqual(p, cleanAnswer(pv.str)) ?? ratioEqual(p, cleanAnswer(pv.str));
+    if (choice) return choice;
+    return withDecimalComma(p, pv.str, fromText(p), nodeOfPyValue(pv), ctx);
   } catch (e) {
     if (e instanceof Timeout) return { equal: false, reason: 'timeout' };
     return { equal: false, reason: 'unparseable' };

@@ -83,6 +83,8 @@ function ev(j: unknown): Exact | null {
     case 'Rational':
       if (vals.length !== 2 || vals[1].n === 0n) return null;
       return norm(vals[0].n * vals[1].d, vals[0].d * vals[1].n, dec);
+    case 'Delimiter':
+      return vals.length === 1 ? vals[0] : null;
     case 'Square':
       return vals.length === 1 ? norm(vals[0].n * vals[0].n, vals[0].d * vals[0].d, dec) : null;
     case 'Power': {

@@ -1,6 +1,6 @@
-// Takes the final answer out of a natural-language solution. Order of preference, as in the
-// usual MATH/GSM8K graders: the LAST \boxed{...} (or \fbox{...}, or `\boxed 5` without braces),
-// then the last "The answer is ...", then GSM8K's "#### N". Returns null when none is found.
+// Reading answers out of reference solutions (gold of seeds): the LAST \boxed{...} (or \fbox{...},
+// or `\boxed 5` without braces), "The answer is ...", GSM8K's "#### N". The final answer of a
+// MODEL's whole solution is extractFinalAnswer in final.ts (which uses readBraceGroup from here).
 
 const MAX_SCAN = 200_000; // solutions longer than this are scanned from their tail only
 
@@ -78,12 +78,6 @@ export function lastHashes(text: string): string | null {
     if (a) last = /^-?[\d,]+(\.\d+)?$/.test(a) ? a.replace(/,/g, '') : a;
   }
   return last;
-}
-
-/** The final answer of a natural-language solution, or null when it states none. */
-export function extractAnswer(text: string): string | null {
-  if (typeof text !== 'string' || text.length === 0) return null;
-  return lastBoxed(text) ?? lastAnswerIs(text) ?? lastHashes(text);
 }
 
 /** Gold answer of a GSM8K solution (`... #### 72`), or null. */

@@ -22,7 +22,7 @@ export function cleanAnswer(raw: string): string {
     .replace(/(?<!\\)\\ /g, ' ')
     .replace(/~/g, ' ')
     .replace(/\{,\}/g, ',')
-    .replace(/\\[dt]frac(?![a-zA-Z])/g, '\\frac')
+    .replace(/\\[dtc]frac(?![a-zA-Z])/g, '\\frac')
     .replace(/\\[dt]binom(?![a-zA-Z])/g, '\\binom')
     .replace(/\\(?:mbox|textbf|textit|textrm|mathrm|mathbf|mathit|operatorname|texttt|textsf)\s*\{/g, '\\text{')
     .replace(/\\%/g, '%')
@@ -30,7 +30,9 @@ export function cleanAnswer(raw: string): string {
     .replace(/\$/g, '')
     .replace(/\\(?:dots|ldots|cdots)(?![a-zA-Z])/g, '...')
     .replace(/\\le(?![a-zA-Z])/g, '\\leq')
-    .replace(/\\ge(?![a-zA-Z])/g, '\\geq');
+    .replace(/\\ge(?![a-zA-Z])/g, '\\geq')
+    .replace(/\\langle(?![a-zA-Z])/g, '(')
+    .replace(/\\rangle(?![a-zA-Z])/g, ')');
   s = s.trim().replace(/[.,;]\s*$/, '').trim();
   // "x \in [-2, 7]" -> "[-2, 7]"
   s = s.replace(/^\\?[a-zA-Z]+\s*\\in\s*/, '');
@@ -117,6 +119,9 @@ const NEVER_UNIT = new Set(['pi', 'e', 'i', 'j', 'x', 'y', 'z', 'n', 'k', 'sqrt'
 /** Drops trailing unit words: `5 cm`, `18 dollars`, `864 inches^2`, `30 miles per hour`. */
 export function stripUnits(s: string): string {
   let t = s;
+  // a rate: 60 km/h, 3 m/s, 12 miles/hour
+  const rate = /\s*([A-Za-z]+)\s*\/\s*([A-Za-z]+)\s*$/.exec(t);
+  if (rate && /\d/.test(t.slice(0, rate.index)) && UNITS.has(rate[1].toLowerCase()) && UNITS.has(rate[2].toLowerCase())) t = t.slice(0, rate.index);
   for (let guard = 0; guard < 8; guard++) {
     const m = /(\s*)([A-Za-z]+)(\s*\^\s*\{?[23]\}?|[²³])?\.?\s*$/.exec(t);
     if (!m) break;
@@ -132,7 +137,8 @@ export function stripUnits(s: string): string {
   return t;
 }
 
-export type ScalarText = { text: string; percent: boolean; degree: boolean };
+/** `label`: the name of a stripped `y =` prefix (so `y = 2x + 3` can still meet an equation). */
+export type ScalarText = { text: string; percent: boolean; degree: boolean; label?: string };
 
 /** Clean-up of one scalar part: \text{}, units, %, degrees, separators, `x =`. */
 export function cleanScalar(raw: string): ScalarText {
@@ -159,6 +165,11 @@ export function cleanScalar(raw: string): ScalarText {
     degree = true;
     s = s.replace(/\s*(\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree)\s*$/, '').trim();
   }
+  // function notation names the answer, it is not part of it: f(x) = 3x + 2, f'(x) = ..., f^{-1}(x) = ...
+  s = s.replace(/^[a-zA-Z](?:'{1,2}|\^\{?-1\}?)?\s*\(\s*[a-zA-Z]\s*\)\s*=\s*(?=[^=]*$)/, '');
+  let label: string | undefined;
+  const lab = /^([a-zA-Z])\s*=\s*(?=[^=]*$)/.exec(s);
+  if (lab) label = lab[1];
   s = s.replace(/^[a-zA-Z](?:_\{?\w+\}?)?\s*=\s*(?=[^=]*$)/, '').replace(/^\\(?:theta|alpha|beta|gamma|phi)\s*=\s*(?=[^=]*$)/, '');
   const before = s;
   s = stripUnits(s);
@@ -178,7 +189,7 @@ export function cleanScalar(raw: string): ScalarText {
   if (/^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
   if (/^[+-]?\d{1,3}( \d{3})+(\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
   s = binomToFactorials(rebrace(s.trim()));
-  return { text: s, percent, degree };
+  return label ? { text: s, percent, degree, label } : { text: s, percent, degree };
 }
 
 /** Is this a plain thousands-separated number (so its commas are not list separators)? */

@@ -6,7 +6,8 @@ import { approx, exact, parseDecimalString, parsePlainNumber, type Real } from '
 import { parsePythonExpr } from './pyexpr.ts';
 import { canonicalText } from './normalize.ts';
 import { resolveScalar, type Scalar } from './scalar.ts';
-import { MAX_ITEMS, parseStructure, splitTopLevel, type Node } from './structure.ts';
+import { MAX_ITEMS, parseStructure, type Node } from './structure.ts';
+import { sympySetText } from './sets.ts';
 import { cleanAnswer } from './normalize.ts';
 
 export function isPyValue(v: unknown): v is PyValue {
@@ -66,8 +67,7 @@ function nodeOfJson(j: unknown, type: string | null, depth: number): Node {
   if (Array.isArray(o.$tuple)) return seqNode('tuple', o.$tuple, depth);
   if (Array.isArray(o.$set)) return seqNode('set', o.$set, depth);
   if (typeof o.$sympy === 'string') {
-    const iv = sympyInterval(o.$sympy);
-    if (iv) return iv;
+    if (sympySetText(o.$sympy) !== null) return fromText(o.$sympy);
     const pj = parsePythonExpr(o.$sympy);
     if (pj !== null) {
       const v = casValue({ json: pj });
@@ -79,27 +79,6 @@ function nodeOfJson(j: unknown, type: string | null, depth: number): Node {
   if ('$truncated' in o) return { k: 'opaque', why: 'gold_truncated' };
   if (typeof o.$object === 'string') return scalarNode({ k: 'text', t: canonicalText(o.$object) });
   return { k: 'opaque', why: 'unsupported' };
-}
-
-/** SymPy's Interval(a, b) / Interval.Lopen(a, b) / Union(I1, I2) as written intervals. */
-function sympyInterval(src: string): Node | null {
-  const t = src.trim();
-  const union = /^Union\((.*)\)$/.exec(t);
-  if (union) {
-    const parts = splitTopLevel(union[1], ',');
-    const items = parts.map(sympyInterval);
-    if (items.some((x) => x === null)) return null;
-    return { k: 'seq', kind: 'union', items: items as Node[], open: '', close: '' };
-  }
-  const m = /^Interval(?:\.(open|Lopen|Ropen))?\((.*)\)$/.exec(t);
-  if (!m) return null;
-  const parts = splitTopLevel(m[2], ',');
-  if (parts.length !== 2) return null;
-  const kind = m[1];
-  const open = kind === 'open' || kind === 'Lopen' || parts[0] === '-oo' ? '(' : '[';
-  const close = kind === 'open' || kind === 'Ropen' || parts[1] === 'oo' ? ')' : ']';
-  const items = parts.map((x) => fromText(x));
-  return { k: 'seq', kind: open === '(' && close === ')' ? 'tuple' : 'interval', items, open, close };
 }
 
 function seqNode(kind: 'list' | 'tuple' | 'set', items: unknown[], depth: number): Node {

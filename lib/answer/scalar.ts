@@ -8,8 +8,8 @@ import { looksPythonic, parsePythonExpr, type MathJson } from './pyexpr.ts';
 import { splitTopLevel } from './structure.ts';
 
 export type Scalar =
-  | { k: 'num'; num: Num; percent?: boolean; degree?: boolean }
-  | { k: 'expr'; json: MathJson; vars: string[]; percent?: boolean }
+  | { k: 'num'; num: Num; percent?: boolean; degree?: boolean; label?: string }
+  | { k: 'expr'; json: MathJson; vars: string[]; percent?: boolean; label?: string }
   | { k: 'eq'; lhs: MathJson; rhs: MathJson; vars: string[] }
   | { k: 'bool'; b: boolean }
   | { k: 'text'; t: string }
@@ -18,6 +18,8 @@ export type Scalar =
 const FRACTION = /^([+-])?(\d{1,4000})\s*\/\s*(\d{1,4000})$/;
 const LATEX_FRACTION = /^([+-])?\\frac\{([+-]?\d{1,4000})\}\{([+-]?\d{1,4000})\}$/;
 const MIXED = /^([+-])?(\d{1,100})\s*\\frac\{(\d{1,100})\}\{(\d{1,100})\}$/;
+// "2 1/2" (a space, then a proper fraction): a mixed number as typed in plain text
+const MIXED_TEXT = /^([+-])?(\d{1,100})\s+(\d{1,100})\s*\/\s*(\d{1,100})$/;
 
 /** Fast path: plain decimals, a/b, \frac{a}{b}, mixed numbers. Null when not one of those. */
 export function fastNumber(t: string): Num | null {
@@ -30,7 +32,7 @@ export function fastNumber(t: string): Num | null {
     const n = BigInt(m[2]) * (m[1] === '-' ? -1n : 1n);
     return { re: exact(n, d), im: null };
   }
-  m = MIXED.exec(t);
+  m = MIXED.exec(t) ?? MIXED_TEXT.exec(t);
   if (m) {
     const d = BigInt(m[4]);
     if (d === 0n) return null;
@@ -66,8 +68,53 @@ function exprOf(t: string): CasValue {
 
 /** Resolves one scalar answer part. `python` marks text that came from a Python value. */
 export function resolveScalar(raw: string): Scalar {
-  const { text: t, percent, degree } = cleanScalar(raw);
-  if (/^(true|false)$/i.test(t)) return { k: 'bool', b: /^true$/i.test(t) };
+  const c = cleanScalar(raw);
+  const s = resolveCleaned(c.text, c.percent, c.degree);
+  return c.label && (s.k === 'num' || s.k === 'expr') ? { ...s, label: c.label } : s;
+}
+
+const SMALL_WORDS = 'zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen'.split(' ');
+const TENS = 'twenty thirty forty fifty sixty seventy eighty ninety'.split(' ');
+
+/** "twelve", "forty-two", "one hundred": a whole number written in words (up to 999), or null. */
+export function wordNumber(t: string): bigint | null {
+  const words = t.toLowerCase().replace(/-/g, ' ').split(/\s+/).filter((w) => w !== 'and');
+  if (words.length === 0 || words.length > 5) return null;
+  let total = 0;
+  let cur = 0;
+  let seen = false;
+  for (const w of words) {
+    const small = SMALL_WORDS.indexOf(w);
+    const ten = TENS.indexOf(w);
+    if (small >= 0) cur += small;
+    else if (ten >= 0) cur += 20 + 10 * ten;
+    else if (w === 'hundred' && cur > 0 && cur < 10) cur *= 100;
+    else return null;
+    seen = true;
+  }
+  total += cur;
+  return seen ? BigInt(total) : null;
+}
+
+/** `37_8`, `11001_2`, `1A_{16}`: a numeral in base 2..36, or null. */
+function baseNumeral(t: string): bigint | null {
+  const m = /^([0-9][0-9A-Za-z]{0,39})_\{?(\d{1,2})\}?$/.exec(t);
+  if (!m) return null;
+  const base = Number(m[2]);
+  if (base < 2 || base > 36) return null;
+  let v = 0n;
+  for (const ch of m[1].toLowerCase()) {
+    const d = parseInt(ch, 36);
+    if (Number.isNaN(d) || d >= base) return null;
+    v = v * BigInt(base) + BigInt(d);
+  }
+  return v;
+}
+
+function resolveCleaned(t: string, percent: boolean, degree: boolean): Scalar {
+  const based = baseNumeral(t) ?? wordNumber(t);
+  if (based !== null) return { k: 'num', num: { re: exact(based), im: null }, percent, degree };
+  if (/^(true|false|yes|no)$/i.test(t)) return { k: 'bool', b: /^(true|yes)$/i.test(t) };
   const fast = fastNumber(t);
   if (fast) return { k: 'num', num: fast, percent, degree };
   if (t === '') return { k: 'bad', why: 'empty', t };

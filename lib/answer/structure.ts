@@ -2,6 +2,7 @@
 // union of intervals, matrix/vector, `a \pm b`, or a bare comma list) of parts.
 import { isThousands } from './normalize.ts';
 import type { Scalar } from './scalar.ts';
+import { inequalityText, namedSetText, splitTopLevelRe, sympySetText } from './sets.ts';
 
 export type SeqKind = 'tuple' | 'list' | 'set' | 'interval' | 'bare' | 'union' | 'matrix' | 'pm';
 export type Node =
@@ -73,15 +74,33 @@ function closingIndex(s: string): number {
 
 function seq(kind: SeqKind, parts: string[], open: string, close: string, loose = false): Node {
   if (parts.length > MAX_ITEMS) return { k: 'opaque', why: 'limit' };
-  let items = parts.map(parseStructure);
+  let items = parts.map((p) => parseStructure(p));
   // {1 \pm \sqrt5, -2} is the set {1+\sqrt5, 1-\sqrt5, -2}
   if (kind === 'set' || kind === 'bare') items = items.flatMap((n) => (n.k === 'seq' && n.kind === 'pm' ? n.items : [n]));
   return { k: 'seq', kind, items, open, close, loose };
 }
 
+// "x = 1 or x = 2", "19, 46, and 82", "2 \text{ and } 3": the words join a list of solutions
+const LIST_WORD = /^\s*,?\s*(?:\\text\{\s*,?\s*(?:or|and)\s*\}|(?:or|and)(?![a-zA-Z]))\s*/;
+// a labelled answer: (p, q) = (3, 2), D = (0, 1), S = \{1, 2\}
+const LABELS = /^\(?\s*\\?[a-zA-Z](?:_\{?\w+\}?)?(?:\s*,\s*\\?[a-zA-Z](?:_\{?\w+\}?)?)*\s*\)?$/;
+
 /** The shape of a cleaned answer. */
-export function parseStructure(s: string): Node {
+export function parseStructure(s: string, depth = 0): Node {
   const t = s.trim();
+  if (depth < 4) {
+    const rewritten = sympySetText(t) ?? namedSetText(t) ?? inequalityText(t);
+    if (rewritten !== null && rewritten !== t) return parseStructure(rewritten, depth + 1);
+    const eq = splitTopLevel(t, '=');
+    if (eq.length === 2 && LABELS.test(eq[0]) && /^[([]|^\\\{|^\\begin|,/.test(eq[1]) && !/=/.test(eq[1])) {
+      return parseStructure(eq[1], depth + 1);
+    }
+    const words = splitTopLevelRe(t, LIST_WORD).filter((p) => p !== '');
+    if (words.length >= 2 && words.every((p) => /[\d=\\]/.test(p) && !/^[A-Za-z]{2,}/.test(p))) {
+      // solutions joined by "or"/"and" are a set: their order carries no meaning
+      return seq('set', splitTopLevel(words.join(', '), ','), '{', '}');
+    }
+  }
   const mat = /^\\begin\{([pbBvV]?matrix|array)\}(?:\{[^}]*\})?([\s\S]*)\\end\{\1\}$/.exec(t);
   if (mat) {
     const rows = mat[2].split(/\\\\/).map((r) => r.trim()).filter((r) => r.length > 0);
@@ -117,6 +136,10 @@ export function parseStructure(s: string): Node {
   if (!isThousands(t)) {
     const parts = splitTopLevel(t, ',');
     const named = parts.map((x) => /^\\?([a-zA-Z]+(?:_\{?\w+\}?)?)\s*=(?!=)/.exec(x));
+    if (parts.length >= 2 && named.every((m) => m !== null) && new Set(named.map((m) => m![1])).size === 1) {
+      // "x = 1, x = 2": one unknown, several solutions (a set)
+      return seq('set', parts, '{', '}');
+    }
     if (parts.length >= 2 && named.every((m) => m !== null)) {
       // "x=3, y=2" is the ordered tuple (x, y), whatever order it was written in
       const order = parts.map((x, i) => ({ x, name: named[i]![1] })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -129,6 +152,10 @@ export function parseStructure(s: string): Node {
     const [a, b] = pm;
     const pre = a === '' ? '' : a;
     return seq('pm', [`${pre}+(${b})`, `${pre}-(${b})`], '', '');
+  }
+  // one \pm inside a larger expression: \frac{-3 \pm \sqrt{17}}{2} is two values
+  if ((t.match(/\\pm(?![a-zA-Z])/g) ?? []).length === 1 && !t.includes('\\mp')) {
+    return seq('pm', [t.replace(/\\pm(?![a-zA-Z])/, '+'), t.replace(/\\pm(?![a-zA-Z])/, '-')], '', '');
   }
   return { k: 'scalar', s: t };
 }

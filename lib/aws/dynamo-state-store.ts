@@ -6,7 +6,7 @@
 //      between 1 and 2 still leaves exactly one `first` (the retry's), and `first && doneShards ==
 //      expected` fires a fan-in exactly once per successful count.
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { RunState, ShardState, StageName, StateStore } from '../store/ports.ts';
+import type { RunFailure, RunState, ShardState, StageName, StateStore } from '../store/ports.ts';
 import { expiryFromNow, isConditionFailed, keys, TTL_ATTRIBUTE } from './table.ts';
 
 export interface DynamoStateStoreOptions {
@@ -43,8 +43,31 @@ export class DynamoStateStore implements StateStore {
   async getRun(runId: string): Promise<RunState | null> {
     const res = await this.doc.send(new GetCommand({ TableName: this.table, Key: keys.run(runId), ConsistentRead: true }));
     if (!res.Item) return null;
-    const { runId: id, createdAt, status, input, mode, expected } = res.Item as RunState;
-    return { runId: id, createdAt, status, input, mode, expected: expected ?? {} };
+    const { runId: id, createdAt, status, input, mode, expected, failure } = res.Item as RunState;
+    return { runId: id, createdAt, status, input, mode, expected: expected ?? {}, ...(failure ? { failure } : {}) };
+  }
+
+  /** Marks a run failed with the shard that cannot finish and why (a finished run stays done). */
+  async failRun(runId: string, failure: RunFailure): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.run(runId),
+          UpdateExpression: 'SET #s = :failed, #f = :f',
+          ConditionExpression: 'attribute_exists(pk) AND #s <> :done',
+          ExpressionAttributeNames: { '#s': 'status', '#f': 'failure' },
+          ExpressionAttributeValues: { ':failed': 'failed', ':f': failure, ':done': 'done' },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
+  }
+
+  /** Back to running after a redrive (the failure is forgotten; a new one marks it again). */
+  async reopenRun(runId: string): Promise<void> {
+    await this.updateRun(runId, 'SET #s = :s REMOVE #f', { '#s': 'status', '#f': 'failure' }, { ':s': 'running' });
   }
 
   async setRunStatus(runId: string, status: RunState['status']): Promise<void> {

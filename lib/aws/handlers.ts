@@ -10,6 +10,7 @@ import {
   createLambdaRuntime,
   handleIngestRecord,
   handleShardRecord,
+  markRunFailed,
   PoisonMessageError,
   type LambdaRuntime,
   type LambdaRuntimeOptions,
@@ -39,6 +40,15 @@ function makeHandler(
     const runtime = rt;
     const onRecord = async (record: SQSRecord) => {
       const remainingMs = () => context.getRemainingTimeInMillis();
+      const receives = Number(record.attributes?.ApproximateReceiveCount ?? 0);
+      // The last receive: a failure now sends the message to the DLQ, so the run is marked failed
+      // (also just before the function's timeout, which would kill this process silently).
+      const last = kind === 'shard' && !!runtime.env.maxReceiveCount && receives >= runtime.env.maxReceiveCount;
+      const fail = (reason: string) =>
+        markRunFailed(runtime, record.body, reason, receives).catch((e: Error) => logger.error('could not mark the run failed', { reason: e.message }));
+      const beforeTimeout = last
+        ? setTimeout(() => void fail(`the function timed out on the last of ${receives} attempts`), Math.max(0, remainingMs() - 3000))
+        : null;
       try {
         if (kind === 'ingest') {
           for (const r of await handleIngestRecord(runtime, record.body, remainingMs)) {
@@ -58,7 +68,10 @@ function makeHandler(
           reason: e.message,
         });
         metrics.addMetric('MessagesFailed', MetricUnit.Count, 1);
+        if (last) await fail(`${e.name}: ${e.message}`);
         throw err;
+      } finally {
+        if (beforeTimeout) clearTimeout(beforeTimeout);
       }
     };
     try {

@@ -14,6 +14,7 @@ import { Cassette } from '../llm/cassette.ts';
 import { LlmClient } from '../llm/client.ts';
 import { UsageMeter } from '../llm/usage.ts';
 import type { Logger, PipelineDeps } from '../pipeline/deps.ts';
+import type { LlmRole } from '../stages/llm-port.ts';
 import { keys as blobKeys } from '../pipeline/flow.ts';
 import { ingestRun, type IngestResult } from '../pipeline/ingest.ts';
 import type { RoleClients } from '../pipeline/llm-adapter.ts';
@@ -29,6 +30,7 @@ import { RequestMeter } from './request-meter.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
 import { SqsWorkQueue } from './sqs-work-queue.ts';
 import { configKeyFor, runIdFor } from './run-id.ts';
+import { onePoolPerLimits } from '../sandbox/pool-cache.ts';
 
 /** The environment the stack gives every function (see lib/infra/caco-stack.ts). */
 export interface LambdaEnv {
@@ -41,6 +43,10 @@ export interface LambdaEnv {
   /** The function's name for the cost ledger (its stage function: ingest, generate, ...). */
   functionName: string;
   memoryMb: number;
+  /** LLM calls one invocation keeps in flight (CACO_LLM_CONCURRENCY; the stack sizes it). */
+  llmConcurrency?: number;
+  /** Receives before a message goes to the DLQ (CACO_MAX_RECEIVE_COUNT, the queue's redrive policy). */
+  maxReceiveCount?: number;
 }
 
 export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
@@ -62,8 +68,26 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
     apiKeySecret: env.CACO_API_KEY_SECRET || undefined,
     functionName: env.CACO_STAGE || 'unknown',
     memoryMb: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 0),
+    llmConcurrency: positive(env.CACO_LLM_CONCURRENCY),
+    maxReceiveCount: positive(env.CACO_MAX_RECEIVE_COUNT),
   };
 }
+
+const positive = (v: string | undefined) => (v && Number(v) > 0 ? Number(v) : undefined);
+
+/**
+ * LLM calls in flight per role in one invocation: the function's CACO_LLM_CONCURRENCY (what its
+ * memory and the cost model are sized for), lowered by a concurrency the run sets explicitly for
+ * the role or in llm.default (a provider's limit). Without the variable: the run's setting.
+ */
+export function llmConcurrencyOnLambda(cfg: RunConfig, role: LlmRole, cap: number | undefined): number {
+  if (!cap) return resolveEndpoint(cfg, role).concurrency;
+  const explicit = cfg.llm[role]?.concurrency ?? cfg.llm.default?.concurrency;
+  return explicit ? Math.min(explicit, cap) : cap;
+}
+
+/** Stages whose shards call a model: only their functions fetch a run's cassette. */
+const MODEL_STAGES: ReadonlySet<StageName> = new Set(['unify', 'generate', 'backtranslate']);
 
 /** A secret's value as environment entries: a JSON object maps names to keys; a plain string is OPENAI_API_KEY. */
 export function secretToEnv(value: string): Record<string, string> {
@@ -94,6 +118,7 @@ export interface LambdaRuntimeOptions {
 export interface LambdaRuntime {
   env: LambdaEnv;
   clients: AwsClients;
+  state: DynamoStateStore;
   meter: RequestMeter;
   ledger: CostLedger;
   impl: PipelineImpl;
@@ -176,7 +201,8 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
     c = {};
     for (const role of rolesUsed(cfg)) {
       // No per-request cache objects on S3: responses are cached per shard (registry, responseCache).
-      c[role] = new LlmClient(role, resolveEndpoint(cfg, role), { mode: cfg.llm.cassette.mode, cassette, usage, env: keyEnv() });
+      const endpoint = { ...resolveEndpoint(cfg, role), concurrency: llmConcurrencyOnLambda(cfg, role, env.llmConcurrency) };
+      c[role] = new LlmClient(role, endpoint, { mode: cfg.llm.cassette.mode, cassette, usage, env: keyEnv() });
     }
     runClients.set(runId, c);
     return c;
@@ -197,19 +223,22 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
     cassettes.set(runId, local);
   };
 
-  let pool: Promise<Executor> | null = null;
+  // A warm execute function serves many runs: each gets a pool with its own sandbox limits.
+  const sandboxFor = opts.sandbox ? onePoolPerLimits(opts.sandbox, (cfg: RunConfig) => cfg.sandbox) : null;
   const impl = createPipeline({
     sandbox: (cfg) => {
-      if (!opts.sandbox) throw new Error(`the ${env.functionName} function has no sandbox (only execute does)`);
-      return (pool ??= opts.sandbox(cfg));
+      if (!sandboxFor) throw new Error(`the ${env.functionName} function has no sandbox (only execute does)`);
+      return sandboxFor(cfg);
     },
     llm: llmFor,
+    concurrency: (cfg, role) => llmConcurrencyOnLambda(cfg, role, env.llmConcurrency),
     responseCache: 'shard',
   });
 
   return {
     env,
     clients,
+    state,
     meter,
     ledger,
     impl,
@@ -248,6 +277,22 @@ export class PoisonMessageError extends Error {
   override name = 'PoisonMessageError';
 }
 
+/**
+ * A shard message failing on its last receive goes to the DLQ: mark its run failed with the
+ * stage, shard and reason, so `caco status` says why it cannot finish. Not for poison messages
+ * (no run to name) and never for a finished run.
+ */
+export async function markRunFailed(rt: LambdaRuntime, body: string, reason: string, receives: number): Promise<boolean> {
+  let msg: ShardMessage;
+  try {
+    msg = parseShardMessage(body);
+  } catch {
+    return false;
+  }
+  await rt.state.failRun(msg.runId, { stage: msg.stage, shard: msg.shard, reason: reason.slice(0, 1000), receives, at: new Date().toISOString() });
+  return true;
+}
+
 /** Runs an action and books its duration and AWS requests to the run's cost ledger. */
 async function metered<T>(rt: LambdaRuntime, runId: () => string | undefined, action: () => Promise<T>): Promise<T> {
   const before = rt.meter.snapshot();
@@ -277,7 +322,7 @@ export async function handleShardRecord(rt: LambdaRuntime, body: string, remaini
   const msg = parseShardMessage(body);
   return metered(rt, () => msg.runId, async () => {
     const deps = await rt.deps(remainingMs);
-    await rt.prepareRun(msg.runId);
+    if (MODEL_STAGES.has(msg.stage)) await rt.prepareRun(msg.runId);
     return processShardMessage(msg, deps, rt.impl);
   });
 }

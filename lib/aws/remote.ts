@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { parseRunConfig } from '../config.ts';
 import { usageFromCounters } from '../pipeline/llm-adapter.ts';
 import { STAGES, type RunState, type ShardState, type StageName } from '../store/ports.ts';
@@ -18,6 +19,8 @@ export interface RemoteTarget {
   bucket: string;
   table: string;
   clients: AwsClients;
+  /** Each stage function's queue and dead-letter queue (from the stack's outputs), for redrive. */
+  queues?: Record<string, { queue: string; dlq: string }>;
 }
 
 export interface TargetOptions {
@@ -26,21 +29,28 @@ export interface TargetOptions {
   table?: string;
   region?: string;
   clientOptions?: ClientOptions;
+  queues?: RemoteTarget['queues'];
 }
 
 /** Bucket and table from flags, or from the stack's outputs (CloudFormation DescribeStacks). */
 export async function resolveTarget(o: TargetOptions): Promise<RemoteTarget> {
   const clientOptions = { ...o.clientOptions, ...(o.region ? { region: o.region } : {}) };
   let { bucket, table } = o;
-  if ((!bucket || !table) && o.stack) {
+  let queues = o.queues;
+  if ((!bucket || !table || !queues) && o.stack) {
     const cfn = new CloudFormationClient({ region: clientOptions.region ?? process.env.AWS_REGION });
     const res = await cfn.send(new DescribeStacksCommand({ StackName: o.stack }));
     const outputs = Object.fromEntries((res.Stacks?.[0]?.Outputs ?? []).map((x) => [x.OutputKey, x.OutputValue]));
     bucket ??= outputs.BucketName;
     table ??= outputs.TableName;
+    queues ??= Object.fromEntries(
+      Object.keys(outputs)
+        .filter((k) => k.startsWith('DlqUrl'))
+        .map((k) => [k.slice(6).toLowerCase(), { queue: outputs[`QueueUrl${k.slice(6)}`]!, dlq: outputs[k]! }]),
+    );
   }
   if (!bucket || !table) throw new Error('say which deployment: --stack NAME, or --bucket and --table');
-  return { bucket, table, clients: makeClients(clientOptions) };
+  return { bucket, table, clients: makeClients(clientOptions), ...(queues ? { queues } : {}) };
 }
 
 export interface Submitted {
@@ -119,6 +129,13 @@ export function formatStatus(p: RunProgress): string {
   for (const s of p.stages) {
     lines.push(
       `${s.stage.padEnd(13)} ${String(s.shards).padStart(7)} ${String(s.in).padStart(9)} ${String(s.kept).padStart(9)} ${String(s.rejected).padStart(9)} ${String(s.failed).padStart(9)}`,
+    );
+  }
+  const f = p.run.status === 'failed' ? p.run.failure : undefined;
+  if (f) {
+    lines.push(
+      `FAILED: ${f.stage} shard ${f.shard} (after ${f.receives} attempts, ${f.at}): ${f.reason}`,
+      `its message is in the ${f.stage} dead-letter queue; after a fix: caco redrive ${p.run.runId}`,
     );
   }
   return lines.filter(Boolean).join('\n');
@@ -205,4 +222,37 @@ export function formatCost(c: RunCost): string {
     for (const a of c.scaled.assumptions) out.push(`  - ${a}`);
   }
   return out.join('\n');
+}
+
+/**
+ * Redrive after a fix: reopens a failed run and moves its messages from every dead-letter queue
+ * back to their stage queues (other runs' messages stay). Returns how many messages moved.
+ */
+export async function redriveRun(t: RemoteTarget, runId: string): Promise<number> {
+  if (!t.queues || Object.keys(t.queues).length === 0) throw new Error("redrive needs the stack's queues: pass --stack NAME");
+  const state = new DynamoStateStore(t.clients.doc, t.table);
+  if (!(await state.getRun(runId))) throw new Error(`no run ${runId} in table ${t.table}`);
+  await state.reopenRun(runId);
+  let moved = 0;
+  for (const { queue, dlq } of Object.values(t.queues)) {
+    for (;;) {
+      const res = await t.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 0 }));
+      const mine = (res.Messages ?? []).filter((m) => runIdOf(m.Body) === runId);
+      if ((res.Messages ?? []).length === 0) break;
+      for (const m of mine) {
+        await t.clients.sqs.send(new SendMessageCommand({ QueueUrl: queue, MessageBody: m.Body! }));
+        await t.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: dlq, ReceiptHandle: m.ReceiptHandle! }));
+        moved++;
+      }
+    }
+  }
+  return moved;
+}
+
+function runIdOf(body: string | undefined): string | undefined {
+  try {
+    return (JSON.parse(body ?? '') as { runId?: string }).runId;
+  } catch {
+    return undefined;
+  }
 }

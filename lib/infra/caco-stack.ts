@@ -1,10 +1,10 @@
 // The whole deployment: a bucket (incoming/ drops start runs), one StageFunction per stage, one
 // DynamoDB table, the LLM API key from Secrets Manager, alarms and outputs. See DESIGN.md.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Code, LayerVersion, Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Code, LayerVersion, Architecture } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, EventType, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -13,6 +13,7 @@ import { PK, SK, TTL_ATTRIBUTE } from '../aws/table.ts';
 import { EXPIRE_TAG } from '../aws/s3-blob-store.ts';
 import { LLM_FUNCTIONS, QUEUE_OF, SENDS_TO, STAGE_FUNCTIONS, type StageFunctionName } from './routing.ts';
 import { StageFunction } from './stage-function.ts';
+import { LAMBDA_RUNTIME, NODE_MAJOR, nodeMajor } from './node-runtime.ts';
 import { pageBuildCommands } from '../report/assets.ts';
 
 export interface CacoStackProps extends StackProps {
@@ -51,6 +52,11 @@ export class CacoStack extends Stack {
     const layerDir = props.pyodideLayerDir ?? join(props.projectRoot, 'layers/pyodide/dist');
     if (!existsSync(join(layerDir, 'manifest.json'))) {
       throw new Error(`The Pyodide layer is not built (no ${join(layerDir, 'manifest.json')}): run \`npm run layer\` first.`);
+    }
+    // Its snapshot must come from the Node the functions run: a layer built elsewhere is refused.
+    const builtWith = (JSON.parse(readFileSync(join(layerDir, 'manifest.json'), 'utf8')) as { node?: string }).node;
+    if (!builtWith || nodeMajor(builtWith) !== NODE_MAJOR) {
+      throw new Error(`The Pyodide layer in ${layerDir} was built with Node ${builtWith ?? '(unknown: an older layer)'}; the functions run Node ${NODE_MAJOR}: rebuild it with \`npm run layer\` under Node ${NODE_MAJOR}.`);
     }
 
     const accessLogs = new Bucket(this, 'AccessLogs', {
@@ -94,7 +100,7 @@ export class CacoStack extends Stack {
     const layer = new LayerVersion(this, 'Pyodide', {
       code: Code.fromAsset(layerDir),
       compatibleArchitectures: [Architecture.ARM_64],
-      compatibleRuntimes: [Runtime.NODEJS_22_X],
+      compatibleRuntimes: [LAMBDA_RUNTIME],
       description: 'Pyodide runtime with SymPy/mpmath .pyc for the execute sandbox',
     });
 

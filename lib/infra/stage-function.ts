@@ -1,15 +1,16 @@
-// One pipeline stage on AWS: an SQS queue with its dead-letter queue, a Node 22 arm64 Lambda
+// One pipeline stage on AWS: an SQS queue with its dead-letter queue, a Node 24 arm64 Lambda
 // bundled by the local esbuild, the SQS event source (partial batch failures, a concurrency cap),
 // and alarms on DLQ depth and function errors. Grants: consume its own queue; everything else
 // (send to next queues, S3 prefixes, the table, the secret) is granted by the stack.
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { Architecture, Runtime, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ESBUILD_TARGET, LAMBDA_RUNTIME } from './node-runtime.ts';
 
 export interface StageFunctionProps {
   /** The stage name: also the handler file, functions/<entryName>.ts. */
@@ -44,6 +45,8 @@ export class StageFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: StageFunctionProps) {
     super(scope, id);
+    // AWS advises at least 5 receives for a Lambda event source (throttled polls count too).
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
     this.dlq = new Queue(this, 'Dlq', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -58,14 +61,14 @@ export class StageFunction extends Construct {
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(props.timeout.toSeconds() * VISIBILITY_FACTOR),
       retentionPeriod: Duration.days(14),
-      deadLetterQueue: { queue: this.dlq, maxReceiveCount: props.maxReceiveCount ?? 4 },
+      deadLetterQueue: { queue: this.dlq, maxReceiveCount },
     });
 
     const logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH });
     this.fn = new NodejsFunction(this, 'Fn', {
       entry: props.entry,
       handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
+      runtime: LAMBDA_RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
@@ -78,25 +81,29 @@ export class StageFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: `caco-${props.entryName}`,
         POWERTOOLS_METRICS_NAMESPACE: 'Caco',
         CACO_STAGE: props.entryName,
+        // The handler marks a run failed when a shard fails on its last receive (then the DLQ).
+        CACO_MAX_RECEIVE_COUNT: String(maxReceiveCount),
         ...props.environment,
       },
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
-        target: 'node22',
+        target: ESBUILD_TARGET,
         minify: true,
         sourceMap: true,
         mainFields: ['module', 'main'],
         // ESM bundles of CommonJS dependencies still call require()
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-        // esbuild: only for building the report page outside Lambda (assemble's bundle carries it prebuilt)
-        externalModules: ['@aws-sdk/*', 'esbuild', ...(props.externalModules ?? [])],
+        // The AWS SDK is bundled too: the functions run the SDK version the tests ran, not
+        // whichever one the Lambda runtime happens to ship.
+        // esbuild only builds the report page outside Lambda (assemble's bundle carries it prebuilt).
+        externalModules: ['esbuild', ...(props.externalModules ?? [])],
         commandHooks: props.commandHooks,
       },
     });
     Validations.of(this.fn).acknowledge({
       id: 'AwsSolutions-L1',
-      reason: 'Node.js 22 is the runtime this project targets and tests (the sandbox permission flags are checked on 22).',
+      reason: 'Node.js 24 is the runtime this project targets and tests (the deployed bundles run under it in tests/lambda).',
     });
 
     this.queue.grantConsumeMessages(this.fn);

@@ -14,6 +14,7 @@ import { parseSeed, type Seed } from '../stages/seeds.ts';
 import type { StageOutput } from '../stages/types.ts';
 import { unifyShard } from '../stages/unify.ts';
 import { verifyGoldShard } from '../stages/verify-gold.ts';
+import { sandboxWorkers } from '../sandbox/config.ts';
 import type { PipelineDeps } from './deps.ts';
 import { assembleRun } from './assemble.ts';
 import { branchOf, keys } from './flow.ts';
@@ -31,6 +32,8 @@ export interface PipelineServices {
   sandbox(cfg: RunConfig): Promise<Executor>;
   /** LLM clients per role for a run (created once per run, shared across its shards). */
   llm(runId: string, cfg: RunConfig): RoleClients;
+  /** Calls in flight per role within a shard; default: the run's `llm.<role>.concurrency`. */
+  concurrency?(cfg: RunConfig, role: LlmRole): number;
   /**
    * `shard`: cache LLM responses per shard in a few part objects (on S3 one object per request
    * costs more than the Lambda time of the call); absent: the clients' own per-request cache.
@@ -92,7 +95,7 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
     return out as StageOutput<unknown>;
   };
 
-  const concurrencyOf = (cfg: RunConfig, role: LlmRole) => resolveEndpoint(cfg, role).concurrency;
+  const concurrencyOf = (cfg: RunConfig, role: LlmRole) => services.concurrency?.(cfg, role) ?? resolveEndpoint(cfg, role).concurrency;
 
   return {
     stages: {
@@ -119,6 +122,9 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
           }),
       },
       execute: {
+        // 8 programs per worker (run twice): a chunk whose programs all hit a 10 s timeout takes
+        // ~160 s whatever the worker count, so such a shard checkpoints well before 900 s end.
+        chunkSize: async (ctx) => 8 * sandboxWorkers((await configOf(ctx.runId, ctx.deps)).sandbox),
         async run(records, ctx) {
           const cfg = await configOf(ctx.runId, ctx.deps);
           const pool = await services.sandbox(cfg);

@@ -23,7 +23,7 @@ export interface StageImpl {
   /** For stages without an input blob (generate): the work items of a shard. */
   makeInput?(ctx: ShardContext): Promise<unknown[]>;
   /** Records per chunk between checkpoint opportunities (default: the whole shard). */
-  chunkSize?: number;
+  chunkSize?: number | ((ctx: ShardContext) => Promise<number>);
 }
 
 export type ShardStage = 'unify' | 'generate' | 'execute' | 'filter' | 'dedup' | 'backtranslate';
@@ -36,8 +36,17 @@ export interface PipelineImpl {
   assemble(runId: string, deps: PipelineDeps): Promise<void>;
 }
 
-/** Leave this much time before a Lambda's deadline to write a checkpoint. */
+/** Leave this much time before a Lambda's deadline to write a checkpoint (at most a tenth of it). */
 const CHECKPOINT_MARGIN_MS = 60_000;
+
+/**
+ * Time to keep before the deadline when deciding whether to start another chunk: the fixed margin
+ * (a tenth of a short invocation), or twice the longest chunk so far when chunks take longer (a
+ * chunk of sandbox programs that all hit their timeout), so the next chunk still fits.
+ */
+export function checkpointMarginMs(invocationMs: number, longestChunkMs: number): number {
+  return Math.max(Math.min(CHECKPOINT_MARGIN_MS, invocationMs / 10), 2 * longestChunkMs);
+}
 
 interface Checkpoint {
   done: number;
@@ -69,16 +78,21 @@ export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps,
   const cpBlob = await deps.blobs.get(cpKey);
   const cp: Checkpoint = cpBlob ? (JSON.parse(cpBlob.toString()) as Checkpoint) : { done: 0, out: emptyOut() };
 
-  const chunk = stageImpl.chunkSize ?? Math.max(1, input.length);
+  const size = typeof stageImpl.chunkSize === 'function' ? await stageImpl.chunkSize(ctx) : stageImpl.chunkSize;
+  const chunk = size ?? Math.max(1, input.length);
+  const invocationMs = deps.remainingMs?.() ?? Infinity;
+  let longestChunkMs = 0;
   for (let i = cp.done; i < input.length; i += chunk) {
-    if (i > cp.done && deps.remainingMs && deps.remainingMs() < CHECKPOINT_MARGIN_MS) {
+    if (i > cp.done && deps.remainingMs && deps.remainingMs() < checkpointMarginMs(invocationMs, longestChunkMs)) {
       await deps.blobs.put(cpKey, JSON.stringify({ done: i, out: cp.out } satisfies Checkpoint));
       await deps.queue.send(msg);
       deps.log.info('checkpointed shard near the time limit', { ...msg, done: i, of: input.length });
       return 'checkpointed';
     }
     const part = input.slice(i, i + chunk);
+    const started = performance.now();
     const out = await stageImpl.run(part, ctx);
+    longestChunkMs = Math.max(longestChunkMs, performance.now() - started);
     checkConservation(msg, unitsIn(out, part.length), out);
     mergeInto(cp.out, out);
   }

@@ -3,8 +3,11 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 export const SandboxOptionsSchema = z.object({
-  /** Child processes, each with one Pyodide interpreter. */
-  workers: z.number().int().min(1).max(256).default(() => Math.max(1, availableParallelism())),
+  /**
+   * Child processes, each with one Pyodide interpreter. Unset: the cores of the machine that runs
+   * the programs (resolved by the pool there, not where the config was parsed: see sandboxWorkers).
+   */
+  workers: z.number().int().min(1).max(256).optional(),
   /** Wall-clock limit per program. */
   timeoutMs: z.number().int().min(50).max(600_000).default(10_000),
   /** Heap the program may add on top of the warm interpreter (Pyodide's wasm heap). */
@@ -16,3 +19,8 @@ export const SandboxOptionsSchema = z.object({
   maxBatch: z.number().int().min(1).max(10_000).default(64),
 });
 export type SandboxOptions = z.infer<typeof SandboxOptionsSchema>;
+
+/** The worker count a pool uses: the configured one, else this machine's available cores. */
+export function sandboxWorkers(options: Pick<SandboxOptions, 'workers'>): number {
+  return options.workers ?? Math.max(1, availableParallelism());
+}

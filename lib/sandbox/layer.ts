@@ -26,6 +26,9 @@ export interface LayerManifest {
   format: number;
   key: string;
   pyodideVersion: string;
+  /** The Node (and V8) that built the snapshot: part of the key, the stack checks the major. */
+  node: string;
+  v8: string;
   packages: Record<string, { version: string; source: string }>;
   builtAt: string;
   buildMs: number;
@@ -110,9 +113,15 @@ function readManifest(dir: string): LayerManifest | null {
 
 function inputsKey(sources: Record<string, Source>): string {
   const pyodidePkg = readFileSync(join(pyodideModuleDir(), 'package.json'), 'utf8');
-  const h = createHash('sha256').update(String(LAYER_FORMAT)).update(pyodidePkg);
+  const h = createHash('sha256').update(String(LAYER_FORMAT)).update(pyodidePkg).update(`node ${process.versions.node} v8 ${process.versions.v8}`);
   for (const [k, s] of Object.entries(sources)) h.update(`${k}:${s.kind}:${s.path}:${s.version}`);
   return h.digest('hex').slice(0, 16);
+}
+
+/** True when the layer's snapshot was built by the Node running now (a layer from before the field: no). */
+export function isLayerBuiltByThisNode(dir: string): boolean {
+  const m = readManifest(dir);
+  return m?.node === process.versions.node && m?.v8 === process.versions.v8;
 }
 
 /** True when `dir` holds a complete layer (runtime files, site archive, manifest). */
@@ -202,6 +211,8 @@ len(bad)
     format: LAYER_FORMAT,
     key,
     pyodideVersion: py.version,
+    node: process.versions.node,
+    v8: process.versions.v8,
     packages: Object.fromEntries(Object.entries(sources).map(([k, s]) => [k, { version: s.version, source: s.path }])),
     builtAt: new Date().toISOString(),
     buildMs: Math.round(performance.now() - t0),
@@ -215,6 +226,19 @@ len(bad)
 /** The sandbox child's own scripts, copied into <layer>/child so one read-only grant covers all. */
 const CHILD_SRC = fileURLToPath(new URL('./child/', import.meta.url));
 export const CHILD_FILES = ['boot.mjs', 'controller.mjs', 'worker.mjs', 'deny-hooks.mjs', 'runner.py'];
+
+/**
+ * Where the sandbox children run their scripts from: the layer's child/ once it holds exactly this
+ * code's copy (one read grant covers all), else this code's own folder (a read-only layer: the
+ * deployed function's bundle carries child/). Never another version's copy; missing ones throw.
+ */
+export function childScriptsDir(layer: string): string {
+  const missing = CHILD_FILES.filter((f) => !existsSync(join(CHILD_SRC, f)));
+  if (missing.length) {
+    throw new Error(`the sandbox child scripts ${missing.join(', ')} are missing from ${CHILD_SRC} (the function bundle must carry them)`);
+  }
+  return syncChildFiles(layer) ? join(layer, 'child') : CHILD_SRC.replace(/\/+$/, '');
+}
 
 /** Copies changed child scripts into the layer; false when the layer is read-only and stale. */
 export function syncChildFiles(dir: string): boolean {
@@ -240,14 +264,11 @@ let ensuring: Promise<string> | null = null;
 /** Returns the layer folder, building it first if it is missing (so a fresh clone just works). */
 export function ensureLayer(log?: (msg: string) => void): Promise<string> {
   const dir = layerDir();
-  if (isLayerComplete(dir)) {
-    if (!syncChildFiles(dir) && !existsSync(join(dir, 'child', 'controller.mjs'))) {
-      return Promise.reject(new Error(`the Pyodide layer in ${dir} has no child/ scripts and is read-only`));
-    }
-    return Promise.resolve(dir);
-  }
+  // A deployed layer ($CACO_PYODIDE_DIR) is used as built (the stack checked its Node major); a
+  // local one built by another Node is rebuilt, since its snapshot is keyed by the Node that made it.
+  if (isLayerComplete(dir) && (process.env.CACO_PYODIDE_DIR || isLayerBuiltByThisNode(dir))) return Promise.resolve(dir);
   if (process.env.CACO_PYODIDE_DIR) return Promise.reject(new Error(`CACO_PYODIDE_DIR=${dir} holds no complete Pyodide layer`));
-  ensuring ??= buildLocked(dir, log).then(() => (syncChildFiles(dir), dir));
+  ensuring ??= buildLocked(dir, log).then(() => dir);
   return ensuring;
 }
 
@@ -260,7 +281,7 @@ async function buildLocked(dir: string, log?: (msg: string) => void): Promise<vo
       mkdirSync(lock);
       break;
     } catch {
-      if (isLayerComplete(dir)) return;
+      if (isLayerComplete(dir) && isLayerBuiltByThisNode(dir)) return;
       try {
         if (Date.now() - statSync(lock).mtimeMs > 10 * 60_000) rmSync(lock, { recursive: true, force: true });
       } catch {
@@ -270,7 +291,7 @@ async function buildLocked(dir: string, log?: (msg: string) => void): Promise<vo
     }
   }
   try {
-    if (!isLayerComplete(dir)) await buildLayer({ outDir: dir, log });
+    if (!isLayerComplete(dir) || !isLayerBuiltByThisNode(dir)) await buildLayer({ outDir: dir, log });
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

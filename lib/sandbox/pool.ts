@@ -5,8 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import type { ExecutionResult } from '../schema.ts';
-import { SandboxOptionsSchema, type SandboxOptions } from './config.ts';
-import { ensureLayer } from './layer.ts';
+import { sandboxWorkers, SandboxOptionsSchema, type SandboxOptions } from './config.ts';
+import { childScriptsDir, ensureLayer } from './layer.ts';
 
 export interface SandboxProgram {
   id: string;
@@ -56,14 +56,26 @@ interface Child {
   stderrTail: string;
 }
 
+/**
+ * The permission model's flag as the running Node spells it: `--permission` from 22.13 on, the
+ * experimental one before (Node 22.0-22.12 reject `--permission`). Asked of Node, not its version.
+ */
+export function permissionFlag(accepted: ReadonlySet<string> = process.allowedNodeEnvironmentFlags): string {
+  if (accepted.has('--permission')) return '--permission';
+  if (accepted.has('--experimental-permission')) return '--experimental-permission';
+  throw new Error(`Node ${process.version} has no permission model: the sandbox cannot run`);
+}
+
 /** Node flags for a sandbox child: the permission model, read-only access to what it needs. */
-export function childNodeFlags(layer: string): string[] {
-  const major = Number(process.versions.node.split('.')[0]);
-  // One folder only: Node 20 mis-handles several --allow-fs-read folders sharing a prefix, so the
-  // child scripts live in <layer>/child (copied there by ensureLayer).
+export function childNodeFlags(layer: string, childDir = `${layer}/child`): string[] {
+  const layerReal = `${realpathSync(layer)}/`;
+  const childReal = `${realpathSync(childDir)}/`;
+  // The child scripts usually sit in <layer>/child (one grant); on a read-only layer with an older
+  // copy they are the bundle's own (childScriptsDir) and get a grant of their own.
   return [
-    major >= 22 ? '--permission' : '--experimental-permission',
-    `--allow-fs-read=${realpathSync(layer)}/`,
+    permissionFlag(),
+    `--allow-fs-read=${layerReal}`,
+    ...(childReal.startsWith(layerReal) ? [] : [`--allow-fs-read=${childReal}`]),
     '--allow-worker',
     '--no-warnings',
   ];
@@ -104,9 +116,11 @@ function toResult(id: string, r: Record<string, unknown>): ExecutionResult {
 export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Promise<SandboxPool> {
   const t0 = performance.now();
   const options = SandboxOptionsSchema.parse(opts);
+  const workers = sandboxWorkers(options);
   const layer = await ensureLayer((m) => process.stderr.write(`[sandbox layer] ${m}\n`));
-  const flags = childNodeFlags(layer);
-  const controller = `${realpathSync(layer)}/child/controller.mjs`;
+  const childDir = childScriptsDir(layer);
+  const flags = childNodeFlags(layer, childDir);
+  const controller = `${realpathSync(childDir)}/controller.mjs`;
   const cfg = JSON.stringify({
     layerDir: realpathSync(layer),
     timeoutMs: options.timeoutMs,
@@ -221,9 +235,9 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
 
   await new Promise<void>((resolve, reject) => {
     startupFailure = reject;
-    for (let i = 0; i < options.workers; i++) spawnChild();
+    for (let i = 0; i < workers; i++) spawnChild();
     const check = setInterval(() => {
-      if ([...children].every((c) => c.ready) && children.size === options.workers) {
+      if ([...children].every((c) => c.ready) && children.size === workers) {
         clearInterval(check);
         startupFailure = null;
         resolve();

@@ -3,7 +3,7 @@
 // solve (a separate call that sees only the problem), answer extraction, verification against the
 // program's output value, and an optional judge of CoT-code consistency.
 import type { ExecutedRecord, Provenance } from '../schema.ts';
-import { extractAnswer } from '../answer/extract.ts';
+import { extractFinalAnswer, STATED_RULES } from '../answer/final.ts';
 import { answersEqual } from '../answer/equal.ts';
 import { contaminationReason, findContamination as defaultFindContamination } from '../decontam/index.ts';
 import { callLlm } from './llm-call.ts';
@@ -97,10 +97,14 @@ export async function backtranslateShard(executed: readonly ExecutedRecord[], ct
     const sol = await callLlm(ctx.llm, 'solve', { messages: solvePrompt(problem), sampleIndex: v }, out.counters);
     if (!sol.ok) return failed(sol.reason, sol.detail);
     trail.solveReply = sol.reply.content;
-    const solBad = replyProblem(sol.reply, (t) => extractAnswer(t) !== null);
+    const solBad = replyProblem(sol.reply, (t) => extractFinalAnswer(t).answer !== null);
     if (solBad) return rejected(solBad, `solve: ${clip(sol.reply.content) || `finish_reason=${sol.reply.finishReason}`}`);
-    const answer = extractAnswer(sol.reply.content);
-    if (answer === null) return rejected('no_boxed_answer', clip(sol.reply.content.slice(-300)));
+    // the same extraction as `caco answers`; a sample must state its answer (boxed, ####, "the answer is")
+    const ex = extractFinalAnswer(sol.reply.content);
+    if (ex.rule === 'ambiguous') return rejected('ambiguous_answer', `different boxed answers: ${(ex.candidates ?? []).map((c) => clip(c, 60)).join(' | ')}`);
+    if (ex.answer === null || !STATED_RULES.has(ex.rule)) return rejected('no_boxed_answer', clip(sol.reply.content.slice(-300)));
+    const answer = ex.answer;
+    trail.answerRule = ex.rule;
     trail.answer = answer;
 
     // 4. verify: the NL answer equals the program's output value

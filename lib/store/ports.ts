@@ -75,6 +75,17 @@ export interface RunState {
   mode: 'unify' | 'synthesize' | 'full';
   /** Shard counts each fan-in waits for, by branch name (e.g. `unify`, `generate`). */
   expected: Record<string, number>;
+  /** Why a failed run cannot finish (AWS: a shard message that went to its dead-letter queue). */
+  failure?: RunFailure;
+}
+
+export interface RunFailure {
+  stage: string;
+  shard: string;
+  reason: string;
+  /** Receives of the message when it failed for the last time. */
+  receives: number;
+  at: string;
 }
 
 /**

@@ -31,14 +31,32 @@ test('compareStream keeps order, skips blank lines, counts bad lines', async () 
   const counts = await compareStream(Readable.from([LINES.join('\n') + '\n']), out);
   const res = chunks.join('').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(res.length, 7);
-  assert.deepEqual(res[0], { equal: true, reason: 'numeric' });
+  // a bare answer given where a whole solution is expected is taken whole (not cut to its last number)
+  assert.deepEqual(res[0], { equal: true, reason: 'numeric', extracted: '\\frac{3}{4}', rule: 'whole_text' });
   assert.equal(res[1].reason, 'bad_line');
   assert.equal(res[1].line, 2);
-  assert.deepEqual(res[2], { equal: false, reason: 'numeric' });
+  assert.deepEqual(res[2], { equal: false, reason: 'numeric', extracted: '10', rule: 'whole_text' });
   assert.equal(res[3].line, 5, 'line numbers count blank lines too');
-  assert.deepEqual(res[4], { id: 'q7', equal: false, reason: 'tuple_ordered' });
+  assert.deepEqual(res[4], { id: 'q7', equal: false, reason: 'tuple_ordered', extracted: '(1,2)', rule: 'whole_text' });
   assert.equal(res[6].reason, 'bad_line', 'a gold that is neither text nor a PyValue');
   assert.deepEqual(counts, { lines: 7, equal: 1, notEqual: 3, badLines: 3 });
+});
+
+test('whole solutions: the answer is extracted and its rule reported; ids pass through; --no-extract compares as given', () => {
+  const line = (o: object) => JSON.stringify(o);
+  const sol = 'Janet has 16 eggs, eats 3 and bakes with 4, so 16 - 3 - 4 = 9 are left.\nShe sells them at $2 each: 9 * 2 = 18.\nSo the final answer is $\\boxed{18}$.';
+  assert.deepEqual(comparePairLine(line({ id: 7, pred: sol, gold: '18' }), 1), { id: '7', equal: true, reason: 'exact_string', extracted: '18', rule: 'boxed' });
+  assert.deepEqual(comparePairLine(line({ pred: sol, gold: '18' }), 1, { extract: false }).equal, false, 'without extraction a whole solution is not an answer');
+  assert.deepEqual(comparePairLine(line({ pred: '16 - 3 - 4 = 9, and 9 * 2 = 18.\n#### 18', gold: '18' }), 1), { equal: true, reason: 'exact_string', extracted: '18', rule: 'gsm8k' });
+  assert.deepEqual(comparePairLine(line({ pred: 'It is 2 + 3 = 5 pages. The answer is 5.', gold: { json: 5, repr: '5', str: '5', type: 'int' } }), 1), {
+    equal: true, reason: 'exact_string', extracted: '5', rule: 'answer_is',
+  });
+  const twoBoxes = 'First guess \\boxed{12}. Checking again, the total is \\boxed{14}.';
+  assert.deepEqual(comparePairLine(line({ id: 'a', pred: twoBoxes, gold: '14' }), 1), { id: 'a', equal: false, reason: 'ambiguous', extracted: null, rule: 'ambiguous', candidates: ['12', '14'] });
+  assert.equal(comparePairLine(line({ pred: twoBoxes, gold: '14' }), 1, { ambiguous: 'last' }).equal, true);
+  assert.deepEqual(comparePairLine(line({ pred: 'I do not know.', gold: '3' }), 1), { equal: false, reason: 'no_answer', extracted: null, rule: 'none' });
+  // a gold that is itself a worked solution is reduced to its answer
+  assert.equal(comparePairLine(line({ pred: 'so \\boxed{72}', gold: 'Natalia sold 48/2 = 24 clips in May.\n48+24 = 72\n#### 72' }), 1).equal, true);
 });
 
 test('`caco answers` writes one result line per pair to -o', () => {
@@ -61,6 +79,11 @@ test('`caco answers` writes one result line per pair to -o', () => {
     const res = readFileSync(outp, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(res.length, 7);
     assert.equal(res[0].equal, true);
+    const noExtract = run('answers', inp, '-o', outp, '--no-extract');
+    assert.equal(noExtract.status, 0, noExtract.stderr);
+    const raw = readFileSync(outp, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(raw[0], { equal: true, reason: 'numeric' }, '--no-extract: no extraction fields');
+    assert.deepEqual(raw[4], { id: 'q7', equal: false, reason: 'tuple_ordered' });
     const missing = run('answers', join(dir, 'nope.jsonl'));
     assert.notEqual(missing.status, 0);
     assert.match(missing.stderr, /no such file/);

@@ -154,7 +154,7 @@ test('booleans and text answers', () => {
   ne('False', py(true, 'True', 'bool'), 'bool');
   eq('\\text{Evelyn}', 'Evelyn');
   eq('C', '\\text{(C)}');
-  ne('(B)', '\\text{(C)}', 'text');
+  ne('(B)', '\\text{(C)}', 'choice');
   eq('52_{8}', '52_8');
   ne('25_8', '52_8');
 });

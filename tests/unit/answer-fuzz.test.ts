@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { answersEqual } from '../../lib/answer/equal.ts';
-import { extractAnswer } from '../../lib/answer/extract.ts';
+import { extractFinalAnswer } from '../../lib/answer/final.ts';
 
 let seed = 12345;
 const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
@@ -26,7 +26,8 @@ function balanced(d: number): string {
 
 const KNOWN = new Set(['exact_string', 'numeric', 'percent', 'symbolic', 'equation', 'bool', 'text', 'tuple_ordered',
   'set_unordered', 'interval', 'shape', 'length', 'type_mismatch', 'unparseable', 'unsupported', 'limit', 'too_long',
-  'timeout', 'empty']);
+  'timeout', 'empty', 'choice', 'decimal_comma']);
+const RULES = new Set(['boxed', 'gsm8k', 'answer_is', 'last_math', 'whole_text', 'last_number', 'ambiguous', 'none']);
 
 test('random answer text never throws and always gives a verdict', () => {
   for (let i = 0; i < 400; i++) {
@@ -36,7 +37,8 @@ test('random answer text never throws and always gives a verdict', () => {
     assert.equal(typeof r.equal, 'boolean', `${a} vs ${b}`);
     assert.ok(KNOWN.has(r.reason), `unknown reason ${r.reason} for ${a} vs ${b}`);
     assert.equal(answersEqual(b, a).equal, r.equal, `text-vs-text equality is symmetric: ${a} vs ${b}`);
-    const x = extractAnswer(a);
-    assert.ok(x === null || typeof x === 'string');
+    const x = extractFinalAnswer(a);
+    assert.ok(RULES.has(x.rule), `unknown rule ${x.rule}`);
+    assert.ok((x.answer === null) === (x.rule === 'none' || x.rule === 'ambiguous'), `${a}: an answer exactly when a rule found one`);
   }
 });

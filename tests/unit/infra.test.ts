@@ -17,7 +17,7 @@ import { SENDS_TO, STAGE_FUNCTIONS, QUEUE_OF } from '../../lib/infra/routing.ts'
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 const layerDir = mkdtempSync(join(tmpdir(), 'layer-'));
 import { writeFileSync } from 'node:fs';
-writeFileSync(join(layerDir, 'manifest.json'), '{}');
+writeFileSync(join(layerDir, 'manifest.json'), JSON.stringify({ node: process.versions.node }));
 
 function build(extra: Partial<CacoStackProps> = {}, addToStack?: (s: Stack) => void) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, outdir: mkdtempSync(join(tmpdir(), 'cdk-')) });
@@ -103,15 +103,15 @@ test('incoming/*.jsonl creations notify the ingest queue, which lets S3 send', (
   });
 });
 
-test('every stage: queue + DLQ, visibility >= 6x timeout, Node 22 arm64, partial batch failures, concurrency cap', () => {
+test('every stage: queue + DLQ, visibility >= 6x timeout, Node 24 arm64, partial batch failures, concurrency cap', () => {
   const resources = t.toJSON().Resources;
   for (const name of STAGE_FUNCTIONS) {
     const fn = fnProps(name);
-    assert.equal(fn.Runtime, 'nodejs22.x', name);
+    assert.equal(fn.Runtime, 'nodejs24.x', name);
     assert.deepEqual(fn.Architectures, ['arm64'], name);
     const queue = resources[queueIds[name]!].Properties;
     assert.ok(queue.VisibilityTimeout >= 6 * fn.Timeout, `${name}: visibility ${queue.VisibilityTimeout} vs timeout ${fn.Timeout}`);
-    assert.ok(queue.RedrivePolicy.maxReceiveCount >= 3 && queue.RedrivePolicy.maxReceiveCount <= 5, name);
+    assert.ok(queue.RedrivePolicy.maxReceiveCount >= 5, name); // AWS: at least 5 for Lambda event sources
     assert.equal(queue.SqsManagedSseEnabled, true, name);
     const dlqId = stack.getLogicalId(stack.stages[name].dlq.node.defaultChild as never);
     assert.deepEqual(queue.RedrivePolicy.deadLetterTargetArn, { 'Fn::GetAtt': [dlqId, 'Arn'] });
@@ -151,7 +151,7 @@ test('LLM stages: the user cap as max concurrency, small memory; execute: Pyodid
   assert.equal(exec.Environment.Variables.CACO_PYODIDE_DIR, '/opt');
   const layerId = Object.keys(t.findResources('AWS::Lambda::LayerVersion'))[0]!;
   assert.deepEqual(exec.Layers, [{ Ref: layerId }]);
-  t.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['arm64'], CompatibleRuntimes: ['nodejs22.x'] });
+  t.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['arm64'], CompatibleRuntimes: ['nodejs24.x'] });
   for (const name of ['ingest', 'filter', 'assemble', 'generate']) assert.equal(fnProps(name).Layers, undefined, name);
 });
 
@@ -257,4 +257,12 @@ test('bundles carry the files the code reads beside itself (decontam data; sandb
   assert.deepEqual(assemble.slice(0, other.length), other);
   assert.match(assemble.join('\n'), /esbuild" ".*lib\/report\/page\/main\.ts" --bundle .*--outfile="\/out\/report-page\/page\.js"/);
   assert.match(assemble.join('\n'), /cp ".*lib\/report\/page\/style\.css" "\/out\/report-page\/style\.css"/);
+});
+
+test('a Pyodide layer built by another Node major than the functions run is refused', () => {
+  const old = mkdtempSync(join(tmpdir(), 'layer-'));
+  writeFileSync(join(old, 'manifest.json'), JSON.stringify({ node: '20.20.2' }));
+  assert.throws(() => build({ pyodideLayerDir: old }), /built with Node 20\.20\.2; the functions run Node 24/);
+  writeFileSync(join(old, 'manifest.json'), '{}');
+  assert.throws(() => build({ pyodideLayerDir: old }), /older layer/);
 });

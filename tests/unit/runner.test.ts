@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { FileBlobStore } from '../../lib/store/file-blob-store.ts';
 import { openStateDb, SqliteStateStore, SqliteWorkQueue } from '../../lib/store/sqlite-state.ts';
 import type { PipelineDeps } from '../../lib/pipeline/deps.ts';
-import { processShardMessage, generateShards, type PipelineImpl, type StageImpl } from '../../lib/pipeline/runner.ts';
+import { checkpointMarginMs, processShardMessage, generateShards, type PipelineImpl, type StageImpl } from '../../lib/pipeline/runner.ts';
 import { drainLocal } from '../../lib/pipeline/local-orchestrator.ts';
 import { ingestRun } from '../../lib/pipeline/ingest.ts';
 import { keys } from '../../lib/pipeline/flow.ts';
@@ -160,7 +160,7 @@ test('near the time limit a shard checkpoints and the re-sent message finishes i
   const s = setup({ samples: 0, shardSize: 10 });
   await ingestNumbers(s.deps, 10, 10);
   s.impl.stages.unify.chunkSize = 3;
-  let left = 2; // two checks pass (chunks 2 and 3 start), then the deadline is near
+  let left = 3; // the invocation's start and two checks pass (chunks 2 and 3 start), then the deadline is near
   s.deps.remainingMs = () => (left-- > 0 ? 10 * 60_000 : 1000);
   const [m] = s.queue.receive(['unify'], 1, 60_000);
   assert.equal(await processShardMessage(m.msg, s.deps, s.impl), 'checkpointed');
@@ -204,4 +204,10 @@ test('dedup claims shards in shard order even when filter finishes them out of o
   assert.deepEqual(order, ['g00000', 'g00001', 'g00002', 'g00003', 'g00004', 'g00005', 'g00006', 'g00007']);
   // This filter keeps everything, so only backtranslate's multiples of three are dropped.
   assert.deepEqual(await dataset(s.deps), Array.from({ length: 40 }, (_, i) => 100 + i).filter((v) => v % 3 !== 0));
+});
+
+test('the checkpoint margin grows with the longest chunk seen, so a slow chunk still fits', () => {
+  assert.equal(checkpointMarginMs(900_000, 0), 60_000);
+  assert.equal(checkpointMarginMs(45_000, 0), 4_500); // a tenth of a short invocation
+  assert.equal(checkpointMarginMs(900_000, 160_000), 320_000); // 16 programs x 2 runs x 10 s on 2 workers
 });

@@ -6,6 +6,9 @@ import { H_CODE, parseJudgeVerdict, promptKindOf } from '../../lib/stages/prompt
 import type { ExecutedRecord, PyValue } from '../../lib/schema.ts';
 import type { BacktranslateContext } from '../../lib/stages/types-context.ts';
 import { ScriptedLlm, conserved, outage, userText, type Script } from '../fixtures/stages/scripted-llm.ts';
+import { readFileSync } from 'node:fs';
+import { extractFinalAnswer, STATED_RULES } from '../../lib/answer/final.ts';
+import { comparePairLine } from '../../lib/answer/batch.ts';
 
 const pv = (json: unknown, str: string, type: string): PyValue => ({ json, repr: str, str, type });
 
@@ -132,6 +135,38 @@ test('backtranslate: an answer equal in value but written differently verifies (
   const llm = new ScriptedLlm((role) => (role === 'reverse' ? problemFor('f') : solution('\\frac{3}{8}')));
   const out = await backtranslateShard([executed('frac', 'f', pv(0.375, '0.375', 'float'))], { runId: 'r', shard: 'g1', llm, ...noDecontam });
   assert.deepEqual(out.kept.map((r) => [r.answer, r.code_output]), [['\\frac{3}{8}', '0.375']]);
+});
+
+test('backtranslate: solve uses the same extraction and equivalence as `caco answers` (whole solutions of the labelled suite)', async () => {
+  // every solution style of the suite whose gold is a program output, as the solve reply to a program with that output
+  type Row = { id: string; style: string; pred: string; gold: unknown; equal: boolean };
+  const rows: Row[] = readFileSync(new URL('../fixtures/answer-suite/suite.jsonl', import.meta.url), 'utf8')
+    .split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    .filter((r: Row) => typeof r.gold === 'object');
+  const styles = [...new Set(rows.map((r) => r.style))];
+  const picked = styles.flatMap((st) => rows.filter((r) => r.style === st).slice(0, 4));
+  assert.ok(picked.length >= 40 && styles.includes('two_different_boxes') && styles.includes('last_display') && styles.includes('gsm8k_hashes'));
+  const byTag = new Map(picked.map((r) => [`t${r.id}`, r]));
+  const llm = new ScriptedLlm((role, req) => {
+    const tag = [...byTag.keys()].find((t) => userText(req).includes(`"${t}"`) || userText(req).includes(`${t} boxes`))!;
+    return role === 'reverse' ? problemFor(tag) : byTag.get(tag)!.pred;
+  });
+  const recs = [...byTag.entries()].map(([tag, r]) => executed(tag, tag, r.gold as PyValue));
+  const out = await backtranslateShard(recs, { runId: 'r', shard: 'g1', llm, concurrency: 4, ...noDecontam });
+  assert.ok(conserved(out));
+  const seen = new Set<string>();
+  for (const [tag, r] of byTag) {
+    const ex = extractFinalAnswer(r.pred.trim());
+    const graded = comparePairLine(JSON.stringify({ pred: r.pred, gold: r.gold }), 1);
+    const kept = out.kept.find((k) => k.id === tag);
+    const reason = out.rejected.find((k) => k.id === tag)?.reason;
+    if (ex.rule === 'ambiguous') assert.equal(reason, 'ambiguous_answer', tag);
+    else if (!STATED_RULES.has(ex.rule)) assert.equal(reason, 'no_boxed_answer', `${tag}: ${ex.rule} is not a stated answer`);
+    else if (graded.equal) assert.equal(kept?.answer, ex.answer, `${tag}: kept with the extracted answer`);
+    else assert.equal(reason, 'answer_mismatch', tag);
+    seen.add(kept ? 'kept' : reason!);
+  }
+  assert.deepEqual([...seen].sort(), ['ambiguous_answer', 'answer_mismatch', 'kept', 'no_boxed_answer']);
 });
 
 test('backtranslate: the default decontamination is lib/decontam (a GSM8K test problem is caught)', async () => {

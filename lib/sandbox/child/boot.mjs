@@ -32,14 +32,15 @@ del _x, _y
 
 // pyodide.restoreSnapshot copies the saved heap into the fresh instance's memory, which starts
 // smaller than a heap with SymPy in it: grow the exported memory right after instantiation.
+// Only the instance that exports a memory is Pyodide's: on Node 22+ pyodide.mjs also instantiates
+// a tiny feature-probe module (no memory) first, which must not use up this one-shot hook.
 function growMemoryOnInstantiate(heapBytes) {
   const orig = WebAssembly.instantiate;
   WebAssembly.instantiate = async function (...args) {
     const r = await orig.apply(this, args);
     const mem = (r.instance ?? r).exports?.memory;
-    if (mem instanceof WebAssembly.Memory && heapBytes > mem.buffer.byteLength) {
-      mem.grow(Math.ceil((heapBytes - mem.buffer.byteLength) / 65536));
-    }
+    if (!(mem instanceof WebAssembly.Memory)) return r;
+    if (heapBytes > mem.buffer.byteLength) mem.grow(Math.ceil((heapBytes - mem.buffer.byteLength) / 65536));
     WebAssembly.instantiate = orig;
     return r;
   };
