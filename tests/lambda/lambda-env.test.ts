@@ -72,6 +72,8 @@ test('the demo through the six deployed functions gives the local dataset', { ti
   assert.ok(data.split('\n').filter(Boolean).length >= 20);
   assert.equal(data, local.data, 'data.jsonl equals the local run');
   assert.equal(report.failed.length, 0, failureText(report));
+  // The deployed assemble wrote the report page with its prebuilt script (no esbuild in Lambda).
+  assert.ok(existsSync(join(dir, 'report', 'index.html')) && existsSync(join(dir, 'report', 'page.js')), `report page missing\n${stack.functions.assemble.log.slice(-2000)}`);
 
   const rows = STAGE_FUNCTIONS.map((fn) => {
     const f = stack.functions[fn];
