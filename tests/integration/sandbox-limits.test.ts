@@ -30,7 +30,9 @@ describe('sandbox limits', () => {
       { id: 'swallow', code: 'while True:\n    try:\n        while True: pass\n    except BaseException:\n        pass' },
     ]);
     for (const r of rs) assert.equal(r.status, 'timeout', `${r.id}: ${JSON.stringify(r.error)}`);
-    assert.ok(performance.now() - t0 < 4 * 1500 + 4000, 'limits fired near the configured timeout');
+    // Far below the 100 s sleep and the endless loops; roomy because replacing a killed worker
+    // takes seconds on a busy machine (Node 24 restores the snapshot slower under load).
+    assert.ok(performance.now() - t0 < 4 * 1500 + 30_000, 'limits fired, not the programs ending on their own');
     await stillServes();
   });
 
@@ -61,16 +63,25 @@ describe('sandbox limits', () => {
   });
 
   test('an interpreter that dies (C stack overflow, os._exit) is replaced and the pool goes on', async () => {
-    const rs = await pool.runMany([
-      { id: 'cstack', code: 'import sys\nsys.setrecursionlimit(10**6)\ndef f(n):\n    return f(n + 1)\nf(0)' },
-      { id: 'after', code: 'output = "fine"' },
-      { id: 'exit', code: 'import os\nos._exit(1)' },
-      { id: 'after2', code: 'output = "fine"' },
-    ]);
-    // Unbounded recursion ends in the C stack or, with frames on the heap, in the memory ceiling.
-    assert.ok(['error', 'memory'].includes(rs[0]!.status), rs[0]!.status);
-    assert.deepEqual(rs.slice(1).map((r) => r.status), ['ok', 'error', 'ok']);
-    assert.equal(rs[1]!.output?.json, 'fine');
+    // Its own pool with a roomy timeout: on Node 24 filling the C stack takes 1-4 s on a busy
+    // machine, so the shared 1.5 s limit classified it as a timeout. Timing is not the point here.
+    const dying = await createSandboxPool({ workers: 1, timeoutMs: 20_000, memoryMb: 128, outputCapBytes: 10_000, recursionLimit: 500 });
+    try {
+      const rs = await dying.runMany([
+        { id: 'cstack', code: 'import sys\nsys.setrecursionlimit(10**6)\ndef f(n):\n    return f(n + 1)\nf(0)' },
+        { id: 'after', code: 'output = "fine"' },
+        { id: 'exit', code: 'import os\nos._exit(1)' },
+        { id: 'after2', code: 'output = "fine"' },
+      ]);
+      // Unbounded recursion ends in the C stack or, with frames on the heap, in the memory ceiling.
+      assert.ok(['error', 'memory'].includes(rs[0]!.status), rs[0]!.status);
+      assert.deepEqual(rs.slice(1).map((r) => r.status), ['ok', 'error', 'ok']);
+      assert.equal(rs[1]!.output?.json, 'fine');
+      const again = await dying.run(OK);
+      assert.equal(again.status, 'ok');
+    } finally {
+      await dying.close();
+    }
     await stillServes();
   });
 
