@@ -22,6 +22,8 @@ export interface SandboxPoolStats {
   recycles: number;
   /** Why interpreters were replaced after a program (state guard reason, memory), with counts. */
   recycleReasons: Record<string, number>;
+  /** Milliseconds the state guard (isolation between programs) spent, summed over programs. */
+  guardMs: number;
   completed: number;
   queued: number;
   /** Milliseconds from createSandboxPool() to the first child ready (the pool takes work from then on). */
@@ -124,6 +126,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
   let restarts = 0;
   let recycles = 0;
   const recycleReasons: Record<string, number> = {};
+  let guardMs = 0;
   let completed = 0;
   let closing = false;
   let startMs = 0;
@@ -158,7 +161,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
     proc.stderr!.on('data', (d: Buffer) => {
       child.stderrTail = (child.stderrTail + d.toString()).slice(-4000);
     });
-    proc.on('message', (m: { type: string; batchId?: number; recycles?: number; reasons?: string[]; payload?: string }) => {
+    proc.on('message', (m: { type: string; batchId?: number; recycles?: number; reasons?: string[]; guardMs?: number; payload?: string }) => {
       child.lastSeen = performance.now();
       if (m.type === 'ready') {
         child.ready = true;
@@ -179,6 +182,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
         if (m.type === 'done') {
           recycles += m.recycles ?? 0;
           for (const r of m.reasons ?? []) recycleReasons[r] = (recycleReasons[r] ?? 0) + 1;
+          guardMs += m.guardMs ?? 0;
           child.batch = null;
           dispatch();
         }
@@ -272,6 +276,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
         restarts,
         recycles,
         recycleReasons: { ...recycleReasons },
+        guardMs,
         completed,
         queued: queue.length,
         startMs,

@@ -8,59 +8,15 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createSandboxPool, type SandboxPool } from '../../lib/sandbox/index.ts';
+import { DOORS } from '../fixtures/sandbox-doors.ts';
 
 let pool: SandboxPool;
 before(async () => {
-  pool = await createSandboxPool({ workers: 1, timeoutMs: 20_000 });
+  pool = await createSandboxPool({ workers: 1, timeoutMs: 60_000 });
 });
 after(async () => {
   await pool?.close();
 });
-
-/** [name, writer, reader]: the reader's output must not depend on the writer having run before. */
-const DOORS: Array<[string, string, string]> = [
-  ['copy dispatch table (a dict held by a module)', `import copy\nd = copy._deepcopy_dispatch\nd[list] = lambda x, memo: 'pwned'\noutput = 1`,
-    `import copy\noutput = copy.deepcopy([1, 2])`],
-  ['nested dict in a submodule', `import json.decoder\njson.decoder.BACKSLASH['n'] = 'X'\noutput = 1`, `import json\noutput = json.loads('"a\\\\nb"')`],
-  ['instance attribute of a module-level object', `import json\njson._default_encoder.indent = 4\noutput = 1`, `import json\noutput = json.dumps([1])`],
-  ['class attribute', `from fractions import Fraction\nFraction.__repr__ = lambda s: 'patched'\noutput = 1`,
-    `from fractions import Fraction\noutput = repr(Fraction(1, 2))`],
-  ['class patched and restored within the program, result cached by SymPy',
-    `import sympy\nI = sympy.Integer\nold = I.__add__\nI.__add__ = lambda a, b: sympy.Integer(99)\nr = sympy.Add(I(2), I(3)) + I(2)\nI.__add__ = old\noutput = 1`,
-    `import sympy\noutput = str(sympy.Add(sympy.Integer(2), sympy.Integer(3)) + sympy.Integer(2))`],
-  ['object in an lru cache (SymPy Symbol assumptions)', `import sympy\nsympy.Symbol('x')._assumptions['positive'] = True\noutput = 1`,
-    `import sympy\noutput = sympy.Symbol('x').is_positive`],
-  ['function defaults', `import textwrap\ntextwrap.wrap.__defaults__ = (5,)\noutput = 1`, `import textwrap\noutput = textwrap.wrap('hello world foo bar')`],
-  ['function code', `import statistics\nstatistics.mean.__code__ = (lambda data: 42).__code__\noutput = 1`, `import statistics\noutput = statistics.mean([1, 2])`],
-  ['builtins replaced', `import builtins\nbuiltins.len = lambda x: 42\noutput = 1`, `output = len([1])`],
-  ['builtins added', `import builtins\nbuiltins.foo = 1\noutput = 1`, `output = hasattr(__builtins__, 'foo')`],
-  ['module attribute added', `import math\nmath.tau2 = 1\noutput = 1`, `import math\noutput = hasattr(math, 'tau2')`],
-  ['module constant changed', `import math as m\nm.pi = 3\noutput = 1`, `import math\noutput = math.pi`],
-  ['__main__ module', `import __main__\n__main__.leaked = 1\noutput = 1`, `import __main__\noutput = hasattr(__main__, 'leaked')`],
-  ['warnings filter list', `import warnings\nwarnings.simplefilter('error')\noutput = 1`, `import warnings\nwarnings.warn('w')\noutput = 'no error'`],
-  ['sys.path list', `import sys\nsys.path.insert(0, '/tmp/evil')\noutput = 1`, `import sys\noutput = sys.path[0]`],
-  ['sys hook', `import sys\nsys.displayhook = print\noutput = 1`, `import sys\noutput = sys.displayhook is sys.__displayhook__`],
-  ['sys.modules entry', `import sys\nsys.modules['fractions'] = None\noutput = 1`, `import fractions\noutput = str(fractions.Fraction(1, 3))`],
-  ['file system', `open('/tmp/leak.txt', 'w').write('x')\noutput = 1`, `import os\noutput = os.path.exists('/tmp/leak.txt')`],
-  ['file in the stdlib', `import os\nos.makedirs('/home/pyodide', exist_ok=True)\nopen('/home/pyodide/calendar.py', 'w').write('x = 1')\noutput = 1`,
-    `import os\noutput = sorted(os.listdir('/home/pyodide'))`],
-  ['environment', `import os\nos.environ['LEAK'] = '1'\noutput = 1`, `import os\noutput = os.environ.get('LEAK')`],
-  ['decimal default context', `import decimal\ndecimal.DefaultContext.prec = 5\noutput = 1`, `import decimal\noutput = str(decimal.Decimal(1) / 7)`],
-  ['decimal current context', `import decimal\ndecimal.getcontext().prec = 3\noutput = 1`, `import decimal\noutput = str(decimal.Decimal(1) / 7)`],
-  ['ABC registry (C-level)', `import numbers\nnumbers.Number.register(str)\noutput = 1`, `import numbers\noutput = isinstance('a', numbers.Number)`],
-  ['mpmath precision', `import mpmath\nmpmath.mp.dps = 5\noutput = 1`, `import mpmath\noutput = str(mpmath.mpf(1) / 3)`],
-  ['regex cache', `import re\nre._cache2[(str, 'a+', 0)] = re.compile('b')\nre._cache[(str, 'a+', 0)] = re.compile('b')\noutput = 1`,
-    `import re\noutput = bool(re.match('a+', 'aaa'))`],
-  ['lazily bound global rebound', `import collections\ncollections.heapq = None\noutput = 1`,
-    `from collections import Counter\noutput = Counter('abracadabra').most_common(2)`],
-  ['gc switched off', `import gc\ngc.disable()\noutput = 1`, `import gc\noutput = gc.isenabled()`],
-  ['gc thresholds', `import gc\ngc.set_threshold(1, 1, 1)\noutput = 1`, `import gc\noutput = gc.get_threshold()`],
-  ['random generator held by SymPy', `from sympy.core.random import rng\nrng.seed(1)\noutput = 1`,
-    `from sympy.core.random import rng\noutput = rng.random()`],
-  ['codec registry (C-level)', `import codecs\ncodecs.register(lambda n: None)\noutput = 1`, `import codecs\noutput = codecs.lookup('utf-8').name`],
-  ['exit hooks (C-level)', `import atexit\natexit.register(print)\noutput = 1`, `import atexit\noutput = atexit._ncallbacks()`],
-  ['SymPy Dummy counter lowered', `import sympy\nsympy.Dummy._count -= 1\noutput = 1`, `import sympy\noutput = sympy.Dummy._count > 0`],
-];
 
 describe('sandbox state leaks: writer/reader pairs on one interpreter', () => {
   for (const [name, writer, reader] of DOORS) {
@@ -124,6 +80,7 @@ def codes(co):
         if isinstance(c, types.CodeType):
             yield from codes(c)
 found = set()
+STORE, DELETE = dis.opmap['STORE_GLOBAL'], dis.opmap['DELETE_GLOBAL']
 for name, m in list(sys.modules.items()):
     ns = getattr(m, '__dict__', None)
     if type(ns) is not dict:
@@ -137,6 +94,8 @@ for name, m in list(sys.modules.items()):
         if not isinstance(f, types.FunctionType) or f.__globals__ is not ns:
             continue
         for co in codes(f.__code__):
+            if STORE not in co.co_code[::2] and DELETE not in co.co_code[::2]:
+                continue
             for ins in dis.get_instructions(co):
                 if ins.opname in ('STORE_GLOBAL', 'DELETE_GLOBAL'):
                     found.add((name, ins.argval, ns.get(ins.argval) is None))

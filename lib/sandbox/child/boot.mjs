@@ -34,6 +34,9 @@ collections.Counter('ab').most_common(1); random.Random().seed('x'); mpmath.rand
 base64.a85encode(b'x'); base64.b85decode(base64.b85encode(b'x')); locale.format_string('%d', 1)
 ast.unparse(ast.parse('x')); ast.get_source_segment('x', ast.parse('x').body[0]); zipfile._ZipDecrypter(b'')
 sysconfig.get_config_vars(); tempfile.gettempdir(); tempfile._get_candidate_names()
+# weakref.finalize registers its exit hook once, on first use (SymPy's lambdify uses it): now.
+import weakref
+weakref.finalize(sympy.Symbol, int).detach()
 for _f in (lambda: sympy.solveset(sympy.sin(_x) - 1, _x, sympy.S.Reals), lambda: sympy.solveset(sympy.sin(_x) - 1, _x),
            lambda: sympy.integrals.heurisch.DiffCache(_x), lambda: sympy.trigsimp(sympy.sin(_x)**2 + sympy.cos(_x)**2)):
     try:

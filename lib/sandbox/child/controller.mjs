@@ -15,6 +15,7 @@ let ctrl = null;
 let batch = null; // { batchId, remaining: jobs[], results: string[] }
 let recycles = 0; // interpreters replaced since the last report (state, memory, timeout, crash)
 let reasons = []; // why interpreters were replaced since the last report
+let guardMs = 0; // time the state guard took since the last report
 // The watch on the running program: which seq, since when, and whether it was interrupted.
 let watchSeq = -1;
 let watchSince = 0;
@@ -114,6 +115,7 @@ function onResults(items) {
       json = JSON.stringify(r);
     }
     if (it.reason) reasons.push(it.reason);
+    guardMs += it.guardMs ?? 0;
     complete(it.seq, json);
   }
 }
@@ -126,9 +128,10 @@ function complete(seq, json) {
   batch.remaining.splice(i, 1);
   batch.results.push(`{"seq":${seq},"r":${json}}`);
   if (batch.remaining.length === 0) {
-    process.send({ type: 'done', batchId: batch.batchId, payload: `[${batch.results.join(',')}]`, recycles, reasons });
+    process.send({ type: 'done', batchId: batch.batchId, payload: `[${batch.results.join(',')}]`, recycles, reasons, guardMs });
     recycles = 0;
     reasons = [];
+    guardMs = 0;
     batch = null;
   }
 }

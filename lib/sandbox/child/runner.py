@@ -222,7 +222,9 @@ def _setup(output_cap, recursion_limit):
         status = 'ok'
         error = None
         _reset_globals_state(recursion_limit, seed)
+        g0 = time.perf_counter()
         _guard.before_program()
+        guard_ms = time.perf_counter() - g0
         sys.stdout, sys.stderr, sys.stdin = out, err, io.StringIO()
         _guard.arm()
         try:
@@ -277,6 +279,7 @@ def _setup(output_cap, recursion_limit):
             status = 'timeout'
             error = {'type': 'Timeout', 'message': 'wall-clock limit reached while encoding the result'}
         g.clear()
+        g0 = time.perf_counter()
         # Objects of the program freed now or in a cycle run their __del__ while still watched.
         gc.collect()
         _guard.disarm()
@@ -285,12 +288,13 @@ def _setup(output_cap, recursion_limit):
             dirty = _guard.check()
         except BaseException as e:
             dirty = 'state check failed: %s' % type(e).__name__
+        guard_ms = (guard_ms + time.perf_counter() - g0) * 1000
         res = {
             'status': status, 'input': inp, 'output': outp, 'outputSource': source,
             'stdout': out.value(), 'stderr': err.value(), 'truncated': out.overflow or err.overflow,
             'error': error, 'durationMs': (time.perf_counter() - t0) * 1000,
-            # Last key: worker.mjs reads it from the end of the JSON text.
-            'dirty': dirty,
+            # Last keys, in this order: worker.mjs reads them from the end of the JSON text.
+            'guardMs': guard_ms, 'dirty': dirty,
         }
         try:
             return json.dumps(res, allow_nan=False)
@@ -357,9 +361,9 @@ def _harden():
         if hasattr(os, fn):
             setattr(os, fn, _denied)
     sys.path_importer_cache.clear()
-    # 3. Registries kept in C that no guard can compare: closed (codec search functions, exit hooks).
-    import codecs, _codecs, atexit
-    codecs.register = _codecs.register = atexit.register = _denied
+    # 3. A registry kept in C that no guard can read back: closed (codec search functions).
+    import codecs, _codecs
+    codecs.register = _codecs.register = _denied
 
 
 _caco_setup = _setup

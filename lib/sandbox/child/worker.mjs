@@ -105,7 +105,10 @@ parentPort.on('message', (msg) => {
     const clean = json.endsWith('"dirty": null}');
     const recycle = memHit || heap > recycleAbove || !clean;
     const reason = memHit ? 'memory ceiling' : !clean ? dirtyReason(json) : heap > recycleAbove ? 'heap grew' : null;
-    items.push({ seq: job.seq, json, memHit, recycle, reason });
+    // Time the state guard took for this program (our key, just before `dirty`).
+    const gAt = json.lastIndexOf('"guardMs": ');
+    const guardMs = gAt >= 0 ? parseFloat(json.slice(gAt + 11)) || 0 : 0;
+    items.push({ seq: job.seq, json, memHit, recycle, reason, guardMs });
     const now = performance.now();
     if (recycle || now - lastFlush > FLUSH_MS) {
       if (recycle) Atomics.store(ctrl, 1, -1);
