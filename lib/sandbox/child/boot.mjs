@@ -37,6 +37,7 @@ sysconfig.get_config_vars(); tempfile.gettempdir(); tempfile._get_candidate_name
 # weakref.finalize registers its exit hook once, on first use (SymPy's lambdify uses it): now.
 import weakref
 weakref.finalize(sympy.Symbol, int).detach()
+sympy.lambdify(_x, _x**2)(2)
 for _f in (lambda: sympy.solveset(sympy.sin(_x) - 1, _x, sympy.S.Reals), lambda: sympy.solveset(sympy.sin(_x) - 1, _x),
            lambda: sympy.integrals.heurisch.DiffCache(_x), lambda: sympy.trigsimp(sympy.sin(_x)**2 + sympy.cos(_x)**2)):
     try:

@@ -44,7 +44,7 @@ def _on_dict(event, d, key, value):
         k = ''
         if key and event in (0, 1, 2):
             try:
-                k = ' key %.60r' % (_ctypes.cast(key, _ctypes.py_object).value,)
+                k = ' key %.60r' % (_ctypes.cast(_ctypes.c_void_p(key), _ctypes.py_object).value,)
             except Exception:
                 pass
         _state[1] = 'dict %#x changed (%s%s)' % (d or 0, _DICT_EVENTS.get(event, event), k)
@@ -70,8 +70,7 @@ _HOOK_EVENTS = {'sys.settrace', 'sys.setprofile', 'sys.monitoring.register_callb
                 'ctypes.dlopen', 'ctypes.dlsym', 'ctypes.addressof', 'ctypes.cdata', 'ctypes.string_at',
                 'ctypes.wstring_at', 'ctypes.set_errno', 'ctypes.call_function', 'gc.get_objects',
                 'gc.get_referrers', 'gc.get_referents', 'sys._current_frames', 'sys._getframemodulename',
-                'cpython._PySys_ClearAuditHooks', 'code.__new__', 'function.__new__', 'object.__setattr__',
-                'object.__delattr__'}
+                'cpython._PySys_ClearAuditHooks'}
 
 
 def _audit(event, args):
@@ -132,7 +131,9 @@ _RESET = [('sys', 'path_importer_cache'), ('random', '_inst.__dict__'), ('re', '
           ('_strptime', '_regex_cache'), ('fnmatch', '_cache'), ('mpmath', 'mp.__dict__'),
           ('mpmath', 'mp._prec_rounding'), ('_frozen_importlib', '_module_locks'), ('_frozen_importlib', '_blocking_on.data'),
           ('_frozen_importlib', '_blocking_on._pending_removals'),
-          ('sympy.polys.rootoftools', '_reals_cache._dict'), ('sympy.polys.rootoftools', '_complexes_cache._dict')]
+          ('sympy.polys.rootoftools', '_reals_cache._dict'), ('sympy.polys.rootoftools', '_complexes_cache._dict'),
+          ('sympy.integrals.meijerint', '_dummies'), ('weakref', 'finalize._registry'), ('linecache', '_interactive_cache')] + \
+    [('sympy.utilities.lambdify', ns) for ns in ('MATH', 'MPMATH', 'NUMPY', 'SCIPY', 'CUPY', 'JAX', 'TENSORFLOW', 'SYMPY', 'NUMEXPR')]
 # Module globals that the module's own functions rebind (`global x; x = ...`), found by scanning
 # the loaded modules' bytecode for STORE_GLOBAL (tests/integration/sandbox-isolation.test.ts keeps
 # this list complete): lazily bound tables (None until first use; the cheap ones are bound by the
@@ -146,7 +147,7 @@ LAZY_GLOBALS = {
     'tempfile': ('_name_sequence', 'tempdir'), 'typing': ('_lazy_annotationlib',),
     'concurrent.futures': ('InterpreterPoolExecutor', 'ProcessPoolExecutor', 'ThreadPoolExecutor'),
     'mpmath.libmp.gammazeta': ('mult_cache', 'primes_cache', 'sieve_cache'), 'mpmath.libmp.libmpf': ('getrandbits',),
-    'sympy.core.evalf': ('evalf_table',), 'sympy.integrals.heurisch': ('_bessel_table',),
+    'sympy.core.evalf': ('evalf_table',), 'sympy.integrals.meijerint': ('_lookup_table',), 'sympy.integrals.heurisch': ('_bessel_table',),
     'sympy.integrals.laplace': ('_LT_level',), 'sympy.integrals.transforms': ('_allowed',),
     'sympy.ntheory.partitions_': ('_factor', '_totient'),
     'sympy.polys.rootoftools': ('_complexes_cache', '_reals_cache'),
@@ -242,16 +243,37 @@ def _classify(everything, resets):
     known = set(map(id, all_dicts))
     all_dicts += [d for d in inst if id(d) not in known]
     reset_types = tuple(t for t in (_resolve(m, n) for m, n in _RESET_TYPES) if isinstance(t, type))
+    # Weak containers churn by themselves (weakrefs made and dropped as objects come and go) and
+    # only ever point at objects: their contents are put back after every program.
+    import weakref
+    weak = list(compress(everything, map(isinstance, everything, repeat((weakref.WeakSet, weakref.WeakKeyDictionary, weakref.WeakValueDictionary)))))
+    weak_parts = [x for w in weak for x in (getattr(w, 'data', None), getattr(w, '_pending_removals', None), getattr(w, '_iterating', None))
+                  if type(x) in (dict, set, list)]
+    # ABCs keep their registry and caches as sets of weakrefs inside a C object: the caches fill on
+    # every isinstance(); a register() bumps abc.get_cache_token(), compared after every program.
+    import abc
+    abc_data = pick(type(abc.ABC._abc_impl))
+    weak_parts += [x for x in gc.get_referents(*abc_data) if type(x) is set]
+    # SymPy's multiple dispatch caches the implementation chosen per type signature.
+    disp = _resolve('sympy.multipledispatch.dispatcher', 'Dispatcher')
+    if isinstance(disp, type):
+        weak_parts += [c for c in (getattr(d, '_cache', None) for d in compress(everything, map(isinstance, everything, repeat(disp))))
+                       if type(c) is dict]
+    skip |= set(map(id, weak_parts))
     dicts, reset_dicts = [], []
     for d in all_dicts:
         if id(d) in skip:
             continue
         # mpmath memoizes constants (pi, e, ...) per precision on the function: memo_prec/memo_val.
-        reset = (reset_types and isinstance(d, reset_types)) or ('memo_prec' in d and 'memo_val' in d)
+        # A defaultdict grows on a mere read of a missing key (SymPy's assumption rules do that).
+        reset = (reset_types and isinstance(d, reset_types)) or ('memo_prec' in d and 'memo_val' in d) or \
+            isinstance(d, collections.defaultdict)
         (reset_dicts if reset else dicts).append(d)
+    lists = [x for x in pick(list) if id(x) not in skip]
+    sets = [x for x in pick(set) if id(x) not in skip]
     return {
-        'dicts': dicts, 'reset_dicts': reset_dicts, 'caches': caches, 'cache_dicts': cache_dicts,
-        'lists': pick(list), 'sets': pick(set), 'others': pick(bytearray) + pick(collections.deque),
+        'dicts': dicts, 'reset_dicts': reset_dicts + weak_parts, 'caches': caches, 'cache_dicts': cache_dicts,
+        'lists': lists, 'sets': sets, 'others': pick(bytearray) + pick(collections.deque),
         'cells': pick(types.CellType), 'ctxs': pick(decimal.Context),
         'rngs': list(compress(everything, map(isinstance, everything, repeat(random.Random)))),
         'objects': len(everything), 'functions': tys.count(types.FunctionType),
@@ -334,20 +356,21 @@ def take(private=()):
     _b.lazy = [(ns, dict(ns), keys) for ns, keys in _lazy_namespaces()]
     # The special dicts are watched too, so that their compare/restore runs only after a program
     # that wrote to one of them. Reset lists (no watcher) are compared after every program.
-    special = [o for o in _b.resets if type(o) is not list] + [ns for ns, _, _ in _b.lazy] + \
+    special = [o for o in _b.resets if isinstance(o, dict)] + [ns for ns, _, _ in _b.lazy] + \
         [gc.get_referents(c.__dict__)[0] for c, _, _ in _b.counters]
     _special.clear()
     for d in special:
         _api.PyDict_Watch(_dict_watcher, d)
         _special[id(d)] = True
-    _b.reset_lists = [(o, list(o)) for o in _b.resets if type(o) is list]
+    _b.reset_lists = [(o, o.copy()) for o in _b.resets if type(o) is not dict and not isinstance(o, dict)]
     _b.rngs = [(r, r.getstate()) for r in p['rngs'] if r is not random._inst]
     _b.ctxs = [(c, repr(c)) for c in p['ctxs']]
-    _b.c_state = _c_state()
+
     _b.modules = len(sys.modules)
     t2 = time.perf_counter()
     gc.collect()
     gc.freeze()
+    _b.c_state = _c_state()
     _b.counts = {'mode': mode, 'objects': p['objects'], 'watched_dicts': len(_b.dicts),
                  'lists_sets': len(_b.lists) + len(_b.sets) + len(_b.others), 'cells': len(_b.cells),
                  'functions': p['functions'], 'lru_caches': len(_b.caches), 'reset': len(_b.resets),
@@ -402,7 +425,11 @@ def check():
         reason = reason.replace('%#x' % _state[2], _describe(_state[2]))
     for o, base in _b.reset_lists:
         if o != base:
-            o[:] = base
+            if type(o) is list:
+                o[:] = base
+            else:
+                o.clear()
+                o.update(base)
     if _state[3]:
         reason = _restore_special(reason)
     if any(map(len, _b.cache_dicts)):
@@ -418,6 +445,10 @@ def check():
         return 'new modules imported'
     # Lists to lists and sets to sets in C (items by identity first).
     if _b.lists != _b.list_copies or _b.sets != _b.set_copies or list(map(_copy, _b.others)) != _b.other_copies:
+        if _DEBUG:
+            for x, c in zip(_b.lists + _b.sets, _b.list_copies + _b.set_copies):
+                if x != c:
+                    print('changed', type(x).__name__, len(x), len(c), repr(x)[:200])
         return 'a list or set held by a module changed'
     if gc.get_referents(*_b.cells) != _b.cell_items:
         if _DEBUG:
@@ -427,8 +458,10 @@ def check():
     for c, r in _b.ctxs:
         if repr(c) != r:
             return 'a decimal context held by a module changed'
-    if _c_state() != _b.c_state:
-        return 'interpreter settings changed (sys, gc, monitoring, ABC registries, umask or locale)'
+    now = _c_state()
+    if now != _b.c_state:
+        i = next((i for i, (a, b) in enumerate(zip(now, _b.c_state)) if a != b), -1)
+        return 'interpreter settings changed (%s)' % (_C_STATE_NAMES[i] if 0 <= i < len(_C_STATE_NAMES) else i)
     return None
 
 
@@ -436,12 +469,9 @@ def _restore_special(reason):
     """Caches and lazily bound globals back to their baseline; counters may only have grown."""
     if _b.resets != _b.reset_copies:
         for o, base in zip(_b.resets, _b.reset_copies):
-            if o != base:
-                if type(o) is list:
-                    o[:] = base
-                else:
-                    o.clear()
-                    o.update(base)
+            if o != base and isinstance(o, dict):
+                o.clear()
+                o.update(base)
     for ns, base, keys in _b.lazy:
         if ns != base:
             for k in keys:
@@ -478,11 +508,16 @@ def _describe(addr):
     return '%s with keys %s' % (type(d).__name__, list(d)[:5])
 
 
+_C_STATE_NAMES = ['sys.getswitchinterval', 'sys.get_coroutine_origin_tracking_depth', 'sys.get_asyncgen_hooks',
+                  'sys.getprofile', 'sys.gettrace', 'gc.get_threshold', 'gc.get_debug', 
+                  'ABC registries'] + ['sys.monitoring tool %d' % i for i in range(6)] + ['umask', 'tracemalloc/faulthandler/atexit/locale']
+
+
 def _c_state():
     """Interpreter settings kept in C (no dict to watch), read through their getters."""
     import os
     out = [sys.getswitchinterval(), sys.get_coroutine_origin_tracking_depth(), sys.get_asyncgen_hooks(),
-           sys.getprofile(), sys.gettrace(), gc.get_threshold(), gc.get_debug(), gc.get_freeze_count(), _abc_token()]
+           sys.getprofile(), sys.gettrace(), gc.get_threshold(), gc.get_debug(), _abc_token()]
     mon = getattr(sys, 'monitoring', None)
     if mon is not None:
         out += [(mon.get_tool(i), mon.get_events(i)) for i in range(6)]
