@@ -16,8 +16,12 @@ let connections = 0;
 const probe = join(tmpdir(), `caco-sandbox-probe-${process.pid}`);
 
 // Finds any JS object proxy left reachable from Python and climbs to JavaScript's globalThis.
+// The state guard freezes the heap (gc.freeze() in the snapshot and after its baseline), and
+// gc.get_objects() does not list frozen objects: unfreeze first, so the walk still reaches every
+// JsProxy the interpreter holds (the guard sees gc.get_objects and recycles this interpreter).
 const ESCAPE = `
 import gc
+gc.unfreeze()
 G = None
 for o in gc.get_objects():
     for r in gc.get_referents(o):

@@ -143,7 +143,10 @@ LAZY_GLOBALS = {
     'collections': ('heapq',), 'random': ('_sha512',), 'ast': ('_line_pattern', '_Unparser'),
     'base64': ('_a85chars', '_a85chars2', '_b85chars', '_b85chars2', '_b85dec'), 'locale': ('_percent_re',),
     'zipfile': ('_crctable',), 'zipimport': ('_importing_zlib',), 'posixpath': ('_varsub', '_varsubb'),
-    'ntpath': ('_varsub', '_varsubb'), 'sysconfig': ('_CONFIG_VARS', '_CONFIG_VARS_INITIALIZED'),
+    'ntpath': ('_varsub', '_varsubb'),
+    # sys.modules['os.path'] is posixpath under a second key: its expandvars regexes, compiled once on first use.
+    'os.path': ('_varsub', '_varsubb'),
+    'sysconfig': ('_CONFIG_VARS', '_CONFIG_VARS_INITIALIZED'),
     'tempfile': ('_name_sequence', 'tempdir'), 'typing': ('_lazy_annotationlib',),
     'concurrent.futures': ('InterpreterPoolExecutor', 'ProcessPoolExecutor', 'ThreadPoolExecutor'),
     'mpmath.libmp.gammazeta': ('mult_cache', 'primes_cache', 'sieve_cache'), 'mpmath.libmp.libmpf': ('getrandbits',),
@@ -160,7 +163,12 @@ LAZY_GLOBALS = {
 # Functions that rebind a module global as their purpose (a setter, a hook, start-up code): a
 # program calling one changes what the next program sees, and the interpreter is replaced.
 STATEFUL_GLOBALS = {
-    '_frozen_importlib': ('sys',), '_frozen_importlib_external': ('_bootstrap',), '_py_warnings': ('_wm',),
+    # sys.modules['_frozen_importlib'] is importlib._bootstrap under its first key: the same start-up code (_setup binds
+    # sys/_imp/_blocking_on, _install_external_importers binds _bootstrap_external); rerunning it resets the importer.
+    '_frozen_importlib': ('sys', '_imp', '_blocking_on', '_bootstrap_external'),
+    # set_theme() (Python 3.14) replaces the colour theme every later traceback/argparse/warning output uses: a setter.
+    '_colorize': ('_theme',),
+    '_frozen_importlib_external': ('_bootstrap',), '_py_warnings': ('_wm',),
     '_pyodide._importhook': ('REPODATA_PACKAGES_IMPORT_TO_PACKAGE_NAME',), 'asyncio.events': ('_event_loop_policy',),
     'importlib._bootstrap': ('_bootstrap_external', '_blocking_on', '_imp', 'sys'),
     'importlib._bootstrap_external': ('_bootstrap',),
