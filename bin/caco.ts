@@ -13,7 +13,11 @@ program
   .description('Caco: verified code-assisted chain-of-thought data, locally or on AWS Lambda')
   .showHelpAfterError();
 
-for (const name of COMMANDS) {
+// Only the command being run is loaded (each pulls in its own dependencies: the AWS SDK, the
+// pipeline, the sandbox...); help, or an unknown command, loads them all to list them.
+const asked = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const wanted = asked && COMMANDS.includes(asked) ? [asked] : COMMANDS;
+for (const name of wanted) {
   const file = fileURLToPath(new URL(`../lib/cli/${name}.ts`, import.meta.url));
   if (!existsSync(file)) continue;
   const mod = (await import(file)) as { register: (p: Command) => void };

@@ -22,18 +22,23 @@ export function register(program: Command): void {
     .option('-o, --output <file>', 'write results here instead of stdout')
     .option('--timeout <ms>', 'wall-clock limit per program', positiveInt('--timeout'))
     .option('--workers <n>', 'sandbox processes (default: number of cores)', positiveInt('--workers'))
-    .action(async (input: string, opts: { output?: string; timeout?: number; workers?: number }) => {
+    .option('--timings', 'print where the time went (CLI loaded, sandbox ready, first result, done) to stderr')
+    .action(async (input: string, opts: { output?: string; timeout?: number; workers?: number; timings?: boolean }) => {
       if (!existsSync(input)) throw new Error(`no such file: ${input}`);
+      // performance.now() counts from this process's start: the first mark is the CLI's own load.
+      const marks: Array<[string, number]> = [['cli loaded', performance.now()]];
       const pool = await createSandboxPool({
         ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
         ...(opts.workers ? { workers: opts.workers } : {}),
       });
+      marks.push(['sandbox ready', performance.now()]);
       const out = opts.output ? createWriteStream(opts.output) : process.stdout;
       const t0 = performance.now();
       const tty = process.stderr.isTTY;
       let last = 0;
       const progress = (done: number) => {
         const now = performance.now();
+        if (done === 1) marks.push(['first result', now]);
         if (!tty || now - last < 250) return;
         last = now;
         process.stderr.write(`\rexecute: ${done} programs, ${Math.round(done / ((now - t0) / 1000))}/s`);
@@ -47,6 +52,10 @@ export function register(program: Command): void {
         const secs = (performance.now() - t0) / 1000;
         const statuses = Object.entries(counts.byStatus).map(([k, v]) => `${k} ${v}`).join(', ');
         process.stderr.write(`${tty ? '\r' : ''}execute: ${counts.lines} lines (${counts.malformed} malformed) in ${secs.toFixed(1)} s: ${statuses}\n`);
+        if (opts.timings) {
+          marks.push(['done', performance.now()]);
+          process.stderr.write(`execute timings (ms since process start): ${marks.map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}\n`);
+        }
       } finally {
         await pool.close();
       }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Bump when the layout of the layer changes, so old layers are rebuilt. */
-const LAYER_FORMAT = 4;
+const LAYER_FORMAT = 5;
 export const RUNTIME_FILES = ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide-lock.json', 'package.json'];
 export const SITE_ARCHIVE = 'site-packages.zip';
 export const SNAPSHOT_FILE = 'snapshot.bin';
@@ -126,7 +126,8 @@ export function isLayerBuiltByThisNode(dir: string): boolean {
 
 /** True when `dir` holds a complete layer (runtime files, site archive, manifest). */
 export function isLayerComplete(dir: string): boolean {
-  return readManifest(dir) !== null && [...RUNTIME_FILES, SITE_ARCHIVE, SNAPSHOT_FILE].every((f) => existsSync(join(dir, f)));
+  // A layer of an older format (e.g. a snapshot without the state guard's plan) counts as missing.
+  return readManifest(dir)?.format === LAYER_FORMAT && [...RUNTIME_FILES, SITE_ARCHIVE, SNAPSHOT_FILE].every((f) => existsSync(join(dir, f)));
 }
 
 /** Builds (or confirms up to date) the layer; returns its manifest. */
@@ -225,7 +226,7 @@ len(bad)
 
 /** The sandbox child's own scripts, copied into <layer>/child so one read-only grant covers all. */
 const CHILD_SRC = fileURLToPath(new URL('./child/', import.meta.url));
-export const CHILD_FILES = ['boot.mjs', 'controller.mjs', 'worker.mjs', 'deny-hooks.mjs', 'runner.py'];
+export const CHILD_FILES = ['boot.mjs', 'controller.mjs', 'worker.mjs', 'deny-hooks.mjs', 'runner.py', 'guard.py'];
 
 /**
  * Where the sandbox children run their scripts from: the layer's child/ once it holds exactly this

@@ -20,12 +20,16 @@ export interface SandboxPoolStats {
   restarts: number;
   /** Interpreters replaced inside children (changed state, memory, timeout in C, crash). */
   recycles: number;
-  /** Programs whose code matched the risky pattern, so every module and class was compared after them. */
-  fullChecks: number;
+  /** Why interpreters were replaced after a program (state guard reason, memory), with counts. */
+  recycleReasons: Record<string, number>;
+  /** Milliseconds the state guard (isolation between programs) spent, summed over programs. */
+  guardMs: number;
   completed: number;
   queued: number;
-  /** Milliseconds from createSandboxPool() to every child ready. */
+  /** Milliseconds from createSandboxPool() to the first child ready (the pool takes work from then on). */
   startMs: number;
+  /** Milliseconds from createSandboxPool() to every child ready (0 until then). */
+  allReadyMs: number;
 }
 
 export interface SandboxPool {
@@ -135,11 +139,16 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
   let batchIds = 0;
   let restarts = 0;
   let recycles = 0;
-  let fullChecks = 0;
+  const recycleReasons: Record<string, number> = {};
+  let guardMs = 0;
   let completed = 0;
   let closing = false;
   let startMs = 0;
+  let allReadyMs = 0;
   let startupFailure: ((e: Error) => void) | null = null;
+  let onFirstReady: (() => void) | null = null;
+  // Children that exit before they are ready, in a row: past the limit none is spawned again.
+  let failedStarts = 0;
 
   const settle = (job: Job, r: ExecutionResult) => {
     completed++;
@@ -166,10 +175,15 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
     proc.stderr!.on('data', (d: Buffer) => {
       child.stderrTail = (child.stderrTail + d.toString()).slice(-4000);
     });
-    proc.on('message', (m: { type: string; batchId?: number; recycles?: number; fullChecks?: number; payload?: string }) => {
+    proc.on('message', (m: { type: string; batchId?: number; recycles?: number; reasons?: string[]; guardMs?: number; payload?: string }) => {
       child.lastSeen = performance.now();
       if (m.type === 'ready') {
         child.ready = true;
+        failedStarts = 0;
+        onFirstReady?.();
+        if (!allReadyMs && children.size === workers && [...children].every((c) => c.ready)) {
+          allReadyMs = performance.now() - t0;
+        }
         dispatch();
       } else if ((m.type === 'done' || m.type === 'partial') && child.batch && m.batchId === child.batchId) {
         const items = JSON.parse(m.payload ?? '[]') as Array<{ seq: number; r: Record<string, unknown> }>;
@@ -181,7 +195,8 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
         }
         if (m.type === 'done') {
           recycles += m.recycles ?? 0;
-          fullChecks += m.fullChecks ?? 0;
+          for (const r of m.reasons ?? []) recycleReasons[r] = (recycleReasons[r] ?? 0) + 1;
+          guardMs += m.guardMs ?? 0;
           child.batch = null;
           dispatch();
         }
@@ -191,8 +206,14 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
       children.delete(child);
       if (closing) return;
       const why = `child exited (${signal ?? code})${child.stderrTail ? ': ' + child.stderrTail.trim().slice(-300) : ''}`;
-      if (!child.ready && startupFailure) {
-        startupFailure(new Error(`sandbox child failed to start: ${why}`));
+      if (!child.ready && startupFailure && ![...children].some((c) => c.ready)) {
+        if (children.size === 0) startupFailure(new Error(`sandbox child failed to start: ${why}`));
+        return;
+      }
+      if (!child.ready && ++failedStarts >= MAX_ATTEMPTS) {
+        // Children cannot start any more: the ones still running carry on; with none left, what
+        // is queued fails with the reason instead of waiting forever.
+        if (children.size === 0) for (const job of queue.splice(0)) settle(job, crashResult(job, `sandbox child failed to start: ${why}`));
         return;
       }
       restarts++;
@@ -233,16 +254,15 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
   }, 1000);
   watchdog.unref();
 
+  // The pool is usable as soon as one child is ready; the others join the dispatch as they come.
   await new Promise<void>((resolve, reject) => {
     startupFailure = reject;
+    onFirstReady = () => {
+      onFirstReady = null;
+      startupFailure = null;
+      resolve();
+    };
     for (let i = 0; i < workers; i++) spawnChild();
-    const check = setInterval(() => {
-      if ([...children].every((c) => c.ready) && children.size === workers) {
-        clearInterval(check);
-        startupFailure = null;
-        resolve();
-      }
-    }, 10);
   }).catch(async (e) => {
     closing = true;
     for (const c of children) c.proc.kill('SIGKILL');
@@ -269,10 +289,12 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
         pids: [...children].map((c) => c.proc.pid ?? -1),
         restarts,
         recycles,
-        fullChecks,
+        recycleReasons: { ...recycleReasons },
+        guardMs,
         completed,
         queued: queue.length,
         startMs,
+        allReadyMs,
       };
     },
     async close() {

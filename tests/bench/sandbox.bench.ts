@@ -1,26 +1,35 @@
-// `npm run bench:sandbox`: the corpus (tests/bench/corpus/sandbox-corpus.jsonl, 230 Caco-format
-// programs) through our Pyodide pool and, in the same run, through CPython spawned per program
-// (`python3 -I`) and CPython fork-per-program from a warm parent (the paper's executor model).
-// Prints programs/s, the ratios, agreement of `repr(output)` with CPython, pool cold start and
-// idle memory per worker. Options: --workers N (default: cores), --rounds R (interleaved pool/fork
-// rounds, 3; the median round is reported).
+// `npm run bench:sandbox [-- --workers N --rounds R --leaks --execute]`: the corpus
+// (tests/bench/corpus/sandbox-corpus.jsonl: Code CoT shapes in families — arithmetic, loops,
+// fractions, combinatorics, recursion, SymPy, big ints, collections with Counter.most_common,
+// string work, random with text and int seeds, dataclasses, itertools, math/statistics/decimal,
+// failing programs) through our Pyodide pool and, in the same run, through CPython
+// fork-per-program from a warm parent (the paper's executor model), family by family.
+// Prints programs/s and the ratio per family and overall (median of interleaved rounds), the
+// interpreter recycles per 1,000 programs (and why), the state guard's cost per program, output
+// agreement with CPython, pool start and memory. Exits 1 when a clean program recycled an
+// interpreter. --leaks: the writer/reader leak pairs (tests/fixtures/sandbox-doors.ts) on one
+// interpreter. --execute: `caco execute` of one program, wall time split into phases.
 import { spawn, spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSandboxPool } from '../../lib/sandbox/index.ts';
+import { createSandboxPool, type SandboxPool } from '../../lib/sandbox/index.ts';
 import type { ExecutionResult } from '../../lib/schema.ts';
+import { DOORS } from '../fixtures/sandbox-doors.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const CORPUS = here('./corpus/sandbox-corpus.jsonl');
 const WARMUP = here('./corpus/sandbox-warmup.jsonl');
 const DRIVER = here('./corpus/cpython_exec.py');
+const CLI = here('../../bin/caco.js');
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const WORKERS = arg('--workers', availableParallelism());
 const ROUNDS = arg('--rounds', 3);
+const COPIES = arg('--copies', 3);
 
 interface Program {
   id: string;
@@ -35,9 +44,18 @@ interface CResult {
   ms?: number;
 }
 
-const programs: Program[] = readFileSync(CORPUS, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const load = (f: string): Program[] => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const programs = load(CORPUS);
+const warmup = load(WARMUP);
 const rate = (n: number, ms: number) => n / (ms / 1000);
-const fmt = (x: number) => x.toFixed(1).padStart(8);
+const median = (xs: number[]) => {
+  const a = [...xs].sort((x, y) => x - y);
+  return a.length % 2 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2;
+};
+const asJobs = (ps: Program[], tag = '') => ps.map((x) => ({ id: x.id + tag, code: x.code }));
+const families = [...new Set(programs.map((p) => p.kind))];
+const isSympy = (k: string) => k.startsWith('sympy');
+const copies = (ps: Program[]) => Array.from({ length: COPIES }, (_, k) => ps.map((p) => ({ ...p, id: `${p.id}#${k}` }))).flat();
 
 function rssMb(pid: number): number {
   try {
@@ -48,16 +66,6 @@ function rssMb(pid: number): number {
   }
 }
 
-// ---- interleaved rounds: our pool and CPython fork under the same load ----------------------------
-// The machine's 2 cores are shared, so load changes within seconds: each round measures both
-// executors back to back (alternating which goes first) and the ratio is taken per round; the
-// report gives the median round. Each round starts a fresh pool, so our SymPy cache holds only the
-// warm-up corpus (same templates, other parameters), as the fork parent holds only its warm-up.
-const simple = programs.filter((p) => !p.kind.startsWith('sympy'));
-const simple3 = [0, 1, 2].flatMap((k) => simple.map((p) => ({ ...p, id: `${p.id}#${k}` })));
-const warmup: Program[] = readFileSync(WARMUP, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-const asJobs = (ps: Program[]) => ps.map((x) => ({ id: x.id, code: x.code }));
-
 function runFork(ps: Program[]): { ms: number; results: CResult[] } {
   const t = performance.now();
   const r = spawnSync('python3', ['-I', DRIVER, 'fork', String(WORKERS)], {
@@ -65,205 +73,169 @@ function runFork(ps: Program[]): { ms: number; results: CResult[] } {
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
   });
-  const ms = performance.now() - t;
-  const results = ps.length ? r.stdout.trim().split('\n').map((l) => JSON.parse(l) as CResult) : [];
-  return { ms, results };
+  // The driver times its fork loop itself: the parent's start varies too much under load to subtract.
+  const loop = /\{"loopMs": ([\d.]+)\}/.exec(r.stderr ?? '');
+  const ms = loop ? Number(loop[1]) : performance.now() - t;
+  return { ms, results: ps.length ? r.stdout.trim().split('\n').map((l) => JSON.parse(l) as CResult) : [] };
 }
 
-interface Round {
-  pool: number;
-  poolSimple: number;
-  fork: number;
-  forkSimple: number;
-  parentStart: number;
+// ---- interleaved rounds, family by family ---------------------------------------------------------
+// Load on the shared 2 cores changes within seconds: each round measures our pool and CPython fork
+// back to back (alternating which goes first) and ratios are taken per round; the median is shown.
+// Each family runs COPIES times its programs, so small families still take measurable time.
+interface FamilyRound {
+  poolMs: number;
+  forkMs: number;
   recycles: number;
-  fullChecks: number;
 }
-const rounds: Round[] = [];
+const rounds: Array<Record<string, FamilyRound>> = [];
+const reasons: Record<string, number> = {};
+let recycleTotal = 0;
+let guardMs = 0;
+let guarded = 0;
 let ours: ExecutionResult[] = [];
 let forked: CResult[] = [];
-let coldMs = 0;
-let coldPassMs = 0;
-let repeatMs = 0;
-let tinyMs = 0;
-let sysVariant = { ms: NaN, recycles: 0, fullChecks: 0 };
+let startMs = 0;
+let allReadyMs = 0;
 let idleRss: number[] = [];
-let busyRss: number[] = [];
-const tiny = Array.from({ length: 2000 }, (_, i) => ({ id: `t${i}`, code: `output = ${i} * 2` }));
+let tinyRate = 0;
 
 for (let r = 0; r < ROUNDS; r++) {
+  const round: Record<string, FamilyRound> = {};
   const measurePool = async () => {
-    if (r === 0) {
-      // Cold workers: the corpus first thing after start (its own pool, so later rounds stay fair).
-      const t0 = performance.now();
-      const cold = await createSandboxPool({ workers: WORKERS });
-      coldMs = performance.now() - t0;
-      await new Promise((res) => setTimeout(res, 300));
-      idleRss = cold.stats().pids.map(rssMb);
-      const t = performance.now();
-      await cold.runMany(asJobs(programs));
-      coldPassMs = performance.now() - t;
-      await cold.close();
-    }
     const pool = await createSandboxPool({ workers: WORKERS });
-    await pool.runMany(asJobs(warmup));
-    const base = pool.stats();
-    let t = performance.now();
-    const res = await pool.runMany(asJobs(programs));
-    const poolMs = performance.now() - t;
-    const st = pool.stats();
-    t = performance.now();
-    await pool.runMany(asJobs(simple3));
-    const poolSimpleMs = performance.now() - t;
     if (r === 0) {
-      ours = res;
-      busyRss = pool.stats().pids.map(rssMb);
-      // Same corpus again: SymPy's cache hits (an upper bound, not a fair figure).
-      t = performance.now();
-      await pool.runMany(asJobs(programs));
-      repeatMs = performance.now() - t;
-      // Tiny programs: the per-program overhead of the sandbox itself.
-      t = performance.now();
-      await pool.runMany(tiny);
-      tinyMs = performance.now() - t;
-      // The corpus as generated code often writes it, `import sys; sys.setrecursionlimit(...)` on
-      // top: the state checks must not turn this into full scans or recycles.
+      startMs = pool.stats().startMs;
+      await pool.run({ id: 'ready', code: 'output = 1' });
+      while (!pool.stats().allReadyMs) await new Promise((res) => setTimeout(res, 50));
+      allReadyMs = pool.stats().allReadyMs;
+      idleRss = pool.stats().pids.map(rssMb);
+    }
+    await pool.runMany(asJobs(warmup, '#w'));
+    for (const fam of families) {
+      const ps = copies(programs.filter((p) => p.kind === fam));
       const s0 = pool.stats();
-      t = performance.now();
-      await pool.runMany(programs.map((x) => ({ id: `${x.id}#sys`, code: `import sys\nsys.setrecursionlimit(10000)\n${x.code}` })));
-      sysVariant = { ms: performance.now() - t, recycles: pool.stats().recycles - s0.recycles, fullChecks: pool.stats().fullChecks - s0.fullChecks };
+      const t = performance.now();
+      await pool.runMany(asJobs(ps));
+      const s1 = pool.stats();
+      (round[fam] ??= { poolMs: 0, forkMs: 0, recycles: 0 }).poolMs = performance.now() - t;
+      round[fam]!.recycles = s1.recycles - s0.recycles;
+      recycleTotal += s1.recycles - s0.recycles;
+      for (const [k, v] of Object.entries(s1.recycleReasons)) reasons[k] = v - (s0.recycleReasons[k] ?? 0) + (reasons[k] ?? 0);
+      guardMs += s1.guardMs - s0.guardMs;
+      guarded += ps.length;
+    }
+    if (r === 0) {
+      ours = await pool.runMany(asJobs(programs, '#check'));
+      const tiny = Array.from({ length: 2000 }, (_, i) => ({ id: `t${i}`, code: `output = ${i} * 2` }));
+      const t = performance.now();
+      await pool.runMany(tiny);
+      tinyRate = rate(tiny.length, performance.now() - t);
     }
     await pool.close();
-    return { poolMs, poolSimpleMs, recycles: st.recycles - base.recycles, fullChecks: st.fullChecks - base.fullChecks };
   };
   const measureFork = () => {
-    const all = runFork(programs);
-    const s3 = runFork(simple3);
-    // The fork figure includes the parent's own start (python, SymPy import and warm-up):
-    // measured with an empty corpus and excluded.
-    const start = runFork([]);
-    if (r === 0) forked = all.results;
-    return { forkMs: all.ms, forkSimpleMs: s3.ms, parentStart: start.ms };
-  };
-  let p: Awaited<ReturnType<typeof measurePool>>;
-  let f: ReturnType<typeof measureFork>;
-  if (r % 2 === 0) {
-    p = await measurePool();
-    f = measureFork();
-  } else {
-    f = measureFork();
-    p = await measurePool();
-  }
-  const round: Round = {
-    pool: rate(programs.length, p.poolMs),
-    poolSimple: rate(simple3.length, p.poolSimpleMs),
-    fork: rate(programs.length, f.forkMs - f.parentStart),
-    forkSimple: rate(simple3.length, f.forkSimpleMs - f.parentStart),
-    parentStart: f.parentStart,
-    recycles: p.recycles,
-    fullChecks: p.fullChecks,
-  };
-  rounds.push(round);
-  console.error(`round ${r + 1}/${ROUNDS}: pool ${round.pool.toFixed(1)}/s, fork ${round.fork.toFixed(1)}/s (${(round.pool / round.fork).toFixed(2)}x); without SymPy ${round.poolSimple.toFixed(1)}/s vs ${round.forkSimple.toFixed(1)}/s (${(round.poolSimple / round.forkSimple).toFixed(2)}x)`);
-}
-
-// ---- CPython, one process per program (slow: once) -------------------------------------------
-function runSpawn(code: string): Promise<CResult> {
-  return new Promise((resolve) => {
-    const p = spawn('python3', ['-I', DRIVER, 'one'], { stdio: ['pipe', 'pipe', 'ignore'] });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.on('close', () => {
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        resolve({ status: 'error', error: 'driver', repr: null });
-      }
-    });
-    p.stdin.end(code);
-  });
-}
-const tSpawn = performance.now();
-const spawned: CResult[] = new Array(programs.length);
-let next = 0;
-await Promise.all(
-  Array.from({ length: WORKERS }, async () => {
-    while (next < programs.length) {
-      const i = next++;
-      spawned[i] = await runSpawn(programs[i]!.code);
+    for (const fam of families) {
+      const ps = copies(programs.filter((p) => p.kind === fam));
+      (round[fam] ??= { poolMs: 0, forkMs: 0, recycles: 0 }).forkMs = runFork(ps).ms;
     }
-  }),
-);
-const spawnMs = performance.now() - tSpawn;
+    if (r === 0) forked = runFork(programs).results;
+  };
+  if (r % 2 === 0) {
+    await measurePool();
+    measureFork();
+  } else {
+    measureFork();
+    await measurePool();
+  }
+  rounds.push(round);
+  const tot = (pick: (k: string) => boolean, f: 'poolMs' | 'forkMs') => families.filter(pick).reduce((a, k) => a + round[k]![f], 0);
+  const ratio = (pick: (k: string) => boolean) => tot(pick, 'forkMs') / tot(pick, 'poolMs');
+  console.error(`round ${r + 1}/${ROUNDS}: overall ${ratio(() => true).toFixed(2)}x fork, without SymPy ${ratio((k) => !isSympy(k)).toFixed(2)}x`);
+}
 
-// ---- agreement -------------------------------------------------------------------------------
+// ---- agreement with CPython -------------------------------------------------------------------------
 const cls = (s: string) => (s === 'ok' ? 'ok' : s === 'missing_module' ? 'missing_module' : 'error');
 let compared = 0;
 let agree = 0;
-let excluded = 0;
 const disagreements: string[] = [];
 programs.forEach((p, i) => {
   const o = ours[i]!;
   const c = forked[i]!;
-  if (o.status === 'missing_module' || c.status === 'missing_module') {
-    excluded++;
-    return;
-  }
+  if (o.status === 'missing_module' || c.status === 'missing_module') return;
   compared++;
-  const same = cls(o.status) === cls(c.status) && (o.status !== 'ok' || o.output?.repr === c.repr);
-  if (same) agree++;
+  if (cls(o.status) === cls(c.status) && (o.status !== 'ok' || o.output?.repr === c.repr)) agree++;
   else disagreements.push(`${p.id}: ours ${o.status} ${o.output?.repr?.slice(0, 60)} | cpython ${c.status} ${c.repr?.slice(0, 60)}`);
 });
-const spawnAgree = programs.filter((_, i) => cls(spawned[i]!.status) === cls(forked[i]!.status) && spawned[i]!.repr === forked[i]!.repr).length;
 
-// ---- report ----------------------------------------------------------------------------------
-const median = (xs: number[]) => {
-  const a = [...xs].sort((x, y) => x - y);
-  return a.length % 2 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2;
-};
-const poolRate = median(rounds.map((x) => x.pool));
-const forkRate = median(rounds.map((x) => x.fork));
-const ratio = median(rounds.map((x) => x.pool / x.fork));
-const simpleRatio = median(rounds.map((x) => x.poolSimple / x.forkSimple));
-const spawnRate = rate(programs.length, spawnMs);
-const coldRate = rate(programs.length, coldPassMs);
-const repeatRate = rate(programs.length, repeatMs);
-const statusCounts: Record<string, number> = {};
-for (const r of ours) statusCounts[r.status] = (statusCounts[r.status] ?? 0) + 1;
-
-console.log(`sandbox bench: ${programs.length} programs, ${WORKERS} workers, ${ROUNDS} interleaved rounds, node ${process.versions.node}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-console.log(`statuses (pool): ${JSON.stringify(statusCounts)}`);
+// ---- report ------------------------------------------------------------------------------------------
+const fmt = (x: number, w = 9) => x.toFixed(1).padStart(w);
+const n = (fam: string) => programs.filter((p) => p.kind === fam).length * COPIES;
+console.log(`sandbox bench: ${programs.length} programs x ${COPIES} per round, ${families.length} families, ${WORKERS} workers, ${ROUNDS} interleaved rounds, node ${process.versions.node}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 console.log('');
-console.log('executor (median of rounds)             programs/s   vs fork   vs spawn');
-console.log(`Pyodide pool, cold workers (round 1)  ${fmt(coldRate)}  ${fmt(coldRate / forkRate)}x ${fmt(coldRate / spawnRate)}x`);
-console.log(`Pyodide pool, warm workers            ${fmt(poolRate)}  ${fmt(ratio)}x ${fmt(poolRate / spawnRate)}x   (ratio: median of per-round ratios)`);
-console.log(`Pyodide pool, same corpus repeated    ${fmt(repeatRate)}  ${fmt(repeatRate / forkRate)}x ${fmt(repeatRate / spawnRate)}x   (SymPy cache hits: upper bound)`);
-console.log(`CPython fork per program (warm)       ${fmt(forkRate)}  ${fmt(1)}x ${fmt(forkRate / spawnRate)}x   (parent start ~${median(rounds.map((x) => x.parentStart)).toFixed(0)} ms excluded)`);
-console.log(`CPython spawn per program (-I)        ${fmt(spawnRate)}  ${fmt(spawnRate / forkRate)}x ${fmt(1)}x`);
-console.log(`Pyodide pool, 2000 tiny programs      ${fmt(rate(tiny.length, tinyMs))}`);
-console.log(`Pyodide pool, corpus with sys.setrecursionlimit on top ${rate(programs.length, sysVariant.ms).toFixed(1)}/s (round 1; ${sysVariant.recycles} recycles, ${sysVariant.fullChecks} full scans)`);
-console.log(`without SymPy (${simple3.length} programs): Pyodide pool ${median(rounds.map((x) => x.poolSimple)).toFixed(1)}/s, CPython fork ${median(rounds.map((x) => x.forkSimple)).toFixed(1)}/s: ${simpleRatio.toFixed(1)}x`);
-console.log(`per round, full corpus pool/fork: ${rounds.map((x) => (x.pool / x.fork).toFixed(2) + 'x').join(', ')}; without SymPy: ${rounds.map((x) => (x.poolSimple / x.forkSimple).toFixed(2) + 'x').join(', ')}`);
-console.log('');
-console.log(`agreement with CPython (repr of output, status class): ${agree}/${compared} = ${((100 * agree) / compared).toFixed(1)}% (${excluded} excluded: module missing in one of them)`);
-console.log(`CPython spawn vs CPython fork agreement: ${spawnAgree}/${programs.length}`);
-for (const d of disagreements.slice(0, 10)) console.log(`  differs: ${d}`);
-console.log('');
-console.log(`pool cold start (${WORKERS} workers ready, SymPy imported): ${coldMs.toFixed(0)} ms`);
-console.log(`RSS per worker process: idle ${idleRss.map((x) => x.toFixed(0)).join(', ')} MB; after the corpus ${busyRss.map((x) => x.toFixed(0)).join(', ')} MB`);
-console.log(`per corpus pass: interpreter recycles ${rounds.map((x) => x.recycles).join(', ')}; full state scans (risky code) ${rounds.map((x) => x.fullChecks).join(', ')}`);
-// Where the time goes: in-interpreter milliseconds (program + our encoding and state check) summed
-// per group; fork's child figure excludes the fork itself.
-const groups: Array<[string, (k: string) => boolean]> = [['SymPy', (k) => k.startsWith('sympy')], ['other', (k) => !k.startsWith('sympy')]];
-for (const [name, pick] of groups) {
-  const idx = programs.map((p, i) => (pick(p.kind) ? i : -1)).filter((i) => i >= 0);
-  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  console.log(`in-interpreter ms, ${name} (${idx.length} programs): Pyodide ${sum(idx.map((i) => ours[i]!.durationMs)).toFixed(0)} | CPython forked child ${sum(idx.map((i) => forked[i]!.ms ?? 0)).toFixed(0)}`);
+console.log('family               programs   pool/s   fork/s   pool/fork (median of rounds)   recycles');
+const ratiosOf = (pick: (k: string) => boolean) =>
+  rounds.map((rd) => families.filter(pick).reduce((a, k) => a + rd[k]!.forkMs, 0) / families.filter(pick).reduce((a, k) => a + rd[k]!.poolMs, 0));
+for (const fam of families) {
+  const pr = median(rounds.map((rd) => rate(n(fam), rd[fam]!.poolMs)));
+  const fr = median(rounds.map((rd) => rate(n(fam), rd[fam]!.forkMs)));
+  const ratio = median(rounds.map((rd) => rd[fam]!.forkMs / rd[fam]!.poolMs));
+  const rec = rounds.reduce((a, rd) => a + rd[fam]!.recycles, 0);
+  console.log(`${fam.padEnd(20)} ${String(n(fam)).padStart(8)} ${fmt(pr)} ${fmt(fr)} ${fmt(ratio, 10)}x ${String(rec).padStart(27)}`);
 }
-const kinds = [...new Set(programs.map((p) => p.kind))];
-console.log('mean in-interpreter ms per program by kind (Pyodide, warm pass of round 1 | CPython forked child):');
-for (const k of kinds) {
-  const idx = programs.map((p, i) => (p.kind === k ? i : -1)).filter((i) => i >= 0);
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  console.log(`  ${k.padEnd(16)} ${mean(idx.map((i) => ours[i]!.durationMs)).toFixed(2).padStart(8)} | ${mean(idx.map((i) => forked[i]!.ms ?? NaN)).toFixed(2).padStart(8)}`);
+const all = ratiosOf(() => true);
+const simple = ratiosOf((k) => !isSympy(k));
+const sympy = ratiosOf(isSympy);
+console.log('');
+console.log(`overall:          ${median(all).toFixed(2)}x fork (rounds: ${all.map((x) => x.toFixed(2)).join(', ')})`);
+console.log(`without SymPy:    ${median(simple).toFixed(2)}x fork (rounds: ${simple.map((x) => x.toFixed(2)).join(', ')})   target >= 15x`);
+console.log(`SymPy only:       ${median(sympy).toFixed(2)}x fork (rounds: ${sympy.map((x) => x.toFixed(2)).join(', ')})`);
+const perK = (1000 * recycleTotal) / guarded;
+console.log(`recycles:         ${recycleTotal} in ${guarded} programs = ${perK.toFixed(2)} per 1,000 (target 0)${recycleTotal ? ': ' + JSON.stringify(reasons) : ''}`);
+console.log(`state guard:      ${(guardMs / guarded).toFixed(3)} ms per program (in-interpreter, summed over workers)`);
+console.log(`tiny programs:    ${tinyRate.toFixed(0)}/s (output = i * 2; per-program overhead of the sandbox itself)`);
+console.log(`agreement with CPython (repr of output, status class): ${agree}/${compared}`);
+for (const d of disagreements.slice(0, 10)) console.log(`  differs: ${d}`);
+console.log(`pool start: first child ready ${startMs.toFixed(0)} ms, all ${WORKERS} ready ${allReadyMs.toFixed(0)} ms; idle RSS per child ${idleRss.map((x) => x.toFixed(0)).join(', ')} MB`);
+
+// ---- leak pairs (--leaks) ----------------------------------------------------------------------------
+if (process.argv.includes('--leaks')) {
+  const pool: SandboxPool = await createSandboxPool({ workers: 1, timeoutMs: 30_000 });
+  let open = 0;
+  const t = performance.now();
+  for (const [name, writer, reader] of DOORS) {
+    const clean = await pool.run({ id: 'clean', code: reader });
+    const [, after] = await pool.runMany([{ id: 'w', code: writer }, { id: 'r', code: reader }]);
+    if (after!.status !== clean.status || after!.output?.repr !== clean.output?.repr || after!.stderr !== clean.stderr) {
+      open++;
+      console.log(`  LEAK: ${name}: clean ${clean.output?.repr} / after writer ${after!.output?.repr}`);
+    }
+  }
+  console.log(`leak pairs: ${open} open of ${DOORS.length} (one interpreter, ${((performance.now() - t) / 1000).toFixed(0)} s, ${pool.stats().recycles} recycles)`);
+  await pool.close();
+}
+
+// ---- caco execute on one program (--execute) ---------------------------------------------------------
+if (process.argv.includes('--execute')) {
+  const dir = mkdtempSync(join(tmpdir(), 'caco-exec-'));
+  const file = join(dir, 'one.jsonl');
+  writeFileSync(file, JSON.stringify({ id: 'one', code: programs.find((p) => p.kind === 'collections')!.code }) + '\n');
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    const out = await new Promise<string>((resolve) => {
+      const p = spawn(process.execPath, [CLI, 'execute', file, '--timings'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      p.stderr.on('data', (d) => (err += d));
+      p.on('close', () => resolve(err));
+    });
+    const wall = performance.now() - t;
+    const timings = /execute timings \(ms since process start\): (.*)/.exec(out)?.[1] ?? out.trim().slice(-200);
+    console.log(`caco execute, one program: wall ${wall.toFixed(0)} ms (shim + node + tsx before the CLI's own clock starts); ${timings}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+if (recycleTotal > 0) {
+  console.error(`FAIL: clean corpus programs recycled ${recycleTotal} interpreters: ${JSON.stringify(reasons)}`);
+  process.exitCode = 1;
 }

@@ -16,8 +16,12 @@ let connections = 0;
 const probe = join(tmpdir(), `caco-sandbox-probe-${process.pid}`);
 
 // Finds any JS object proxy left reachable from Python and climbs to JavaScript's globalThis.
+// The state guard freezes the heap (gc.freeze() in the snapshot and after its baseline), and
+// gc.get_objects() does not list frozen objects: unfreeze first, so the walk still reaches every
+// JsProxy the interpreter holds (the guard sees gc.get_objects and recycles this interpreter).
 const ESCAPE = `
 import gc
+gc.unfreeze()
 G = None
 for o in gc.get_objects():
     for r in gc.get_referents(o):
@@ -153,38 +157,18 @@ output = (math.sqrt(16), abs(-2), str(fractions.Fraction(1, 3) + fractions.Fract
     assert.equal(new Set(rs.map((r) => r.output!.repr)).size, 6);
   });
 
-  test('the full state scan runs after risky code only, and the pool counts it', async () => {
-    const before = pool.stats().fullChecks;
-    // Plain code, even with an output that spells our own marker, takes the cheap check.
-    await pool.runMany([
-      { id: 'plain1', code: `output = {"fullCheck": True, "dirty": None}` },
-      { id: 'plain2', code: `print('"fullCheck": true, "dirty": null}')` },
-    ]);
-    assert.equal(pool.stats().fullChecks, before);
-    const r = await run(`import sys\noutput = len(sys.argv)`);
-    assert.equal(r.status, 'ok');
-    assert.equal(pool.stats().fullChecks, before + 1);
-  });
-
-  test('raising the recursion limit is not risky and does not outlive the program; other uses of sys are', async () => {
-    const before = pool.stats().fullChecks;
+  test('the recursion limit a program sets does not outlive it', async () => {
     const harmless = await run(`import sys\nsys.setrecursionlimit(60)\ndef f(n): return 0 if n == 0 else 1 + f(n - 1)\noutput = f(100)`);
     assert.equal(harmless.status, 'error'); // the limit held inside the program...
     assert.equal(harmless.error!.type, 'RecursionError');
-    assert.equal(pool.stats().fullChecks, before);
     // ...and was reset for the next one, on every worker.
     const next = await pool.runMany([0, 1, 2, 3].map((i) => ({ id: `deep${i}`, code: `def f(n): return 0 if n == 0 else 1 + f(n - 1)\noutput = f(500)` })));
     for (const r of next) assert.equal(r.output!.repr, '500');
-    // Anything beyond the exact harmless forms still buys the full scan.
-    const risky = [`import sys as s\ns.setrecursionlimit(5000)\noutput = 1`, `import sys\nf = sys.exit\noutput = 1`,
-      `import sys\noutput = type(sys.exit.__self__).__name__`, `b = len.__self__\noutput = 1`];
-    for (const code of risky) assert.equal((await run(code)).status, 'ok');
-    assert.equal(pool.stats().fullChecks, before + risky.length);
   });
 
   test('SymPy numbering its Dummy symbols is not a state change; setting the counter back is', async () => {
-    // Risky code (sys) that makes solve() create Dummy symbols: the full scan must accept the
-    // counter SymPy advanced itself, instead of recycling the interpreter after every such program.
+    // solve() creates Dummy symbols: the guard must accept the counter SymPy advanced itself,
+    // instead of recycling the interpreter after every such program.
     const solve = `import sys, sympy\nx = sympy.Symbol('x')\nc0 = sympy.Dummy._count\nr = sympy.solve(x**2 - 5*x + 6, x)\noutput = (sympy.Dummy._count > c0, r)`;
     const before = pool.stats().recycles;
     for (let i = 0; i < 3; i++) {

@@ -27,7 +27,24 @@ sympy.simplify((_x**2 - 1) / (_x - 1)); sympy.factor(_x**2 - 1); sympy.nsimplify
 sympy.Rational(1, 3) + sympy.sqrt(2); str(sympy.pi.evalf(20)); sympy.limit(sympy.sin(_x) / _x, _x, 0)
 sympy.factorint(360); sympy.isprime(97); sympy.binomial(10, 3); sympy.Matrix([[1, 2], [3, 4]]).det()
 sympy.summation(_x, (_x, 1, 10)); sympy.latex(_x**2); sympy.N(sympy.E)
-del _x, _y
+# Module globals bound lazily on first use (guard.py LAZY_GLOBALS): bound now, so a program that
+# triggers one finds it bound (the guard puts a rebound one back after every program anyway).
+import collections, random, base64, locale, ast, zipfile, sysconfig, tempfile, mpmath
+collections.Counter('ab').most_common(1); random.Random().seed('x'); mpmath.rand()
+base64.a85encode(b'x'); base64.b85decode(base64.b85encode(b'x')); locale.format_string('%d', 1)
+ast.unparse(ast.parse('x')); ast.get_source_segment('x', ast.parse('x').body[0]); zipfile._ZipDecrypter(b'')
+sysconfig.get_config_vars(); tempfile.gettempdir(); tempfile._get_candidate_names()
+# weakref.finalize registers its exit hook once, on first use (SymPy's lambdify uses it): now.
+import weakref
+weakref.finalize(sympy.Symbol, int).detach()
+sympy.lambdify(_x, _x**2)(2)
+for _f in (lambda: sympy.solveset(sympy.sin(_x) - 1, _x, sympy.S.Reals), lambda: sympy.solveset(sympy.sin(_x) - 1, _x),
+           lambda: sympy.integrals.heurisch.DiffCache(_x), lambda: sympy.trigsimp(sympy.sin(_x)**2 + sympy.cos(_x)**2)):
+    try:
+        _f()
+    except Exception:
+        pass
+del _x, _y, _f
 `;
 
 // pyodide.restoreSnapshot copies the saved heap into the fresh instance's memory, which starts
@@ -68,6 +85,13 @@ export async function bootPyodide(dir, { makeSnapshot = false, stdout = () => {}
     py = await loadPyodide({ ...opts, _makeSnapshot: true });
     py.FS.writeFile('/lib/site-packages.zip', zip);
     py.runPython(`import sys\nsys.path.insert(0, '/lib/site-packages.zip')\nimport ${PRELOAD.join(', ')}\n${WARMUP}`);
+    // The state guard's walk of everything the modules reach, done once here (guard.py plan()).
+    py.globals.set('_caco_guard_src', readFileSync(new URL('./guard.py', import.meta.url), 'utf8'));
+    py.runPython(`import types as _t
+_g = _t.ModuleType('_caco_guard')
+exec(compile(_caco_guard_src, 'guard.py', 'exec'), _g.__dict__)
+_g.plan()
+del _t, _g, _caco_guard_src`);
     return { py, snapshot: py.makeMemorySnapshot() };
   }
   const snap = new Uint8Array(readFileSync(join(dir, SNAPSHOT)));

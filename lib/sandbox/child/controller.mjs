@@ -14,7 +14,8 @@ let workerReady = false;
 let ctrl = null;
 let batch = null; // { batchId, remaining: jobs[], results: string[] }
 let recycles = 0; // interpreters replaced since the last report (state, memory, timeout, crash)
-let fullChecks = 0; // programs since the last report whose code triggered the full state scan
+let reasons = []; // why interpreters were replaced since the last report
+let guardMs = 0; // time the state guard took since the last report
 // The watch on the running program: which seq, since when, and whether it was interrupted.
 let watchSeq = -1;
 let watchSince = 0;
@@ -113,7 +114,8 @@ function onResults(items) {
       }
       json = JSON.stringify(r);
     }
-    if (it.full) fullChecks++;
+    if (it.reason) reasons.push(it.reason);
+    guardMs += it.guardMs ?? 0;
     complete(it.seq, json);
   }
 }
@@ -126,9 +128,10 @@ function complete(seq, json) {
   batch.remaining.splice(i, 1);
   batch.results.push(`{"seq":${seq},"r":${json}}`);
   if (batch.remaining.length === 0) {
-    process.send({ type: 'done', batchId: batch.batchId, payload: `[${batch.results.join(',')}]`, recycles, fullChecks });
+    process.send({ type: 'done', batchId: batch.batchId, payload: `[${batch.results.join(',')}]`, recycles, reasons, guardMs });
     recycles = 0;
-    fullChecks = 0;
+    reasons = [];
+    guardMs = 0;
     batch = null;
   }
 }

@@ -170,177 +170,9 @@ def encode_value(x):
 
 
 # ---- state isolation ---------------------------------------------------------------------------
-
-# Modules whose namespaces every program is likely to use: checked after every run.
-_CORE = ['builtins', 'math', 'cmath', 'random', 'fractions', 'decimal', 'itertools', 'functools',
-         'collections', 'operator', 'statistics', 'string', 're', 'heapq', 'bisect', 'numbers',
-         'json', 'copy', 'datetime', 'sympy', 'mpmath', 'time', 'typing', 'os', 'io']
-# Code that can reach module state indirectly: after it, check every module, not only _CORE.
-_RISKY = re.compile(r'setattr|delattr|__dict__|__builtins__|builtins|sys\s*\.\s*modules|\bgc\b|importlib|'
-                    r'__class__|__subclasses__|__import__|__globals__|__self__|\bexec\b|\beval\b|globals\s*\(|vars\s*\(|'
-                    r'\bsys\b|\bos\b|open\s*\(|pathlib|shutil|tempfile|'
-                    # an assignment to an attribute of anything but self/cls: `m.pi = 3`, `Fraction.__add__ = f`
-                    r'(?<![\w.])(?!self\b|cls\b)\w+(\s*\.\s*\w+)+\s*(\[[^\]]*\]\s*)*([-+*/%&|^@]|//|\*\*|<<|>>)?=(?!=)')
-# `import sys` only to raise the recursion limit (or the int digit limit, or to exit) is common in
-# generated code, and these touch nothing the next program sees: both limits are reset before every
-# program. Such uses are blanked before _RISKY looks at the code, so they do not buy a full scan
-# (~10-20 ms). Only exact forms qualify: a call right after the name (no `sys.exit.__self__`,
-# no `f = sys.exit`), the plain `import sys` line (no alias); any other mention of sys is risky.
-_HARMLESS_SYS = re.compile(r'(?m)^[ \t]*import[ \t]+sys[ \t]*(?:#.*)?$|'
-                           r'\bsys[ \t]*\.[ \t]*(?:setrecursionlimit|getrecursionlimit|set_int_max_str_digits|'
-                           r'get_int_max_str_digits|exit)[ \t]*(?=\()|\bsys[ \t]*\.[ \t]*maxsize\b(?![ \t]*[.\w(\[])')
-
-
-def _is_risky(code):
-    return bool(_RISKY.search(_HARMLESS_SYS.sub(' ', code)))
-
-
-_SYS_ATTRS = ['stdin', 'stdout', 'stderr', 'excepthook', 'displayhook', 'breakpointhook', 'meta_path',
-              'path_hooks', 'path_importer_cache', 'path']
-
-
-class _State:
-    pass
-
-
-_ModuleType = type(sys)
-
-
-_st = _State()
-
-
-def _snapshot_module(m):
-    try:
-        return dict(vars(m))
-    except TypeError:
-        return {}
-
-
-def _take_baseline():
-    _st.modules = dict(sys.modules)
-    _st.dicts = {name: _snapshot_module(m) for name, m in _st.modules.items() if m is not None}
-    _st.classes = None  # taken by _snapshot_classes() before the first risky program
-
-
-def _snapshot_classes():
-    """Classes defined in loaded modules: a program could patch a method (Fraction.__add__ = f).
-    Taken lazily (it costs a few hundred ms): only programs matching _RISKY can patch a class,
-    and the first of them runs after this snapshot."""
-    _st.classes = []
-    for name, d in _st.dicts.items():
-        for v in d.values():
-            if isinstance(v, type) and getattr(v, '__module__', None) == name:
-                _st.classes.append((v, dict(vars(v))))
-    _st.sys_attrs = {a: getattr(sys, a) for a in _SYS_ATTRS}
-    _st.sys_lists = {a: list(getattr(sys, a)) for a in ('meta_path', 'path_hooks', 'path')}
-    _st.environ = dict(os.environ)
-    _st.cwd = os.getcwd()
-    _st.dirs = {d: sorted(os.listdir(d)) for d in ('/tmp', '/home/pyodide', _st.cwd) if os.path.isdir(d)}
-
-
-def _dict_changed(name):
-    m = sys.modules.get(name)
-    base = _st.dicts.get(name)
-    if base is None:
-        return False
-    if m is not _st.modules.get(name):
-        return True
-    d = vars(m)
-    # Fast path in C: equal dicts (values compared by identity first, then ==; a value replaced by
-    # an equal one changes nothing a program can observe).
-    if d == base:
-        return False
-    for k, v in base.items():
-        if k != '__warningregistry__' and k in d and d[k] is not v and d[k] != v:
-            return True
-        if k not in d:
-            return True
-    # New names are fine only when they are submodules imported lazily (package attributes).
-    for k, v in d.items():
-        if k not in base and not (type(v) is _ModuleType and k != '__builtins__'):
-            return True
-    _st.dicts[name] = dict(d)  # accepted: the next check takes the fast path again
-    return False
-
-
-# Class attributes a library advances itself in normal use (SymPy numbers every Dummy symbol it
-# creates, e.g. in solve): a change is accepted when the counter only grew, and becomes the new
-# baseline, so setting it back (which could make new Dummies equal to cached ones) is still caught.
-# Without this, every risky program after any solve() recycled its interpreter.
-_COUNTERS = {('sympy.core.symbol', 'Dummy'): ('_count',)}
-
-
-def _class_changed(cls, snap):
-    d = vars(cls)
-    if len(d) != len(snap):
-        return True
-    counters = _COUNTERS.get((cls.__module__, cls.__qualname__), ())
-    grown = []
-    for k, v in snap.items():
-        if k not in d:
-            return True
-        w = d[k]
-        if w is v or w == v:
-            continue
-        if k in counters and type(v) is int and type(w) is int and w > v:
-            grown.append((k, w))
-            continue
-        return True
-    for k, w in grown:
-        snap[k] = w
-    return False
-
-
-def _state_dirty(full):
-    """Returns a reason when the interpreter no longer matches its clean baseline, else None.
-    Always: the namespaces of _CORE modules (a C-level dict comparison each). When the code can
-    reach interpreter state indirectly (_RISKY): every module, sys.modules, sys hooks, env, files."""
-    if not full:
-        if len(sys.modules) < len(_st.modules):
-            return 'sys.modules shrank'
-        for name in _CORE:
-            if _dict_changed(name):
-                return 'module %s modified' % name
-        return None
-    mods = sys.modules
-    base = _st.modules
-    if len(mods) != len(base) or mods != base:
-        for name, m in base.items():
-            if mods.get(name, _State) is not m:
-                return 'sys.modules[%r] replaced' % name
-    for name in base:
-        if _dict_changed(name):
-            return 'module %s modified' % name
-    for cls, snap in _st.classes or ():
-        if vars(cls) != snap and _class_changed(cls, snap):
-            return 'class %s.%s modified' % (cls.__module__, cls.__qualname__)
-    for a, v in _st.sys_attrs.items():
-        if a in ('stdin', 'stdout', 'stderr'):
-            continue
-        if getattr(sys, a, None) is not v:
-            return 'sys.%s replaced' % a
-    for a, v in _st.sys_lists.items():
-        if getattr(sys, a) != v:
-            return 'sys.%s changed' % a
-    if dict(os.environ) != _st.environ:
-        return 'os.environ changed'
-    if os.getcwd() != _st.cwd:
-        return 'cwd changed'
-    for d, entries in _st.dirs.items():
-        if sorted(os.listdir(d)) != entries:
-            return 'files changed in ' + d
-    return None
-
-
-def _adopt_new_modules():
-    """Modules a clean program imported for the first time join the baseline."""
-    if len(sys.modules) == len(_st.modules):
-        return
-    for name, m in list(sys.modules.items()):
-        if name not in _st.modules:
-            _st.modules[name] = m
-            if m is not None:
-                _st.dicts[name] = _snapshot_module(m)
+# guard.py (loaded by worker.mjs next to this module as `_guard`) watches everything the modules
+# reach; here we only reset the per-program interpreter settings before every program.
+_guard = globals().get('_guard')
 
 
 def _reset_globals_state(recursion_limit, seed):
@@ -375,9 +207,11 @@ def _module_missing(e):
 
 
 def _setup(output_cap, recursion_limit):
-    # Hardening happens once, before any program: see _harden below.
+    # Hardening happens once, before any program: see _harden below. The guard installs its
+    # watchers first (it needs ctypes, which hardening then hides) and takes its baseline last.
+    _guard.install()
     _harden()
-    _take_baseline()
+    _guard.take([globals(), sys._getframe()])
     real_stdout, real_stderr, real_stdin = sys.stdout, sys.stderr, sys.stdin
 
     def run_one(code, seed):
@@ -387,11 +221,12 @@ def _setup(output_cap, recursion_limit):
         g = {'__name__': '__main__', '__builtins__': builtins, '__doc__': None}
         status = 'ok'
         error = None
-        full_check = _is_risky(code)
-        if full_check and _st.classes is None:
-            _snapshot_classes()
         _reset_globals_state(recursion_limit, seed)
+        g0 = time.perf_counter()
+        _guard.before_program()
+        guard_ms = time.perf_counter() - g0
         sys.stdout, sys.stderr, sys.stdin = out, err, io.StringIO()
+        _guard.arm()
         try:
             exec(compile(code, '<program>', 'exec'), g)
         except _OutputLimit:
@@ -417,6 +252,7 @@ def _setup(output_cap, recursion_limit):
                 msg = '<unprintable>'
             error = {'type': type(e).__name__, 'message': _cap_text(msg)}
         finally:
+            _guard.disarm()
             sys.stdout, sys.stderr, sys.stdin = real_stdout, real_stderr, real_stdin
             sys.setrecursionlimit(max(recursion_limit, 1000))
         if out.overflow or err.overflow:
@@ -424,6 +260,8 @@ def _setup(output_cap, recursion_limit):
             error = {'type': 'OutputLimit', 'message': 'output exceeded %d characters' % output_cap}
         inp = outp = None
         source = None
+        # Encoding may call the program's own __repr__/__str__: still watched.
+        _guard.arm(keep=True)
         try:
             if 'input' in g:
                 inp = encode_value(g['input'])
@@ -441,19 +279,22 @@ def _setup(output_cap, recursion_limit):
             status = 'timeout'
             error = {'type': 'Timeout', 'message': 'wall-clock limit reached while encoding the result'}
         g.clear()
+        g0 = time.perf_counter()
+        # Objects of the program freed now or in a cycle run their __del__ while still watched.
+        gc.collect()
+        _guard.disarm()
         dirty = None
         try:
-            dirty = _state_dirty(full_check)
-            if dirty is None:
-                _adopt_new_modules()
+            dirty = _guard.check()
         except BaseException as e:
             dirty = 'state check failed: %s' % type(e).__name__
+        guard_ms = (guard_ms + time.perf_counter() - g0) * 1000
         res = {
             'status': status, 'input': inp, 'output': outp, 'outputSource': source,
             'stdout': out.value(), 'stderr': err.value(), 'truncated': out.overflow or err.overflow,
             'error': error, 'durationMs': (time.perf_counter() - t0) * 1000,
-            # Last two keys, in this order: worker.mjs reads them from the end of the JSON text.
-            'fullCheck': full_check, 'dirty': dirty,
+            # Last keys, in this order: worker.mjs reads them from the end of the JSON text.
+            'guardMs': guard_ms, 'dirty': dirty,
         }
         try:
             return json.dumps(res, allow_nan=False)
@@ -520,6 +361,9 @@ def _harden():
         if hasattr(os, fn):
             setattr(os, fn, _denied)
     sys.path_importer_cache.clear()
+    # 3. A registry kept in C that no guard can read back: closed (codec search functions).
+    import codecs, _codecs
+    codecs.register = _codecs.register = _denied
 
 
 _caco_setup = _setup

@@ -34,14 +34,18 @@ const { py } = await bootPyodide(layerDir);
 const mod = py._module;
 py.setInterruptBuffer(ctrl);
 py.globals.set('_caco_src', readFileSync(new URL('./runner.py', import.meta.url), 'utf8'));
+py.globals.set('_caco_guard_src', readFileSync(new URL('./guard.py', import.meta.url), 'utf8'));
 const setup = py.runPython(`
 import types
+_g = types.ModuleType('_caco_guard')
+exec(compile(_caco_guard_src, 'guard.py', 'exec'), _g.__dict__)
 _m = types.ModuleType('_caco_runner')
+_m._guard = _g
 exec(compile(_caco_src, 'runner.py', 'exec'), _m.__dict__)
-del _caco_src
+del _caco_src, _caco_guard_src
 _m._caco_setup
 `);
-py.runPython('del _m, types');
+py.runPython('del _m, _g, types');
 const runOne = setup(outputCapBytes, recursionLimit);
 setup.destroy();
 
@@ -65,6 +69,16 @@ ceilingBytes = baseHeap + memoryMb * 1024 * 1024;
 // After a program, a heap grown by more than half the ceiling is given back by recycling.
 const recycleAbove = baseHeap + (memoryMb * 1024 * 1024) / 2;
 
+/** The `dirty` value: our last key, so the last match in the text is ours (quotes in values are escaped). */
+function dirtyReason(json) {
+  const at = json.lastIndexOf('"dirty": ');
+  try {
+    return String(JSON.parse(json.slice(at + 9, -1))).slice(0, 200);
+  } catch {
+    return 'unknown';
+  }
+}
+
 // Results go back in chunks (every FLUSH_MS and at the end of a batch): the controller follows
 // progress through ctrl[1], not through messages, so per-program messages are not needed.
 const FLUSH_MS = 20;
@@ -87,12 +101,14 @@ parentPort.on('message', (msg) => {
         error: { type: memHit ? 'MemoryError' : 'SandboxError', message: String(e?.message ?? e).slice(0, 500) } });
     }
     const heap = mod.HEAP8.buffer.byteLength;
-    const recycle = memHit || heap > recycleAbove || !json.endsWith('"dirty": null}');
-    // Our own key, after every value the program controls (only `dirty`, a string, follows it;
-    // quotes inside JSON strings are escaped, so the last match is ours).
-    const fullAt = json.lastIndexOf('"fullCheck": ');
-    const full = fullAt >= 0 && json.startsWith('true', fullAt + 13);
-    items.push({ seq: job.seq, json, memHit, recycle, full });
+    // `dirty` is the last key, after every value the program controls.
+    const clean = json.endsWith('"dirty": null}');
+    const recycle = memHit || heap > recycleAbove || !clean;
+    const reason = memHit ? 'memory ceiling' : !clean ? dirtyReason(json) : heap > recycleAbove ? 'heap grew' : null;
+    // Time the state guard took for this program (our key, just before `dirty`).
+    const gAt = json.lastIndexOf('"guardMs": ');
+    const guardMs = gAt >= 0 ? parseFloat(json.slice(gAt + 11)) || 0 : 0;
+    items.push({ seq: job.seq, json, memHit, recycle, reason, guardMs });
     const now = performance.now();
     if (recycle || now - lastFlush > FLUSH_MS) {
       if (recycle) Atomics.store(ctrl, 1, -1);

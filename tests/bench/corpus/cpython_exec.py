@@ -69,6 +69,8 @@ elif sys.argv[1] == 'fork':
     running = {}
     results = {}
     i = 0
+    # The fork loop alone (the parent's own start, SymPy import and warm-up, is not counted).
+    loop_t0 = time.perf_counter()
     while i < len(progs) or running:
         while i < len(progs) and len(running) < n:
             p = progs[i]
@@ -92,6 +94,8 @@ elif sys.argv[1] == 'fork':
             os.remove(path)
         except OSError:
             results[idx] = {'status': 'error', 'error': 'crashed', 'repr': None}
+    loop_ms = (time.perf_counter() - loop_t0) * 1000
     os.rmdir(tmp)
+    sys.stderr.write(json.dumps({'loopMs': loop_ms}) + '\n')
     for k in range(len(progs)):
         print(json.dumps({'id': progs[k]['id'], **results[k]}))

@@ -1,5 +1,7 @@
-# Writes sandbox-corpus.jsonl: Caco-format programs (arithmetic, loops, fractions, combinatorics,
-# recursion, SymPy, decimals, big ints, seeded random, some failing). Deterministic: rerun to
+# Writes sandbox-corpus.jsonl: Caco-format programs in the shapes real Code CoTs take (arithmetic,
+# loops, fractions, combinatorics, recursion, SymPy, big ints, collections with Counter.most_common,
+# string work, random with text and int seeds, dataclasses, itertools, math/statistics/decimal,
+# some failing). Deterministic: rerun to
 # regenerate. `python3 tests/bench/corpus/make-corpus.py`. Also writes sandbox-warmup.jsonl: the
 # same templates with other parameters, used by the bench to warm the pool on programs it then
 # does not see again.
@@ -187,6 +189,139 @@ def main():
     print("LCM:", l)
 main()
 ''')
+WORDS = ['apple', 'banana', 'cherry', 'kiwi', 'mango', 'pear', 'plum', 'grape', 'lemon', 'peach']
+for i in range(20):
+    words = [rng.choice(WORDS) for _ in range(rng.randint(8, 30))]
+    n = rng.randint(1, 4)
+    add('collections', f"""
+from collections import Counter, defaultdict, deque
+input = {{"words": {words!r}, "top": {n}}}
+def solve(words, top):
+    # Step 1: count each word and keep the most common ones
+    counts = Counter(words)
+    common = counts.most_common(top)
+    # Step 2: group words by their first letter
+    groups = defaultdict(list)
+    for w in sorted(set(words)):
+        groups[w[0]].append(w)
+    # Step 3: a rotating queue of the distinct words
+    q = deque(sorted(counts))
+    q.rotate(top)
+    return {{"common": common, "groups": dict(groups), "first": q[0]}}
+output = solve(**input)
+print(output)
+""")
+for i in range(20):
+    text = ' '.join(rng.choice(WORDS) for _ in range(rng.randint(3, 12)))
+    add('string', f"""
+input = {{"text": {text!r}}}
+def solve(text):
+    # Step 1: words, capitalised and reversed
+    words = text.split()
+    title = " ".join(w.capitalize() for w in reversed(words))
+    # Step 2: vowel count and the longest palindrome-free word
+    vowels = sum(1 for ch in text if ch in "aeiou")
+    longest = max(words, key=len)
+    # Step 3: a formatted summary
+    return f"{{title}} | vowels={{vowels}} | longest={{longest.upper()}} | {{text.count('a')}} a's"
+output = solve(**input)
+print(output)
+""")
+for i in range(20):
+    seed = rng.choice(['"dice"', '"cards-%d"' % i, str(rng.randint(0, 99)), '"lottery"'])
+    k = rng.randint(3, 8)
+    add('random-seeded', f"""
+import random
+input = {{"seed": {seed}, "k": {k}}}
+def solve(seed, k):
+    # Step 1: a reproducible draw (string seeds hash with SHA-512)
+    random.seed(seed)
+    deck = list(range(1, 53))
+    random.shuffle(deck)
+    hand = sorted(deck[:k])
+    # Step 2: a few dice rolls and a weighted choice
+    rolls = [random.randint(1, 6) for _ in range(k)]
+    pick = random.choices(["red", "green", "blue"], weights=[1, 2, 3], k=2)
+    return {{"hand": hand, "rolls": rolls, "pick": pick, "sample": random.sample(range(100), 3)}}
+output = solve(**input)
+print(output)
+""")
+for i in range(20):
+    items = [(rng.choice(WORDS), rng.randint(1, 20), round(rng.uniform(0.5, 9.5), 2)) for _ in range(rng.randint(2, 6))]
+    add('dataclasses', f"""
+from dataclasses import dataclass, field
+input = {{"items": {items!r}}}
+@dataclass(order=True)
+class Item:
+    # A line of a shopping list
+    name: str
+    qty: int
+    price: float
+    tags: list = field(default_factory=list)
+    def total(self):
+        return round(self.qty * self.price, 2)
+def solve(items):
+    # Step 1: build the items and sort them
+    objs = sorted(Item(*t) for t in items)
+    # Step 2: the bill
+    return {{"cheapest": objs[0].name, "bill": round(sum(o.total() for o in objs), 2)}}
+output = solve(**input)
+print(output)
+""")
+for i in range(20):
+    n, r = rng.randint(4, 7), rng.randint(2, 3)
+    add('itertools', f"""
+import itertools, operator
+input = {{"n": {n}, "r": {r}}}
+def solve(n, r):
+    # Step 1: permutations whose first element is the largest
+    perms = sum(1 for p in itertools.permutations(range(n), r) if p[0] == max(p))
+    # Step 2: running products and grouped digits
+    acc = list(itertools.accumulate(range(1, n + 1), operator.mul))
+    groups = [(k, len(list(g))) for k, g in itertools.groupby(sorted(str(acc[-1])))]
+    # Step 3: pairs from a product that sum to n
+    pairs = [p for p in itertools.product(range(n), repeat=2) if sum(p) == n]
+    return (perms, acc[-1], groups, len(pairs))
+output = solve(**input)
+print(output)
+""")
+for i in range(20):
+    n, d = rng.randint(2, 99), rng.randint(20, 60)
+    add('math', f"""
+import math, statistics
+from decimal import Decimal, getcontext
+input = {{"n": {n}, "digits": {d}}}
+def solve(n, digits):
+    # Step 1: geometry and number theory with math
+    hyp = math.hypot(n, n + 1)
+    lcm = math.lcm(*range(1, n % 12 + 2))
+    # Step 2: statistics of the divisors
+    divisors = [k for k in range(1, n + 1) if n % k == 0]
+    mean = statistics.mean(divisors)
+    # Step 3: a square root to many digits
+    getcontext().prec = digits
+    root = Decimal(n).sqrt()
+    return (round(hyp, 6), lcm, mean, str(root)[:12])
+output = solve(**input)
+print(output)
+""")
+for i in range(10):
+    n = rng.randint(200, 900)
+    add('recursion-deep', f"""
+import sys
+sys.setrecursionlimit(10000)
+input = {{"n": {n}}}
+def depth(k):
+    # Step 1: a plain recursion deeper than the default limit
+    return 0 if k == 0 else 1 + depth(k - 1)
+def solve(n):
+    # Step 2: combine with a memo-free recursive sum of digits
+    def digits(m):
+        return m if m < 10 else digits(sum(int(c) for c in str(m)))
+    return (depth(n), digits(2 ** n))
+output = solve(**input)
+print(output)
+""")
 failing = [
     ('zero-division', 'input = {{"a": {a}}}\ndef solve(a):\n    # Step 1: divide by zero by mistake\n    return a / (a - a)\noutput = solve(**input)\nprint(output)'),
     ('name-error', 'input = {{"a": {a}}}\ndef solve(a):\n    # Step 1: use an undefined name\n    return a + undefined_total\noutput = solve(**input)\nprint(output)'),

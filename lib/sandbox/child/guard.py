@@ -1,0 +1,572 @@
+# The state guard: what one program may leave behind for the next is nothing. Loaded once per
+# interpreter by worker.mjs (as module `_caco_guard`), used by runner.py around every program.
+#
+# Mechanism (no pattern matching on the code): at baseline, every object reachable from a loaded
+# module, `sys` or `builtins` is walked once, and
+#   - every dict found (module namespaces, class namespaces, instance dicts, nested tables such as
+#     copy._deepcopy_dispatch, function __dict__/__kwdefaults__) is registered with a CPython dict
+#     watcher: any write to any of them while a program runs marks the interpreter dirty, even a
+#     write that the program undoes before it ends;
+#   - functions get a function watcher (a new __code__, __defaults__ or __kwdefaults__);
+#   - lists, sets, bytearrays, deques and closure cells have no watcher in CPython: a shallow copy
+#     of each is compared after the program in one C-level comparison;
+#   - random generators, decimal contexts and lru caches reachable from modules are reset or
+#     checked explicitly (their state is C data, not a dict); the ABC registries through
+#     abc.get_cache_token(); the file system through audit events.
+# A dirty interpreter is replaced by a fresh one from the snapshot (worker.mjs -> controller.mjs).
+# Caches that clean programs fill (re's compiled patterns, codec lookups, ...) are not watched:
+# they are put back to their baseline contents after every program instead.
+import sys, gc, builtins
+from itertools import compress, repeat
+from operator import is_, is_not, and_, attrgetter
+
+_ctypes = None
+_api = None
+_dict_watcher = -1
+_func_watcher = -1
+_callbacks = []  # keeps the ctypes thunks alive
+_DEBUG = False
+
+
+# The callbacks write into this list, never into a dict (a watched dict would call them again).
+_state = [False, None, 0, False]  # armed, reason, address of the changed object, special touched
+# Addresses of watched dicts that programs may change (caches, lazily bound globals, counters):
+# a write only marks them for the restore/compare step after the program.
+_special = {}
+
+
+def _on_dict(event, d, key, value):
+    if not _state[0]:
+        return 0
+    if d in _special:
+        _state[3] = True
+    elif _state[1] is None:
+        k = ''
+        if key and event in (0, 1, 2):
+            try:
+                k = ' key %.60r' % (_ctypes.cast(_ctypes.c_void_p(key), _ctypes.py_object).value,)
+            except Exception:
+                pass
+        _state[1] = 'dict %#x changed (%s%s)' % (d or 0, _DICT_EVENTS.get(event, event), k)
+        _state[2] = d or 0
+    return 0
+
+
+_DICT_EVENTS = {0: 'added', 1: 'modified', 2: 'deleted', 3: 'cloned', 4: 'cleared', 5: 'deallocated'}
+
+
+# PyFunction_WatchEvent: 0 create, 1 destroy, 2 modify code, 3 modify defaults, 4 modify kwdefaults.
+def _on_func(event, func, value):
+    if event >= 2 and _state[0] and _state[1] is None:
+        _state[1] = 'a function was modified (%s)' % ('code', 'defaults', 'kwdefaults')[min(event - 2, 2)]
+    return 0
+
+
+# Audit events that change what the next program sees without touching a watched object.
+_FS_EVENTS = {'os.remove', 'os.rename', 'os.mkdir', 'os.rmdir', 'os.truncate', 'os.chmod', 'os.chown',
+              'os.utime', 'os.symlink', 'os.link', 'os.chdir', 'os.chflags', 'os.lchmod', 'os.putenv',
+              'os.unsetenv', 'shutil.rmtree', 'shutil.copyfile', 'shutil.move', 'shutil.chown'}
+_HOOK_EVENTS = {'sys.settrace', 'sys.setprofile', 'sys.monitoring.register_callback', 'sys.addaudithook',
+                'ctypes.dlopen', 'ctypes.dlsym', 'ctypes.addressof', 'ctypes.cdata', 'ctypes.string_at',
+                'ctypes.wstring_at', 'ctypes.set_errno', 'ctypes.call_function', 'gc.get_objects',
+                'gc.get_referrers', 'gc.get_referents', 'sys._current_frames', 'sys._getframemodulename',
+                'cpython._PySys_ClearAuditHooks'}
+
+
+def _audit(event, args):
+    if not _state[0] or _state[1] is not None:
+        return
+    if event == 'open':
+        mode = args[1] if len(args) > 1 else 'r'
+        flags = args[2] if len(args) > 2 else 0
+        if (isinstance(mode, str) and any(c in mode for c in 'wax+')) or (isinstance(flags, int) and flags & 0o3):
+            _state[1] = 'file opened for writing: %r' % (args[0],)
+    elif event in _FS_EVENTS:
+        _state[1] = 'file system or environment changed (%s)' % event
+    elif event in _HOOK_EVENTS:
+        _state[1] = 'interpreter internals reached (%s)' % event
+
+
+def _watchers():
+    """ctypes bindings for CPython's watcher API (ctypes is hidden from programs afterwards)."""
+    global _ctypes, _api
+    import ctypes
+    _ctypes = ctypes
+    _api = ctypes.pythonapi
+    dict_cb = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+    func_cb = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+    _api.PyDict_AddWatcher.argtypes = [dict_cb]
+    _api.PyDict_AddWatcher.restype = ctypes.c_int
+    _api.PyDict_ClearWatcher.argtypes = [ctypes.c_int]
+    _api.PyDict_Watch.argtypes = [ctypes.c_int, ctypes.py_object]
+    _api.PyDict_Watch.restype = ctypes.c_int
+    _api.PyFunction_AddWatcher.argtypes = [func_cb]
+    _api.PyFunction_AddWatcher.restype = ctypes.c_int
+    return dict_cb, func_cb
+
+
+def install():
+    """In the worker, before hardening: the watcher callbacks and the audit hook."""
+    global _dict_watcher, _func_watcher
+    dict_cb, func_cb = _watchers()
+    cb1, cb2 = dict_cb(_on_dict), func_cb(_on_func)
+    _callbacks.extend([cb1, cb2])
+    _dict_watcher = _api.PyDict_AddWatcher(cb1)
+    _func_watcher = _api.PyFunction_AddWatcher(cb2)
+    if _dict_watcher < 0 or _func_watcher < 0:
+        raise RuntimeError('no CPython watcher slot left')
+    sys.addaudithook(_audit)
+
+
+class _Base:
+    pass
+
+
+_b = _Base()
+
+# Filled by clean programs, harmless to share, and cheap to put back: their contents are restored
+# after every program (a poisoned entry cannot survive into the next program). mpmath's context is
+# here too: programs set mp.dps all the time, the next one starts from the default again.
+_RESET = [('sys', 'path_importer_cache'), ('random', '_inst.__dict__'), ('re', '_cache'), ('re', '_cache2'), ('linecache', 'cache'), ('encodings', '_cache'),
+          ('_strptime', '_regex_cache'), ('fnmatch', '_cache'), ('mpmath', 'mp.__dict__'),
+          ('mpmath', 'mp._prec_rounding'), ('_frozen_importlib', '_module_locks'), ('_frozen_importlib', '_blocking_on.data'),
+          ('_frozen_importlib', '_blocking_on._pending_removals'),
+          ('sympy.polys.rootoftools', '_reals_cache._dict'), ('sympy.polys.rootoftools', '_complexes_cache._dict'),
+          ('sympy.integrals.meijerint', '_dummies'), ('weakref', 'finalize._registry'), ('linecache', '_interactive_cache')] + \
+    [('sympy.utilities.lambdify', ns) for ns in ('MATH', 'MPMATH', 'NUMPY', 'SCIPY', 'CUPY', 'JAX', 'TENSORFLOW', 'SYMPY', 'NUMEXPR')]
+# Module globals that the module's own functions rebind (`global x; x = ...`), found by scanning
+# the loaded modules' bytecode for STORE_GLOBAL (tests/integration/sandbox-isolation.test.ts keeps
+# this list complete): lazily bound tables (None until first use; the cheap ones are bound by the
+# snapshot's warm-up), counters and toggles. These namespaces are not watched; after every program
+# the listed names get their baseline values back and the rest must equal the baseline.
+LAZY_GLOBALS = {
+    'collections': ('heapq',), 'random': ('_sha512',), 'ast': ('_line_pattern', '_Unparser'),
+    'base64': ('_a85chars', '_a85chars2', '_b85chars', '_b85chars2', '_b85dec'), 'locale': ('_percent_re',),
+    'zipfile': ('_crctable',), 'zipimport': ('_importing_zlib',), 'posixpath': ('_varsub', '_varsubb'),
+    'ntpath': ('_varsub', '_varsubb'),
+    # sys.modules['os.path'] is posixpath under a second key: its expandvars regexes, compiled once on first use.
+    'os.path': ('_varsub', '_varsubb'),
+    'sysconfig': ('_CONFIG_VARS', '_CONFIG_VARS_INITIALIZED'),
+    'tempfile': ('_name_sequence', 'tempdir'), 'typing': ('_lazy_annotationlib',),
+    'concurrent.futures': ('InterpreterPoolExecutor', 'ProcessPoolExecutor', 'ThreadPoolExecutor'),
+    'mpmath.libmp.gammazeta': ('mult_cache', 'primes_cache', 'sieve_cache'), 'mpmath.libmp.libmpf': ('getrandbits',),
+    'sympy.core.evalf': ('evalf_table',), 'sympy.integrals.meijerint': ('_lookup_table',), 'sympy.integrals.heurisch': ('_bessel_table',),
+    'sympy.integrals.laplace': ('_LT_level',), 'sympy.integrals.transforms': ('_allowed',),
+    'sympy.ntheory.partitions_': ('_factor', '_totient'),
+    'sympy.polys.rootoftools': ('_complexes_cache', '_reals_cache'),
+    'sympy.printing.pretty.pretty_symbology': ('unicode_warnings',),
+    'sympy.simplify.hyperexpand': ('_collection', '_meijercollection'), 'sympy.simplify.trigsimp': ('_trigpat',),
+    'sympy.solvers.solveset': ('_hyp_inverses', '_trig_inverses'),
+    'sympy.utilities.lambdify': ('_lambdify_generated_counter',),
+    'sympy.utilities.misc': ('_debug_iter', '_debug_tmp'), 'sympy.utilities.timeutils': ('_timestack',),
+}
+# Functions that rebind a module global as their purpose (a setter, a hook, start-up code): a
+# program calling one changes what the next program sees, and the interpreter is replaced.
+STATEFUL_GLOBALS = {
+    # sys.modules['_frozen_importlib'] is importlib._bootstrap under its first key: the same start-up code (_setup binds
+    # sys/_imp/_blocking_on, _install_external_importers binds _bootstrap_external); rerunning it resets the importer.
+    '_frozen_importlib': ('sys', '_imp', '_blocking_on', '_bootstrap_external'),
+    # set_theme() (Python 3.14) replaces the colour theme every later traceback/argparse/warning output uses: a setter.
+    '_colorize': ('_theme',),
+    '_frozen_importlib_external': ('_bootstrap',), '_py_warnings': ('_wm',),
+    '_pyodide._importhook': ('REPODATA_PACKAGES_IMPORT_TO_PACKAGE_NAME',), 'asyncio.events': ('_event_loop_policy',),
+    'importlib._bootstrap': ('_bootstrap_external', '_blocking_on', '_imp', 'sys'),
+    'importlib._bootstrap_external': ('_bootstrap',),
+    'logging': ('_warnings_showwarning', '_logRecordFactory', '_loggerClass'),
+    'shutil': ('_USE_CP_SENDFILE',), 'site': ('USER_BASE', 'ENABLE_USER_SITE', 'USER_SITE', 'PREFIXES'),
+    'tempfile': ('_O_TMPFILE_WORKS',),
+    'threading': ('_active_limbo_lock', '_main_thread', '_SHUTTING_DOWN', '_profile_hook', '_trace_hook'),
+    'sympy.plotting.backends.base_backend': ('_show',),
+    'sympy.printing.pretty.pretty_symbology': ('_use_unicode',),
+}
+
+
+# Class attributes a library advances itself in normal use (SymPy numbers every Dummy it creates,
+# e.g. in solve): not watched but compared after the program; growth of the named counters is
+# accepted (and becomes the baseline), any other change, or lowering a counter, is not.
+_COUNTERS = [('sympy.core.symbol', 'Dummy', ('_count',))]
+
+
+def _resolve(mod, path):
+    o = sys.modules.get(mod)
+    for part in path.split('.'):
+        if o is None:
+            return None
+        o = vars(o) if part == '__dict__' else getattr(o, part, None)
+    return o
+
+
+# Dict types a library fills lazily on shared objects (SymPy caches derived assumptions on every
+# object, singletons such as pi included): reset to their baseline contents after every program.
+_RESET_TYPES = [('sympy.core.assumptions', 'StdFactKB')]
+
+def _lazy_namespaces():
+    out = []
+    for mod, keys in LAZY_GLOBALS.items():
+        m = sys.modules.get(mod)
+        if m is not None and type(getattr(m, '__dict__', None)) is dict:
+            out.append((m.__dict__, keys))
+    return out
+
+
+def _reset_targets():
+    """The reset containers (by id) and the counter classes, resolved in the current interpreter."""
+    resets = {}
+    for ns, _ in _lazy_namespaces():
+        resets[id(ns)] = None
+    for mod, path in _RESET:
+        o = _resolve(mod, path)
+        if type(o) is dict or type(o) is list:
+            resets[id(o)] = o
+    counters = []
+    for mod, cls, keys in _COUNTERS:
+        c = getattr(sys.modules.get(mod), cls, None)
+        if isinstance(c, type):
+            d = gc.get_referents(c.__dict__)[0]
+            resets[id(d)] = None
+            counters.append((c, d, keys))
+    return resets, counters
+
+
+def _classify(everything, resets):
+    """Sorts objects into what the guard watches, compares, resets or clears (C-level passes)."""
+    import types, random, decimal, functools, collections
+    lru = type(functools.lru_cache(None)(lambda: 0))
+    tys = list(map(type, everything))
+
+    def pick(t):
+        return list(compress(everything, map(is_, tys, repeat(t))))
+
+    caches = pick(lru)
+    cache_dicts = []
+    for c in caches:
+        own = getattr(c, '__dict__', None)
+        cache_dicts += [d for d in gc.get_referents(c) if type(d) is dict and d is not own]
+    skip = resets.keys() | set(map(id, cache_dicts))
+    # Instances keep attributes inline until their __dict__ is asked for: materialize it, so that
+    # writes go through a watchable dict. Heap types only (types themselves have a mappingproxy).
+    heap = compress(everything, map(and_, map(attrgetter('__flags__'), tys), repeat(1 << 9)))
+    inst = [d for d in map(getattr, heap, repeat('__dict__'), repeat(None)) if type(d) is dict]
+    all_dicts = list(compress(everything, map(isinstance, everything, repeat(dict))))
+    known = set(map(id, all_dicts))
+    all_dicts += [d for d in inst if id(d) not in known]
+    reset_types = tuple(t for t in (_resolve(m, n) for m, n in _RESET_TYPES) if isinstance(t, type))
+    # Weak containers churn by themselves (weakrefs made and dropped as objects come and go) and
+    # only ever point at objects: their contents are put back after every program.
+    import weakref
+    weak = list(compress(everything, map(isinstance, everything, repeat((weakref.WeakSet, weakref.WeakKeyDictionary, weakref.WeakValueDictionary)))))
+    weak_parts = [x for w in weak for x in (getattr(w, 'data', None), getattr(w, '_pending_removals', None), getattr(w, '_iterating', None))
+                  if type(x) in (dict, set, list)]
+    # ABCs keep their registry and caches as sets of weakrefs inside a C object: the caches fill on
+    # every isinstance(); a register() bumps abc.get_cache_token(), compared after every program.
+    import abc
+    abc_data = pick(type(abc.ABC._abc_impl))
+    weak_parts += [x for x in gc.get_referents(*abc_data) if type(x) is set]
+    # SymPy's multiple dispatch caches the implementation chosen per type signature.
+    disp = _resolve('sympy.multipledispatch.dispatcher', 'Dispatcher')
+    if isinstance(disp, type):
+        weak_parts += [c for c in (getattr(d, '_cache', None) for d in compress(everything, map(isinstance, everything, repeat(disp))))
+                       if type(c) is dict]
+    skip |= set(map(id, weak_parts))
+    dicts, reset_dicts = [], []
+    for d in all_dicts:
+        if id(d) in skip:
+            continue
+        # mpmath memoizes constants (pi, e, ...) per precision on the function: memo_prec/memo_val.
+        # A defaultdict grows on a mere read of a missing key (SymPy's assumption rules do that).
+        reset = (reset_types and isinstance(d, reset_types)) or ('memo_prec' in d and 'memo_val' in d) or \
+            isinstance(d, collections.defaultdict)
+        (reset_dicts if reset else dicts).append(d)
+    lists = [x for x in pick(list) if id(x) not in skip]
+    sets = [x for x in pick(set) if id(x) not in skip]
+    return {
+        'dicts': dicts, 'reset_dicts': reset_dicts + weak_parts, 'caches': caches, 'cache_dicts': cache_dicts,
+        'lists': lists, 'sets': sets, 'others': pick(bytearray) + pick(collections.deque),
+        'cells': pick(types.CellType), 'ctxs': pick(decimal.Context),
+        'rngs': list(compress(everything, map(isinstance, everything, repeat(random.Random)))),
+        'objects': len(everything), 'functions': tys.count(types.FunctionType),
+    }
+
+
+def _merge(a, b):
+    for k, v in b.items():
+        a[k] = a[k] + v if k in a else v
+    return a
+
+
+def plan():
+    """At snapshot time (layer build), after the warm-up: walk everything the modules reach, set
+    the watch bit on every dict, then free the watcher slot (its callback does not survive the
+    snapshot; the bits do) and freeze the heap, so the worker only walks what is newer."""
+    dict_cb, _ = _watchers()
+    noop = dict_cb(lambda *a: 0)
+    wid = _api.PyDict_AddWatcher(noop)
+    resets, _ = _reset_targets()
+    p = _classify(_walk(_roots(), {id(globals())}), resets)
+    for d in p['dicts']:
+        _api.PyDict_Watch(wid, d)
+    _api.PyDict_ClearWatcher(wid)
+    p['wid'] = wid
+    sys._caco_guard_plan = p
+    gc.collect()
+    gc.freeze()
+    return {k: v if type(v) is int else len(v) for k, v in p.items()}
+
+
+def _roots():
+    return [m for m in list(sys.modules.values()) if m is not None] + [builtins, sys, sys.modules]
+
+
+def take(private=()):
+    """The baseline, in the worker after hardening. With the snapshot's plan: only objects newer
+    than the snapshot are walked; without one (a layer built before the plan existed): all."""
+    import random, time
+    t0 = time.perf_counter()
+    p = sys.__dict__.pop('_caco_guard_plan', None)
+    resets, counters = _reset_targets()
+    priv = {id(_state), id(globals())} | set(map(id, private))
+    if p is not None and p['wid'] == _dict_watcher:
+        # Young objects (made since the snapshot) that are not the guard's or runner's own.
+        young = gc.get_objects()
+        young_ids = set(map(id, young))
+        own = _walk(list(private) + [globals(), _state], set(), within=young_ids)
+        mine = set(map(id, own)) | priv
+        fresh = _classify([o for o in young if id(o) not in mine], resets)
+        # Closure cells made since the snapshot belong to the runner's own closures (a running
+        # frame does not expose its cells to gc): not program-reachable state.
+        fresh['cells'] = []
+        for d in fresh['dicts']:
+            _api.PyDict_Watch(_dict_watcher, d)
+        p = _merge(p, fresh)
+        mode = 'snapshot plan + %d new objects' % len(young)
+    else:
+        p = _classify(_walk(_roots(), priv), resets)
+        for d in p['dicts']:
+            _api.PyDict_Watch(_dict_watcher, d)
+        mode = 'full walk'
+    t1 = time.perf_counter()
+    _b.dicts = p['dicts']
+    _b.caches = p['caches']
+    for c in _b.caches:
+        c.cache_clear()
+    _b.cache_dicts = p['cache_dicts']
+    # Containers without a watcher: compared after every program, lists to lists and sets to sets
+    # in C (items by identity first).
+    _b.lists, _b.sets, _b.others = p['lists'], p['sets'], p['others']
+    _b.list_copies = [list(x) for x in _b.lists]
+    _b.set_copies = [set(x) for x in _b.sets]
+    _b.other_copies = list(map(_copy, _b.others))
+    _b.cells = p['cells']
+    _b.cell_items = gc.get_referents(*_b.cells)
+    _b.resets = [o for o in resets.values() if o is not None] + p['reset_dicts']
+    _b.reset_copies = [o.copy() for o in _b.resets]
+    _b.counters = [(c, dict(d), keys) for c, d, keys in counters]
+    _b.lazy = [(ns, dict(ns), keys) for ns, keys in _lazy_namespaces()]
+    # The special dicts are watched too, so that their compare/restore runs only after a program
+    # that wrote to one of them. Reset lists (no watcher) are compared after every program.
+    special = [o for o in _b.resets if isinstance(o, dict)] + [ns for ns, _, _ in _b.lazy] + \
+        [gc.get_referents(c.__dict__)[0] for c, _, _ in _b.counters]
+    _special.clear()
+    for d in special:
+        _api.PyDict_Watch(_dict_watcher, d)
+        _special[id(d)] = True
+    _b.reset_lists = [(o, o.copy()) for o in _b.resets if type(o) is not dict and not isinstance(o, dict)]
+    _b.rngs = [(r, r.getstate()) for r in p['rngs'] if r is not random._inst]
+    _b.ctxs = [(c, repr(c)) for c in p['ctxs']]
+
+    _b.modules = len(sys.modules)
+    t2 = time.perf_counter()
+    gc.collect()
+    gc.freeze()
+    _b.c_state = _c_state()
+    _b.counts = {'mode': mode, 'objects': p['objects'], 'watched_dicts': len(_b.dicts),
+                 'lists_sets': len(_b.lists) + len(_b.sets) + len(_b.others), 'cells': len(_b.cells),
+                 'functions': p['functions'], 'lru_caches': len(_b.caches), 'reset': len(_b.resets),
+                 'rngs': len(_b.rngs), 'contexts': len(_b.ctxs), 'ms': [round((b - a) * 1000) for a, b in ((t0, t1), (t1, t2), (t2, time.perf_counter()))]}
+    if _DEBUG:
+        print('guard baseline', _b.counts)
+    return _b.counts
+
+
+def _walk(roots, seen, within=None):
+    """Everything reachable from roots through gc referents, one C call per layer (code objects,
+    which hold only constants and names, are not entered). `within`: only objects with these ids."""
+    from types import CodeType
+    everything = []
+    frontier = [r for r in roots if id(r) not in seen]
+    seen.update(map(id, frontier))
+    while frontier:
+        everything += frontier
+        refs = gc.get_referents(*compress(frontier, map(is_not, map(type, frontier), repeat(CodeType))))
+        # Only objects of GC types can hold references (str, int, float, bytes cannot).
+        refs = list(compress(refs, map(and_, map(attrgetter('__flags__'), map(type, refs)), repeat(1 << 14))))
+        by_id = dict(zip(map(id, refs), refs))
+        new = by_id.keys() - seen
+        if within is not None:
+            new &= within
+        seen |= new
+        frontier = list(map(by_id.__getitem__, new))
+    return everything
+
+
+def _copy(s):
+    t = type(s)
+    return list(s) if t is list else set(s) if t is set else bytes(s) if t is bytearray else list(s)
+
+
+def arm(keep=False):
+    if not keep:
+        _state[1] = None
+        _state[2] = 0
+        _state[3] = False
+    _state[0] = True
+
+
+def disarm():
+    _state[0] = False
+
+
+def check():
+    """After a program (disarmed): a reason when the interpreter must be replaced, else None."""
+    reason = _state[1]
+    if reason is not None and _state[2]:
+        reason = reason.replace('%#x' % _state[2], _describe(_state[2]))
+    for o, base in _b.reset_lists:
+        if o != base:
+            if type(o) is list:
+                o[:] = base
+            else:
+                o.clear()
+                o.update(base)
+    if _state[3]:
+        reason = _restore_special(reason)
+    if any(map(len, _b.cache_dicts)):
+        # lru caches hand out shared objects: what a program cached (or changed in a cached
+        # object) must not reach the next one.
+        for c in _b.caches:
+            c.cache_clear()
+    if reason is not None:
+        return reason
+    if len(sys.modules) != _b.modules:
+        # A clean program may import a module we did not preload: a fresh interpreter follows, so
+        # nothing that module's import changed is seen by the next program.
+        return 'new modules imported'
+    # Lists to lists and sets to sets in C (items by identity first).
+    if _b.lists != _b.list_copies or _b.sets != _b.set_copies or list(map(_copy, _b.others)) != _b.other_copies:
+        if _DEBUG:
+            for x, c in zip(_b.lists + _b.sets, _b.list_copies + _b.set_copies):
+                if x != c:
+                    print('changed', type(x).__name__, len(x), len(c), repr(x)[:200])
+        return 'a list or set held by a module changed'
+    if gc.get_referents(*_b.cells) != _b.cell_items:
+        if _DEBUG:
+            now = gc.get_referents(*_b.cells)
+            print('cells', len(now), len(_b.cell_items), [(i, repr(a)[:60], repr(b)[:60]) for i, (a, b) in enumerate(zip(now, _b.cell_items)) if a is not b][:3])
+        return 'a closure variable of a library function changed'
+    for c, r in _b.ctxs:
+        if repr(c) != r:
+            return 'a decimal context held by a module changed'
+    now = _c_state()
+    if now != _b.c_state:
+        i = next((i for i, (a, b) in enumerate(zip(now, _b.c_state)) if a != b), -1)
+        return 'interpreter settings changed (%s)' % (_C_STATE_NAMES[i] if 0 <= i < len(_C_STATE_NAMES) else i)
+    return None
+
+
+def _restore_special(reason):
+    """Caches and lazily bound globals back to their baseline; counters may only have grown."""
+    if _b.resets != _b.reset_copies:
+        for o, base in zip(_b.resets, _b.reset_copies):
+            if o != base and isinstance(o, dict):
+                o.clear()
+                o.update(base)
+    for ns, base, keys in _b.lazy:
+        if ns != base:
+            for k in keys:
+                if k in base:
+                    ns[k] = base[k]
+                else:
+                    ns.pop(k, None)
+            if reason is None and ns != base:
+                reason = 'module %s changed' % ns.get('__name__')
+    for cls, base, keys in _b.counters:
+        reason = reason or _counter_check(cls, base, keys)
+    return reason
+
+
+def _describe(addr):
+    """A readable name for a watched object that changed (only computed when one did)."""
+    for d in _b.dicts:
+        if id(d) == addr:
+            break
+    else:
+        return '%#x' % addr
+    for name, m in list(sys.modules.items()):
+        ns = getattr(m, '__dict__', None)
+        if ns is d:
+            return 'namespace of module ' + name
+        if type(ns) is dict:
+            for k, v in ns.items():
+                if v is d:
+                    return '%s.%s' % (name, k)
+                if isinstance(v, type) and gc.get_referents(v.__dict__)[0] is d:
+                    return 'class %s.%s' % (name, k)
+                if getattr(v, '__dict__', None) is d:
+                    return 'attributes of %s.%s' % (name, k)
+    return '%s with keys %s' % (type(d).__name__, list(d)[:5])
+
+
+_C_STATE_NAMES = ['sys.getswitchinterval', 'sys.get_coroutine_origin_tracking_depth', 'sys.get_asyncgen_hooks',
+                  'sys.getprofile', 'sys.gettrace', 'gc.get_threshold', 'gc.get_debug', 
+                  'ABC registries'] + ['sys.monitoring tool %d' % i for i in range(6)] + ['umask', 'tracemalloc/faulthandler/atexit/locale']
+
+
+def _c_state():
+    """Interpreter settings kept in C (no dict to watch), read through their getters."""
+    import os
+    out = [sys.getswitchinterval(), sys.get_coroutine_origin_tracking_depth(), sys.get_asyncgen_hooks(),
+           sys.getprofile(), sys.gettrace(), gc.get_threshold(), gc.get_debug(), _abc_token()]
+    mon = getattr(sys, 'monitoring', None)
+    if mon is not None:
+        out += [(mon.get_tool(i), mon.get_events(i)) for i in range(6)]
+    old = os.umask(0o22)
+    os.umask(old)
+    out.append(old)
+    for name, getter in (('_tracemalloc', 'is_tracing'), ('faulthandler', 'is_enabled'), ('atexit', '_ncallbacks')):
+        m = sys.modules.get(name)
+        if m is not None:
+            out.append(getattr(m, getter)())
+    loc = sys.modules.get('_locale')
+    if loc is not None:
+        out.append(loc.setlocale(0))
+    return out
+
+
+def _abc_token():
+    import abc
+    return abc.get_cache_token()
+
+
+def _counter_check(cls, base, keys):
+    d = vars(cls)
+    if d == base:
+        return None
+    if len(d) != len(base):
+        return 'class %s changed' % cls.__qualname__
+    grown = []
+    for k, v in base.items():
+        w = d.get(k, _Base)
+        if w is v or w == v:
+            continue
+        if k in keys and type(v) is int and type(w) is int and w > v:
+            grown.append((k, w))
+            continue
+        return 'class %s changed' % cls.__qualname__
+    base.update(grown)
+    return None
+
+
+def before_program():
+    """Generators held by modules (e.g. SymPy's) restart from their baseline state."""
+    for r, state in _b.rngs:
+        r.setstate(state)
