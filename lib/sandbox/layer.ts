@@ -115,6 +115,9 @@ function inputsKey(sources: Record<string, Source>): string {
   const pyodidePkg = readFileSync(join(pyodideModuleDir(), 'package.json'), 'utf8');
   const h = createHash('sha256').update(String(LAYER_FORMAT)).update(pyodidePkg).update(`node ${process.versions.node} v8 ${process.versions.v8}`);
   for (const [k, s] of Object.entries(sources)) h.update(`${k}:${s.kind}:${s.path}:${s.version}`);
+  // The snapshot is made by these scripts (boot.mjs's warm-up, guard.py's plan): a change to any of
+  // them must rebuild it, or the layer keeps a snapshot planned by an older guard.
+  for (const f of CHILD_FILES) h.update(`${f}:`).update(readFileSync(join(CHILD_SRC, f)));
   return h.digest('hex').slice(0, 16);
 }
 
