@@ -6,8 +6,11 @@ import assert from 'node:assert/strict';
 import { createSandboxPool, type SandboxPool } from '../../lib/sandbox/index.ts';
 
 let pool: SandboxPool;
+// Short enough to keep the timeout cases quick, long enough that a memory hog reaches the 128 MB
+// ceiling before the clock on a busy 2-core machine (at 1.5 s it sometimes did not).
+const LIMIT_MS = 3000;
 before(async () => {
-  pool = await createSandboxPool({ workers: 2, timeoutMs: 1500, memoryMb: 128, outputCapBytes: 10_000, recursionLimit: 500 });
+  pool = await createSandboxPool({ workers: 2, timeoutMs: LIMIT_MS, memoryMb: 128, outputCapBytes: 10_000, recursionLimit: 500 });
 });
 after(async () => {
   await pool?.close();
@@ -32,7 +35,7 @@ describe('sandbox limits', () => {
     for (const r of rs) assert.equal(r.status, 'timeout', `${r.id}: ${JSON.stringify(r.error)}`);
     // Far below the 100 s sleep and the endless loops; roomy because replacing a killed worker
     // takes seconds on a busy machine (Node 24 restores the snapshot slower under load).
-    assert.ok(performance.now() - t0 < 4 * 1500 + 30_000, 'limits fired, not the programs ending on their own');
+    assert.ok(performance.now() - t0 < 4 * LIMIT_MS + 30_000, 'limits fired, not the programs ending on their own');
     await stillServes();
   });
 
