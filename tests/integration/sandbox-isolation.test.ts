@@ -8,6 +8,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSandboxPool, type SandboxPool } from '../../lib/sandbox/index.ts';
+import { ESCAPE } from '../fixtures/sandbox-escape.ts';
 
 let pool: SandboxPool;
 let server: Server;
@@ -15,24 +16,6 @@ let port = 0;
 let connections = 0;
 const probe = join(tmpdir(), `caco-sandbox-probe-${process.pid}`);
 
-// Finds any JS object proxy left reachable from Python and climbs to JavaScript's globalThis.
-// The state guard freezes the heap (gc.freeze() in the snapshot and after its baseline), and
-// gc.get_objects() does not list frozen objects: unfreeze first, so the walk still reaches every
-// JsProxy the interpreter holds (the guard sees gc.get_objects and recycles this interpreter).
-const ESCAPE = `
-import gc
-gc.unfreeze()
-G = None
-for o in gc.get_objects():
-    for r in gc.get_referents(o):
-        if 'Js' in type(r).__name__ and G is None:
-            try:
-                G = r.constructor.constructor("return globalThis")()
-            except Exception:
-                pass
-    if G is not None:
-        break
-`;
 
 before(async () => {
   server = createServer((s) => {
