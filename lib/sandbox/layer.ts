@@ -82,7 +82,8 @@ export function locatePackageSources(wheels?: string): Record<string, Source> {
   return out;
 }
 
-const SKIP_DIRS = new Set(['tests', 'benchmarks', '__pycache__', 'testing']);
+// Not 'testing': Debian's SymPy 1.11 (the python3-sympy fallback) imports sympy.testing at import time.
+const SKIP_DIRS = new Set(['tests', 'benchmarks', '__pycache__']);
 function listSourceFiles(root: string): string[] {
   const files: string[] = [];
   const walk = (dir: string) => {
