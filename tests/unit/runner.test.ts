@@ -2,12 +2,8 @@
 // through both branches, fan-in exactly once, redelivery and crash safety, checkpoints.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FileBlobStore } from '../../lib/store/file-blob-store.ts';
-import { openStateDb, SqliteStateStore, SqliteWorkQueue } from '../../lib/store/sqlite-state.ts';
 import type { PipelineDeps } from '../../lib/pipeline/deps.ts';
+import { localDepsWithoutDedup } from '../helpers/local-deps.ts';
 import { checkpointMarginMs, processShardMessage, generateShards, type PipelineImpl, type StageImpl } from '../../lib/pipeline/runner.ts';
 import { drainLocal } from '../../lib/pipeline/local-orchestrator.ts';
 import { ingestRun } from '../../lib/pipeline/ingest.ts';
@@ -32,18 +28,8 @@ function keepUnless(pred: (r: Rec) => boolean, reason: string): StageImpl {
 }
 
 function setup(opts: { samples: number; shardSize: number }) {
-  const dir = mkdtempSync(join(tmpdir(), 'runner-'));
-  const db = openStateDb(join(dir, 'state.db'));
-  const queue = new SqliteWorkQueue(db, { maxAttempts: 3 });
+  const { dir, queue, deps } = localDepsWithoutDedup('runner-', 3);
   const assembled: string[] = [];
-  const deps: PipelineDeps = {
-    blobs: new FileBlobStore(join(dir, 'blobs')),
-    state: new SqliteStateStore(db),
-    queue,
-    dedup: { claim: () => Promise.reject(new Error('unused')) },
-    log: { info() {}, warn() {}, error() {} },
-    secrets: () => undefined,
-  };
   const calls: Record<string, number> = {};
   const count = (name: string, impl: StageImpl): StageImpl => ({
     ...impl,

@@ -16,9 +16,7 @@ import { NODE_MAJOR } from '../../lib/infra/node-runtime.ts';
 import { CACO, withStage, type StageDecl } from '../../lib/pipeline/spec.ts';
 import { inputKeyOf, nextOf, orderedStart, completesBranch } from '../../lib/pipeline/flow.ts';
 import { keys } from '../../lib/pipeline/keys.ts';
-import { FileBlobStore } from '../../lib/store/file-blob-store.ts';
-import { openStateDb, SqliteStateStore, SqliteWorkQueue } from '../../lib/store/sqlite-state.ts';
-import type { PipelineDeps } from '../../lib/pipeline/deps.ts';
+import { localDepsWithoutDedup } from '../helpers/local-deps.ts';
 import { fanInMessage, generateShards, type PipelineImpl, type StageImpl } from '../../lib/pipeline/runner.ts';
 import { drainLocal, localConcurrency } from '../../lib/pipeline/local-orchestrator.ts';
 import { ingestRun } from '../../lib/pipeline/ingest.ts';
@@ -86,17 +84,7 @@ function passThrough(tag?: (r: Rec) => Rec): StageImpl {
 }
 
 test('an extra stage declared in the spec is routed by the local runner: every generate shard passes through it', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spec-'));
-  const db = openStateDb(join(dir, 'state.db'));
-  const queue = new SqliteWorkQueue(db, { maxAttempts: 2 });
-  const deps: PipelineDeps = {
-    blobs: new FileBlobStore(join(dir, 'blobs')),
-    state: new SqliteStateStore(db),
-    queue,
-    dedup: { claim: () => Promise.reject(new Error('unused')) },
-    log: { info() {}, warn() {}, error() {} },
-    secrets: () => undefined,
-  };
+  const { dir, db, queue, deps } = localDepsWithoutDedup('spec-', 2);
   const samples = 23;
   const shardSize = 4;
   const backtranslated: Rec[] = [];
