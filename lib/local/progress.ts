@@ -84,7 +84,7 @@ export function endpointLines(endpoints: readonly EndpointView[], now = Date.now
     .filter((e) => e.failingSince !== null)
     .map((e) => {
       const next = e.nextTryAt !== null ? `, next try in ${Math.max(0, Math.ceil((e.nextTryAt - now) / 1000))} s` : '';
-      const breaker = e.state === 'closed' ? 'retrying' : e.state === 'open' ? 'breaker OPEN' : 'breaker half-open (probing)';
+      const breaker = e.state === 'closed' ? 'calls failing' : e.state === 'open' ? 'breaker OPEN' : 'breaker half-open (probing)';
       const err = (e.lastError ?? '').split('\n')[0]!.slice(0, 120);
       return `LLM ${e.roles.join('/')} ${e.baseURL}: ${breaker}, failing for ${Math.round((now - e.failingSince!) / 1000)} s (${e.failuresSinceSuccess} failed attempts), last error: ${err}${next}`;
     });

@@ -80,7 +80,7 @@ test('A: endpoint down from the start: shown, stopped with a reason (exit 5); --
     assert.match(first.stderr, /last error: .*500/);
     assert.match(first.stderr, /--retry-failed/);
     // The progress lines (stderr is not a TTY here) showed the endpoint's state while it failed.
-    assert.match(first.stderr, /LLM [a-z/]+ http:\/\/127\.0\.0\.1:\d+\/v1: (breaker OPEN|retrying|breaker half-open)[^\n]*last error: [^\n]*500/);
+    assert.match(first.stderr, /LLM [a-z/]+ http:\/\/127\.0\.0\.1:\d+\/v1: (breaker OPEN|calls failing|breaker half-open)[^\n]*last error: [^\n]*500/);
     assert.match(first.stderr, /breaker OPEN[^\n]*next try in \d+ s/);
     assert.ok(first.ms < 60_000, `stopped after ${first.ms} ms`);
     assert.equal(server.stats.served, 0, 'nothing was served during the outage');
@@ -141,6 +141,34 @@ test('B: a short outage mid-run: PARTIAL (exit 3) with llm_unavailable records; 
     assert.match(third.stderr, /has no failed records to retry/);
     assert.deepEqual(view(readStats(out)), view(retried));
     assert.equal(server.stats.served, referenceServed, 'a run with nothing to retry bought something');
+  } finally {
+    await server.close();
+  }
+});
+
+test('C: a wrong API key: the run fails saying which key (exit 1); after the fix, --retry-failed revives the dead-lettered shards and finishes', async (t) => {
+  const server = await startFakeServer({ latencyMs: 20, apiKey: 'the-right-key', respond: demoRule({ seedBase: demoConfig.llm.generate.seed }) });
+  try {
+    const file = configFor(server, 'c');
+    const cfg = JSON.parse(readFileSync(file, 'utf8'));
+    cfg.llm.default.apiKeyEnv = 'CACO_TEST_KEY';
+    writeFileSync(file, JSON.stringify(cfg));
+    const out = join(work, 'c');
+    const first = await runCli(['run', input, '-c', file, '-o', out], { env: { CACO_TEST_KEY: 'a-wrong-key' } });
+    t.diagnostic(`wrong key: exit ${first.code}; stderr tail:\n${first.stderr.split('\n').slice(-6).join('\n')}`);
+    assert.equal(first.code, 1, first.stderr);
+    assert.match(first.stderr, /FAILED/);
+    assert.match(first.stderr, /401/);
+    assert.match(first.stderr, /CACO_TEST_KEY/, 'names the variable that holds the key');
+    assert.match(first.stderr, /--retry-failed/);
+    assert.equal(server.stats.served, 0);
+
+    const fixed = await runCli(['run', input, '-c', file, '-o', out, '--retry-failed'], { env: { CACO_TEST_KEY: 'the-right-key' } });
+    assert.equal(fixed.code, 0, fixed.stderr);
+    assert.match(fixed.stderr, /dead-lettered shard messages/);
+    assert.deepEqual(view(readStats(out)), view(reference), 'the fixed run equals an undisturbed one');
+    assert.deepEqual(server.repeatedKeys(), []);
+    assert.equal(server.stats.served, referenceServed);
   } finally {
     await server.close();
   }
