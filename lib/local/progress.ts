@@ -137,10 +137,14 @@ export function createProgress(mode: ProgressMode, plan: { seeds: number; sample
     let latest: readonly ShardState[] = [];
     let health: readonly EndpointView[] = [];
     let shownHealth = '';
-    const print = () => {
+    let printed = '';
+    const print = (onlyIfChanged = false) => {
       const s = summarize(latest, plan);
       const parts = s.stages.map((p) => `${p.stage} ${p.done}/${p.total} (kept ${p.kept}, rejected ${p.rejected}${p.failed ? `, failed ${p.failed}` : ''})`);
-      process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${parts.join(' | ')} | ${s.tokens} tokens ${formatUSD(s.costUSD, s.unpriced)}\n`);
+      const body = `${parts.join(' | ')} | ${s.tokens} tokens ${formatUSD(s.costUSD, s.unpriced)}`;
+      if (onlyIfChanged && body === printed) return;
+      printed = body;
+      process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${body}\n`);
       for (const l of endpointLines(health)) process.stderr.write(`  ${l}\n`);
     };
     return {
@@ -160,7 +164,7 @@ export function createProgress(mode: ProgressMode, plan: { seeds: number; sample
         process.stderr.write(line + '\n');
       },
       stop() {
-        print();
+        print(true); // the final state, unless the last line already showed it
       },
     };
   }
