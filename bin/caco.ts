@@ -2,16 +2,20 @@
 // The `caco` command line. Each command lives in lib/cli/<name>.ts and exports
 // `register(program)`; this file only wires them up, so commands stay small and separate.
 import { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const COMMANDS = ['run', 'demo', 'report', 'execute', 'answers', 'finetune', 'submit', 'status', 'redrive', 'pull', 'cost'];
+const COMMANDS = ['run', 'estimate', 'demo', 'report', 'execute', 'answers', 'finetune', 'submit', 'status', 'runs', 'redrive', 'pull', 'cost'];
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command();
 program
   .name('caco')
   .description('Caco: verified code-assisted chain-of-thought data, locally or on AWS Lambda')
-  .showHelpAfterError();
+  .version(`caco ${pkg.version} (Node ${process.versions.node})`, '-V, --version')
+  // A mistyped command or option gets "(Did you mean ...?)" and a pointer to --help, not the whole help.
+  .showSuggestionAfterError()
+  .showHelpAfterError('(caco --help lists the commands)');
 
 // Only the command being run is loaded (each pulls in its own dependencies: the AWS SDK, the
 // pipeline, the sandbox...); help, or an unknown command, loads them all to list them.

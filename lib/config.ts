@@ -106,12 +106,70 @@ export class ConfigError extends Error {
   }
 }
 
+/** The schema under defaults, optionals and pipes (zod 4 internals: `_zod.def`). */
+function unwrap(s: z.ZodType | undefined): z.ZodType | undefined {
+  let cur = s as { _zod: { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } } } | undefined;
+  while (cur) {
+    const d = cur._zod.def;
+    if (d.innerType && ['default', 'optional', 'prefault', 'nullable', 'readonly', 'catch', 'nonoptional'].includes(d.type)) cur = d.innerType as never;
+    else if (d.type === 'pipe' && d.in) cur = d.in as never;
+    else break;
+  }
+  return cur as z.ZodType | undefined;
+}
+
+/** The field names an object in the schema allows at `path` ([] when it is not an object). */
+export function knownFields(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let s = unwrap(schema);
+  const shapeOf = (x: z.ZodType | undefined) => (x as unknown as { _zod: { def: { type: string; shape?: Record<string, z.ZodType> } } } | undefined)?._zod.def;
+  for (const p of path) {
+    const d = shapeOf(s);
+    if (d?.type !== 'object' || !d.shape) return [];
+    s = unwrap(d.shape[String(p)]);
+  }
+  const d = shapeOf(s);
+  return d?.type === 'object' && d.shape ? Object.keys(d.shape) : [];
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The known name closest to a mistyped one, if it is close enough to be what was meant. */
+export function didYouMean(word: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = k.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word.toLowerCase(), k.toLowerCase());
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
+}
+
 /** One line per problem, naming the field and, for enums, the allowed values. */
 function describe(err: z.ZodError): string {
   return err.issues
     .map((i) => {
       const path = i.path.length ? i.path.join('.') : '(config)';
-      if (i.code === 'unrecognized_keys') return `${path}: unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+      if (i.code === 'unrecognized_keys') {
+        const known = knownFields(RunConfigSchema, i.path);
+        return `${path}: unknown field(s) ${i.keys
+          .map((k) => {
+            const m = didYouMean(k, known);
+            return `"${k}"${m ? ` (did you mean "${m}"?)` : ''}`;
+          })
+          .join(', ')}${known.length ? `; known fields: ${known.join(', ')}` : ''}`;
+      }
       return `${path}: ${i.message}`;
     })
     .join('\n  ');

@@ -136,3 +136,30 @@ export function scaleToTarget(m: MeasuredRun, a: ScaleAssumptions = DEFAULT_ASSU
   ];
   return { report, perTarget: report.total, assumptions };
 }
+
+/**
+ * Everything but the LLM wait, per 1M candidate programs, as measured by bench:aws-scale on the
+ * emulated stack (README "What a run costs": $8.7-8.9 in all, of which the LLM wait $5.9 at 20 s
+ * latency; the rest DynamoDB dedup $1.3, S3 $0.8, the sandbox $0.6, SQS and requests ~$0.2).
+ */
+export const MEASURED_NON_LLM_PER_MILLION = 2.9;
+
+/** A run's AWS cost before it runs: the LLM functions' wait from the cost model, the rest as measured. */
+export function estimateAwsCost(
+  r: { candidates: number; llmCalls: number; llmLatencyS: number },
+  p: Prices = loadPrices(),
+  a: Pick<ScaleAssumptions, 'callsInFlight' | 'llmMemoryMb'> = DEFAULT_ASSUMPTIONS,
+): { total: number; llmWait: number; rest: number; assumptions: string[] } {
+  const gbs = (r.llmCalls * r.llmLatencyS) / a.callsInFlight * (a.llmMemoryMb / 1024);
+  const llmWait = gbs * p.lambda.arm64PerGbSecond;
+  const rest = (r.candidates / 1e6) * MEASURED_NON_LLM_PER_MILLION;
+  return {
+    total: llmWait + rest,
+    llmWait,
+    rest,
+    assumptions: [
+      `AWS (if run there): Lambda waiting on the LLM = calls x ${r.llmLatencyS.toFixed(1)} s latency / ${a.callsInFlight} calls in flight x ${a.llmMemoryMb} MB at $${p.lambda.arm64PerGbSecond}/GB-s (${p.region}, ${p.pricesAsOf}); ` +
+        `everything else $${MEASURED_NON_LLM_PER_MILLION} per 1M candidate programs as measured on the emulated stack (bench:aws-scale); locally nothing but the tokens is paid`,
+    ],
+  };
+}

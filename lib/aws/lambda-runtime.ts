@@ -29,7 +29,7 @@ import { DynamoStateStore } from './dynamo-state-store.ts';
 import { RequestMeter } from './request-meter.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
 import { SqsWorkQueue } from './sqs-work-queue.ts';
-import { configKeyFor } from './run-id.ts';
+import { configForDrop, recordRefusedDrop, refusedRunId } from './drop-config.ts';
 import { runIdFor } from '../hosts/run-id.ts';
 import { startRun } from '../hosts/start-run.ts';
 import { llmClientsFor } from '../hosts/llm-clients.ts';
@@ -338,10 +338,16 @@ export async function handleIngestRecord(rt: LambdaRuntime, body: string, remain
     out.push(
       await metered(rt, () => runId, async () => {
         const deps = await rt.deps(remainingMs);
-        const cfgBlob = await deps.blobs.get(configKeyFor(key));
-        const raw = cfgBlob ? JSON.parse(cfgBlob.toString('utf8')) : {};
-        const cfg = parseRunConfig(raw, cfgBlob ? configKeyFor(key) : 'default run config');
         const source = () => objectStream(rt, key);
+        const found = await configForDrop(deps.blobs, key);
+        if (!found.ok) {
+          // Retrying would not help and a dead letter says nothing: a failed run that says why.
+          runId = await refusedRunId(source(), found.text);
+          await recordRefusedDrop(rt.state, deps.blobs, runId, `s3://${rt.env.bucket}/${key}`, found.reason);
+          deps.log.error('drop refused: no usable run config', { runId, key, reason: found.reason });
+          return { runId, created: false, accepted: 0, quarantined: 0 };
+        }
+        const cfg = found.cfg;
         runId = await runIdFor(source(), cfg);
         await adoptCassette(deps.blobs, runId, cfg);
         return startRun({ runId, input: `s3://${rt.env.bucket}/${key}`, cfg, source }, deps);

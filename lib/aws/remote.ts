@@ -33,6 +33,8 @@ export interface TargetOptions {
   region?: string;
   clientOptions?: ClientOptions;
   queues?: RemoteTarget['queues'];
+  /** The command needs the stage queues (redrive): read them from the stack's outputs. */
+  needsQueues?: boolean;
 }
 
 /** Bucket and table from flags, or from the stack's outputs (CloudFormation DescribeStacks). */
@@ -40,8 +42,10 @@ export async function resolveTarget(o: TargetOptions): Promise<RemoteTarget> {
   const clientOptions = { ...o.clientOptions, ...(o.region ? { region: o.region } : {}) };
   let { bucket, table } = o;
   let queues = o.queues;
-  if ((!bucket || !table || !queues) && o.stack) {
-    const cfn = new CloudFormationClient({ region: clientOptions.region ?? process.env.AWS_REGION });
+  // The stack's outputs are read when a bucket or table is missing, or the queues are needed
+  // (redrive); --bucket and --table alone reach a deployment without CloudFormation.
+  if ((!bucket || !table || (o.needsQueues && !queues)) && o.stack) {
+    const cfn = new CloudFormationClient({ region: clientOptions.region ?? process.env.AWS_REGION, ...(clientOptions.endpoint ? { endpoint: clientOptions.endpoint } : {}) });
     const res = await cfn.send(new DescribeStacksCommand({ StackName: o.stack }));
     const outputs = Object.fromEntries((res.Stacks?.[0]?.Outputs ?? []).map((x) => [x.OutputKey, x.OutputValue]));
     bucket ??= outputs.BucketName;
@@ -135,7 +139,10 @@ export function formatStatus(p: RunProgress): string {
     );
   }
   const f = p.run.status === 'failed' ? p.run.failure : undefined;
-  if (f) {
+  if (f && f.stage === 'ingest') {
+    // The drop was refused (no or a bad config): nothing to redrive, the input must be dropped again.
+    lines.push(`FAILED at ingest: ${f.reason}`);
+  } else if (f) {
     lines.push(
       `FAILED: ${f.stage} shard ${f.shard} (after ${f.receives} attempts, ${f.at}): ${f.reason}`,
       `its message is in the ${f.stage} dead-letter queue; after a fix: caco redrive ${p.run.runId}`,

@@ -1,5 +1,6 @@
 // `caco pull <runId> --out DIR`: downloads a finished run's dataset from S3.
 import type { Command } from 'commander';
+import { ENDPOINT_FLAG, ENDPOINT_HELP, targetOptions } from './aws-options.ts';
 import { pullDataset, resolveTarget } from '../aws/remote.ts';
 
 export function register(program: Command): void {
@@ -12,8 +13,9 @@ export function register(program: Command): void {
     .option('--bucket <name>')
     .option('--table <name>')
     .option('--region <region>')
-    .action(async (runId: string, o: { out: string; stack?: string; bucket?: string; table?: string; region?: string }) => {
-      const t = await resolveTarget(o);
+    .option(ENDPOINT_FLAG, ENDPOINT_HELP)
+    .action(async (runId: string, o: { out: string; stack?: string; bucket?: string; table?: string; region?: string; endpoint?: string }) => {
+      const t = await resolveTarget(targetOptions(o));
       const files = await pullDataset(t, runId, o.out);
       for (const f of files) console.log(f);
     });

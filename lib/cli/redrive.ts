@@ -1,6 +1,7 @@
 // `caco redrive <runId>`: after fixing what made a run fail (`caco status` names the stage, shard
 // and reason), move its messages from the dead-letter queues back to their stage queues.
 import type { Command } from 'commander';
+import { ENDPOINT_FLAG, ENDPOINT_HELP, targetOptions } from './aws-options.ts';
 import { redriveRun, resolveTarget } from '../aws/remote.ts';
 
 export function register(program: Command): void {
@@ -10,8 +11,9 @@ export function register(program: Command): void {
     .argument('<runId>')
     .option('--stack <name>', 'the deployed stack (reads its outputs)', 'Caco')
     .option('--region <region>')
-    .action(async (runId: string, o: { stack?: string; region?: string }) => {
-      const moved = await redriveRun(await resolveTarget(o), runId);
+    .option(ENDPOINT_FLAG, ENDPOINT_HELP)
+    .action(async (runId: string, o: { stack?: string; region?: string; endpoint?: string }) => {
+      const moved = await redriveRun(await resolveTarget({ ...targetOptions(o), needsQueues: true }), runId);
       console.log(`run ${runId} is running again: ${moved} message(s) moved back from the dead-letter queues`);
     });
 }

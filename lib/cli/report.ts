@@ -2,6 +2,7 @@
 // dataset/report/index.html. Locally from the output folder's state; on AWS from the bucket, with
 // the run's AWS cost from the cost ledger, uploaded next to the dataset.
 import type { Command } from 'commander';
+import { ENDPOINT_FLAG, ENDPOINT_HELP, targetOptions } from './aws-options.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveTarget } from '../aws/remote.ts';
@@ -16,6 +17,7 @@ interface Opts {
   bucket?: string;
   table?: string;
   region?: string;
+  endpoint?: string;
   out?: string;
 }
 
@@ -28,10 +30,11 @@ export function register(program: Command): void {
     .option('--bucket <name>')
     .option('--table <name>')
     .option('--region <region>')
+    .option(ENDPOINT_FLAG, ENDPOINT_HELP)
     .option('-o, --out <dir>', 'AWS: also download the report into <dir>/report/')
     .action(async (target: string, o: Opts) => {
       if (o.stack || o.bucket) {
-        const t = await resolveTarget(o);
+        const t = await resolveTarget(targetOptions(o));
         const r = await writeAwsReport(t, target, o.out);
         console.log(`report: s3://${t.bucket}/${r.prefix}index.html (${r.records} records, ${r.files} files)`);
         if (o.out) console.log(`downloaded ${r.downloaded} files to ${join(o.out, 'report')}/`);

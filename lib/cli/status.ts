@@ -1,5 +1,6 @@
 // `caco status <runId> [--watch]`: per-stage progress of a run on AWS, from DynamoDB.
 import type { Command } from 'commander';
+import { ENDPOINT_FLAG, ENDPOINT_HELP, targetOptions } from './aws-options.ts';
 import { formatStatus, resolveTarget, runStatus } from '../aws/remote.ts';
 
 export function register(program: Command): void {
@@ -13,8 +14,9 @@ export function register(program: Command): void {
     .option('--bucket <name>')
     .option('--table <name>')
     .option('--region <region>')
-    .action(async (runId: string, o: { watch?: boolean; interval: string; stack?: string; bucket?: string; table?: string; region?: string }) => {
-      const t = await resolveTarget(o);
+    .option(ENDPOINT_FLAG, ENDPOINT_HELP)
+    .action(async (runId: string, o: { watch?: boolean; interval: string; stack?: string; bucket?: string; table?: string; region?: string; endpoint?: string }) => {
+      const t = await resolveTarget(targetOptions(o));
       for (;;) {
         const p = await runStatus(t, runId);
         if (!p) throw new Error(`no run ${runId} in table ${t.table}`);

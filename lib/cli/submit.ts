@@ -1,5 +1,6 @@
 // `caco submit <input.jsonl> [--config run.json] --stack NAME`: starts a run on AWS (lib/aws/remote.ts).
 import type { Command } from 'commander';
+import { ENDPOINT_FLAG, ENDPOINT_HELP, targetOptions } from './aws-options.ts';
 import { resolveTarget, submitRun } from '../aws/remote.ts';
 
 export function register(program: Command): void {
@@ -12,8 +13,9 @@ export function register(program: Command): void {
     .option('--bucket <name>', 'data bucket (instead of the stack outputs)')
     .option('--table <name>', 'state table (instead of the stack outputs)')
     .option('--region <region>')
-    .action(async (input: string, o: { config?: string; stack?: string; bucket?: string; table?: string; region?: string }) => {
-      const t = await resolveTarget(o);
+    .option(ENDPOINT_FLAG, ENDPOINT_HELP)
+    .action(async (input: string, o: { config?: string; stack?: string; bucket?: string; table?: string; region?: string; endpoint?: string }) => {
+      const t = await resolveTarget(targetOptions(o));
       const s = await submitRun(t, input, o.config);
       console.log(`submitted s3://${t.bucket}/${s.inputKey} (config ${s.configKey})`);
       console.log(`run id: ${s.runId}   follow it with: caco status ${s.runId} --watch`);

@@ -6,6 +6,21 @@
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
+/** What a progress display shows of an endpoint: its breaker, its last error, when it is tried next. */
+export interface EndpointHealth {
+  state: BreakerState;
+  /** The last failed attempt's error (kind and message), null once an attempt succeeds. */
+  lastError: string | null;
+  /** When the first failure after the last success happened (ms epoch), null while calls succeed. */
+  failingSince: number | null;
+  /** When an open breaker lets the next probe through (ms epoch), null unless open. */
+  nextTryAt: number | null;
+  /** Attempts that failed since the last success. */
+  failuresSinceSuccess: number;
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+}
+
 export interface CircuitBreakerOptions {
   /** Outcomes remembered (sliding window). */
   window?: number;
@@ -27,6 +42,14 @@ export class CircuitBreaker {
   private openGate: (() => void) | null = null;
   private probing = false;
   private timer: NodeJS.Timeout | null = null;
+  private reopensAt: number | null = null;
+  private lastError: string | null = null;
+  private failingSince: number | null = null;
+  private failuresSinceSuccess = 0;
+  private lastSuccessAt: number | null = null;
+  private lastFailureAt: number | null = null;
+  private haltError: Error | null = null;
+  private readonly pauses = new Set<() => void>();
   private readonly opts: Required<Omit<CircuitBreakerOptions, 'onStateChange'>>;
   readonly transitions: { from: BreakerState; to: BreakerState; at: number }[] = [];
 
@@ -59,6 +82,7 @@ export class CircuitBreaker {
    */
   async admit(): Promise<boolean> {
     for (;;) {
+      if (this.haltError) throw this.haltError;
       if (this.stateValue === 'closed') return false;
       if (this.stateValue === 'half-open' && !this.probing) {
         this.probing = true;
@@ -66,6 +90,67 @@ export class CircuitBreaker {
       }
       await this.gate;
     }
+  }
+
+  /** The endpoint's health for a display (see EndpointHealth). */
+  health(): EndpointHealth {
+    return {
+      state: this.stateValue,
+      lastError: this.lastError,
+      failingSince: this.failingSince,
+      nextTryAt: this.stateValue === 'open' ? this.reopensAt : null,
+      failuresSinceSuccess: this.failuresSinceSuccess,
+      lastSuccessAt: this.lastSuccessAt,
+      lastFailureAt: this.lastFailureAt,
+    };
+  }
+
+  /**
+   * Records an attempt's outcome for health() only (the breaker's own window is fed by
+   * success()/failure()): also answers that do not open it, such as a 401 for a wrong key.
+   */
+  observe(ok: boolean, error?: string): void {
+    if (ok) {
+      this.lastError = null;
+      this.failingSince = null;
+      this.failuresSinceSuccess = 0;
+      this.lastSuccessAt = Date.now();
+      return;
+    }
+    this.lastError = error ?? 'failed';
+    this.lastFailureAt = Date.now();
+    this.failingSince ??= this.lastFailureAt;
+    this.failuresSinceSuccess++;
+  }
+
+  /**
+   * Gives up on the endpoint (a run stopping because it is down): callers waiting for the
+   * cool-down and every later admit() get `err` at once instead of waiting.
+   */
+  halt(err: Error): void {
+    this.haltError = err;
+    if (this.stateValue === 'closed') this.open();
+    this.release();
+    for (const wake of [...this.pauses]) wake();
+  }
+
+  /** Sleeps `ms` (a retry's backoff), ending early when the endpoint is given up on. */
+  pause(ms: number): Promise<void> {
+    if (this.haltError) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(t);
+        self.pauses.delete(done);
+        resolve();
+      }
+      this.pauses.add(done);
+    });
+  }
+
+  get halted(): boolean {
+    return this.haltError !== null;
   }
 
   success(probe = false): void {
@@ -105,8 +190,10 @@ export class CircuitBreaker {
     this.setState('open');
     if (!this.gate) this.gate = new Promise((resolve) => (this.openGate = resolve));
     if (this.timer) clearTimeout(this.timer);
+    this.reopensAt = Date.now() + this.cooldown;
     this.timer = setTimeout(() => {
       this.timer = null;
+      this.reopensAt = null;
       this.setState('half-open');
       this.release(); // waiters wake; one becomes the probe, the rest wait on the next gate
       this.gate = new Promise((resolve) => (this.openGate = resolve));

@@ -197,6 +197,7 @@ export class LlmClient {
           const parsed = parseCompletion(raw, wire, this.config.model);
           if (parsed) {
             this.breaker.success(probe);
+            this.breaker.observe(true);
             const used = parsed.usage.promptTokens + parsed.usage.completionTokens;
             if (used > 0) {
               if (used < estimate) this.tpm.refund(estimate - used);
@@ -213,6 +214,7 @@ export class LlmClient {
         this.sem.release();
       }
       last = failure;
+      this.breaker.observe(false, 'status' in failure ? failure.message : `${failure.kind}: ${failure.message}`);
       this.usage.addFailure(this.stage, this.config.model, failure.kind === 'server' ? `http_${failure.status}` : failure.kind);
       if (failure.kind === 'fatal') {
         this.breaker.success(probe); // the endpoint answered; it is the request that is wrong
@@ -230,7 +232,7 @@ export class LlmClient {
       this.breaker.failure(probe);
       if (attempt === this.config.maxRetries) break;
       const retryAfter = failure.kind === 'rate_limited' || failure.kind === 'server' ? failure.retryAfterMs : null;
-      await sleep(backoffMs(attempt, retryAfter, this.backoffBase, 30_000, this.random));
+      await this.breaker.pause(backoffMs(attempt, retryAfter, this.backoffBase, 30_000, this.random));
     }
     if (last!.kind === 'malformed') {
       // A server that keeps sending broken bodies: hand it back as data for the stage to reject.
@@ -288,8 +290,4 @@ function toResult(r: StoredResponse, key: string, source: LlmResult['source']): 
   };
   if (r.refusal) out.refusal = r.refusal;
   return out;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

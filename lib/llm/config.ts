@@ -26,10 +26,11 @@ export const LlmEndpointConfigSchema = z
     tpm: z.number().nonnegative().default(0),
     /** Retries of transient failures (429, 5xx, timeouts, broken bodies) per request. */
     maxRetries: z.number().int().nonnegative().default(6),
-    /** US dollars per million tokens. */
-    price: z
-      .object({ inputPerMTok: z.number().nonnegative().default(0), outputPerMTok: z.number().nonnegative().default(0) })
-      .default({ inputPerMTok: 0, outputPerMTok: 0 }),
+    /**
+     * US dollars per million tokens. Unset means unknown: costs are then printed as unknown, never
+     * as $0 (a free local server says `{inputPerMTok: 0, outputPerMTok: 0}`).
+     */
+    price: z.object({ inputPerMTok: z.number().nonnegative().default(0), outputPerMTok: z.number().nonnegative().default(0) }).strict().optional(),
   })
   .strict();
 

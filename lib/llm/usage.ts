@@ -36,7 +36,7 @@ export class UsageMeter {
     r.requests++;
     r.promptTokens += promptTokens;
     r.completionTokens += completionTokens;
-    r.costUSD += (promptTokens * config.price.inputPerMTok + completionTokens * config.price.outputPerMTok) / 1e6;
+    if (config.price) r.costUSD += (promptTokens * config.price.inputPerMTok + completionTokens * config.price.outputPerMTok) / 1e6;
   }
 
   addFailure(stage: string, model: string, kind: string): void {

@@ -18,8 +18,14 @@ import { createSandboxPool } from '../sandbox/pool.ts';
 import { FileBlobStore } from '../store/file-blob-store.ts';
 import { SqliteDedupIndex } from '../store/sqlite-dedup-index.ts';
 import { openStateDb, SqliteStateStore, SqliteWorkQueue } from '../store/sqlite-state.ts';
-import { createProgress, type ProgressMode } from './progress.ts';
+import { createProgress, type ProgressMode, type ProgressView } from './progress.ts';
+import type { LlmClient } from '../llm/client.ts';
+import type { RoleClients } from '../pipeline/llm-adapter.ts';
+import { ensureLayer, isLayerBuiltByThisNode, isLayerComplete, layerDir } from '../sandbox/layer.ts';
 import { materializeDataset } from './materialize.ts';
+import { requeueFailed } from './retry-failed.ts';
+import { fanInMessage } from '../pipeline/runner.ts';
+import { lastOf, type Branch, type PipelineSpec } from '../pipeline/spec.ts';
 
 export interface LocalRunOptions {
   input: string;
@@ -32,12 +38,33 @@ export interface LocalRunOptions {
   progress: ProgressMode;
   signal?: AbortSignal;
   env?: Record<string, string | undefined>;
+  /**
+   * Start the run over from its response cache: every record that failed (an LLM outage, a wrong
+   * key, a shard dead-lettered) is processed again; every answer already bought comes back from
+   * the cache, so only the calls that failed go to the network.
+   */
+  retryFailed?: boolean;
+  /** Stop the run when every call to an LLM endpoint has failed for this long (default 60 s). */
+  stopAfterFailingMs?: number;
+}
+
+/** Every call to one endpoint failed for the stop threshold: the run stopped (see ENDPOINT_DOWN). */
+export interface EndpointDown {
+  role: string;
+  baseURL: string;
+  model: string;
+  lastError: string;
+  failingMs: number;
 }
 
 export interface LocalRunResult {
   runId: string;
-  status: 'done' | 'stopped' | 'failed';
+  /** endpoint_down: stopped because an LLM endpoint kept failing (see `endpointDown`). */
+  status: 'done' | 'stopped' | 'failed' | 'endpoint_down';
   datasetDir?: string;
+  endpointDown?: EndpointDown;
+  /** Records that failed (all stages), when the run finished: `--retry-failed` processes them again. */
+  failedRecords?: number;
   stats?: RunStats & { samples: number; codegen: number };
   wallMs: number;
   deadLetters: { stage: string; shard: string; error: string | null }[];
@@ -56,6 +83,37 @@ export function loadConfigFile(path: string): unknown {
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+async function fanInDue(deps: PipelineDeps, runId: string, spec: PipelineSpec, mode: RunConfig['mode']): Promise<boolean> {
+  const run = await deps.state.getRun(runId);
+  if (!run || run.status !== 'running') return false;
+  const branches: Branch[] = mode === 'unify' ? ['unify'] : mode === 'synthesize' ? ['generate'] : ['unify', 'generate'];
+  for (const b of branches) {
+    const expected = run.expected[b];
+    if (expected === undefined || (await deps.state.listShards(runId, lastOf(spec, b))).length < expected) return false;
+  }
+  return true;
+}
+
+/** The distinct endpoints (one client per role; roles sharing a URL and model are shown once). */
+function endpointsOf(clients: RoleClients): { roles: string[]; client: LlmClient }[] {
+  const out: { roles: string[]; client: LlmClient }[] = [];
+  for (const [role, client] of Object.entries(clients)) if (client) out.push({ roles: [role], client });
+  return out;
+}
+
+/**
+ * The first run on a machine builds the Pyodide layer (~15-30 s, the display cannot redraw while
+ * it snapshots): say so before it starts, and build it now rather than inside the first execute shard.
+ */
+async function announceLayerBuild(progress: ProgressView): Promise<void> {
+  const dir = layerDir();
+  if (process.env.CACO_PYODIDE_DIR || (isLayerComplete(dir) && isLayerBuiltByThisNode(dir))) return;
+  progress.log('building the Pyodide sandbox layer (first run on this machine, about 15-30 s)...');
+  const t0 = Date.now();
+  await ensureLayer((m) => progress.log(`[sandbox layer] ${m}`));
+  progress.log(`sandbox layer ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
 /** One local runner per output folder: a second one would double the work. */
@@ -77,6 +135,17 @@ function takeLock(file: string): () => void {
   return () => rmSync(file, { force: true });
 }
 
+/** The default of `stopAfterFailingMs`: an endpoint failing every call for a minute is down. */
+export const STOP_AFTER_FAILING_MS = 60_000;
+
+/** Raised into every LLM call waiting on a halted endpoint: its shard stays queued for later. */
+export class EndpointDownError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EndpointDownError';
+  }
+}
+
 export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
   const started = Date.now();
   const input = resolve(opts.input);
@@ -88,9 +157,12 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
   const work = join(resolve(opts.out), '.caco');
   mkdirSync(work, { recursive: true });
   const unlock = takeLock(join(work, 'lock'));
+  const runId = await runIdFor(createReadStream(input), cfg);
   const db = openStateDb(join(work, 'state.db'));
   const queue = new SqliteWorkQueue(db, { maxAttempts: 4 });
   const blobs = new FileBlobStore(join(work, 'blobs'));
+  const progress = createProgress(opts.progress, { seeds: 0, samples: cfg.generate.samples, mode: cfg.mode });
+  let down: EndpointDown | undefined;
   const deps: PipelineDeps = {
     blobs,
     state: new SqliteStateStore(db),
@@ -98,8 +170,9 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
     dedup: new SqliteDedupIndex(join(work, 'dedup.db'), { threshold: cfg.filter.dedup.threshold, bands: cfg.filter.dedup.bands }),
     log: {
       info: () => {},
-      warn: (m, e) => (opts.progress === 'quiet' ? undefined : process.stderr.write(`warning: ${m}${e?.error ? `: ${e.error}` : ''}\n`)),
-      error: (m) => process.stderr.write(`error: ${m}\n`),
+      // Once the run stops for a dead endpoint, the shards it interrupts are expected: no warnings.
+      warn: (m, e) => (opts.progress === 'quiet' || down ? undefined : progress.log(`warning: ${m}${e?.error ? `: ${e.error}` : ''}`)),
+      error: (m) => progress.log(`error: ${m}`),
     },
     secrets: (name) => (opts.env ?? process.env)[name],
   };
@@ -112,26 +185,67 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
     llm: () => clients,
   });
 
-  const runId = await runIdFor(createReadStream(input), cfg);
   const stateFile = join(work, 'run-id');
   writeFileSync(stateFile, runId);
-  const progress = createProgress(opts.progress, { seeds: 0, samples: cfg.generate.samples, mode: cfg.mode });
+  const endpoints = endpointsOf(clients);
+  // Stop (rather than wait on cool-downs for minutes) once an endpoint has failed every call for
+  // the threshold: its waiting calls are released with EndpointDownError, their shards stay queued.
+  const stopper = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stopper.signal]) : stopper.signal;
+  const stopAfter = opts.stopAfterFailingMs ?? STOP_AFTER_FAILING_MS;
+  const watch = () => {
+    if (down) return;
+    const now = Date.now();
+    for (const e of endpoints) {
+      const h = e.client.breaker.health();
+      if (h.failingSince === null || now - h.failingSince < stopAfter) continue;
+      // A failure long ago on an endpoint nobody calls any more is not an outage.
+      if (h.state !== 'open' && now - (h.lastFailureAt ?? 0) > 5_000) continue;
+      down = { role: e.roles.join(', '), baseURL: e.client.config.baseURL, model: e.client.config.model, lastError: h.lastError ?? 'failed', failingMs: now - h.failingSince };
+      const err = new EndpointDownError(`the LLM endpoint ${down.baseURL} (model ${down.model}) is down: ${down.lastError}`);
+      for (const other of endpoints) other.client.breaker.halt(err);
+      stopper.abort();
+      return;
+    }
+  };
   try {
     queue.releaseLeases();
+    if (opts.retryFailed) {
+      const r = await requeueFailed(db, blobs, runId, impl.spec);
+      const records = r.shards.reduce((a, s) => a + s.failed, 0);
+      progress.log(
+        r.shards.length || r.deadLetters
+          ? `retrying ${runId}: ${records} failed records in ${r.shards.length} shards${r.deadLetters ? `, ${r.deadLetters} dead-lettered shard messages` : ''} (answers already bought come from the cache)`
+          : `${runId} has no failed records to retry`,
+      );
+    }
+    await announceLayerBuild(progress);
     await startRun({ runId, input, cfg, source: () => createReadStream(input) }, deps);
-    const refresh = async () => progress.update(await deps.state.listShards(runId));
+    const refresh = async () => {
+      watch();
+      progress.update(await deps.state.listShards(runId), endpoints.map((e) => ({ roles: e.roles, baseURL: e.client.config.baseURL, ...e.client.breaker.health() })));
+    };
     const timer = setInterval(() => void refresh(), 500);
-    const drained = await drainLocal({
-      queue,
-      deps,
-      impl,
-      concurrency: localConcurrency(impl.spec, cfg.local),
-      signal: opts.signal,
-      onShard: (msg, outcome, error) => progress.shard({ ...msg, outcome, error: error?.message }),
-    });
+    const drain = () =>
+      drainLocal({
+        queue,
+        deps,
+        impl,
+        concurrency: localConcurrency(impl.spec, cfg.local),
+        signal,
+        onShard: (msg, outcome, error) => progress.shard({ ...msg, outcome, error: error?.message }),
+      });
+    let drained = await drain();
+    // A retry that redid only unify shards completes no generate shard, so nothing sends the
+    // fan-in: send it once every branch of the run has all its shards.
+    if (!drained.stopped && !drained.deadLetters.length && (await fanInDue(deps, runId, impl.spec, cfg.mode))) {
+      await queue.send(fanInMessage(runId, impl.spec));
+      drained = await drain();
+    }
     clearInterval(timer);
     await refresh();
     const deadLetters = drained.deadLetters.map((d) => ({ stage: d.msg.stage, shard: d.msg.shard, error: d.error }));
+    if (down) return { runId, status: 'endpoint_down', endpointDown: down, wallMs: Date.now() - started, deadLetters };
     if (drained.stopped) return { runId, status: 'stopped', wallMs: Date.now() - started, deadLetters };
     const run = await deps.state.getRun(runId);
     const statsBlob = await blobs.get(keys.dataset(runId, 'stats.json'));
@@ -139,8 +253,11 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
       return { runId, status: 'failed', wallMs: Date.now() - started, deadLetters };
     }
     const datasetDir = await materializeDataset(blobs, runId, resolve(opts.out));
-    return { runId, status: 'done', datasetDir, stats: JSON.parse(statsBlob.toString()), wallMs: Date.now() - started, deadLetters };
+    const stats = JSON.parse(statsBlob.toString()) as LocalRunResult['stats'] & object;
+    const failedRecords = Object.values(stats.stages).reduce((a, st) => a + Object.values(st!.failed).reduce((x, y) => x + y, 0), 0);
+    return { runId, status: 'done', datasetDir, stats, failedRecords, wallMs: Date.now() - started, deadLetters };
   } finally {
+    for (const e of endpoints) e.client.close();
     progress.stop();
     if (sandbox.pool) await (await sandbox.pool).close();
     unlock();

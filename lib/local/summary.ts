@@ -3,6 +3,7 @@
 import Table from 'cli-table3';
 import type { RunStats } from '../pipeline/stats.ts';
 import { usageFromCounters, type ModelUsage } from '../pipeline/llm-adapter.ts';
+import { formatUSD } from '../util/money.ts';
 
 export function usageByModel(stats: RunStats): ModelUsage[] {
   return usageFromCounters(Object.values(stats.stages).map((s) => s!.counters));
@@ -22,13 +23,14 @@ export function formatSummary(stats: RunStats, wallMs: number): string {
   }
   const usage = usageByModel(stats);
   const models = new Table({ head: ['role', 'model', 'requests', 'cache hits', 'prompt tok', 'completion tok', 'cost $'], style: { head: [], border: [] } });
-  for (const u of usage) models.push([u.role, u.model, u.requests, u.cacheHits, u.promptTokens, u.completionTokens, u.costUSD.toFixed(4)]);
+  for (const u of usage) models.push([u.role, u.model, u.requests, u.cacheHits, u.promptTokens, u.completionTokens, u.unpriced ? 'unknown (no price)' : u.costUSD.toFixed(4)]);
   const total = usage.reduce((a, u) => a + u.costUSD, 0);
   const saved = usage.reduce((a, u) => a + u.savedUSD, 0);
+  const unpriced = usage.filter((u) => u.unpriced > 0).map((u) => u.model);
   const lines = [
     stages.toString(),
     usage.length ? models.toString() : '(no LLM calls)',
-    `LLM cost: $${total.toFixed(4)}${saved > 0 ? ` (cache and cassette hits saved $${saved.toFixed(4)})` : ''}   wall time: ${(wallMs / 1000).toFixed(1)} s`,
+    `LLM cost: ${formatUSD(total, unpriced)}${saved > 0 ? ` (cache and cassette hits saved ${formatUSD(saved, unpriced)})` : ''}   wall time: ${(wallMs / 1000).toFixed(1)} s`,
     stats.conservation.ok
       ? 'Conservation: in = kept + rejected + failed holds for every stage and shard.'
       : `CONSERVATION VIOLATED:\n  ${stats.conservation.problems.join('\n  ')}`,

@@ -24,6 +24,8 @@ export const keys = {
   inputPool: (runId: string) => `${run(runId)}pool/input.jsonl`,
   /** A shard's LLM responses (AWS), in a few part objects under this prefix. */
   llmShardCache: (runId: string, stage: StageName, shard: string) => `${run(runId)}llm-cache/${stage}/${shard}/`,
+  /** Why ingest refused a drop (no or a bad config): the run exists only to say so. */
+  ingestError: (runId: string) => `${run(runId)}ingest-error.json`,
   /** A cassette adopted by ingest (uploaded by `caco submit` under incoming/). */
   cassette: (runId: string) => `${run(runId)}cassette.jsonl`,
   /** The dataset's files (parts, stats, card) under runs/<id>/dataset/. */

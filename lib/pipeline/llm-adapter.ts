@@ -12,7 +12,7 @@ export type RoleClients = Partial<Record<LlmRole, LlmClient>>;
 export function usageKey(
   role: string,
   model: string,
-  what: 'requests' | 'cache_hits' | 'prompt_tokens' | 'completion_tokens' | 'cost_usd' | 'saved_usd' | 'cached_prompt_tokens' | 'cached_completion_tokens',
+  what: 'requests' | 'cache_hits' | 'prompt_tokens' | 'completion_tokens' | 'cost_usd' | 'saved_usd' | 'cached_prompt_tokens' | 'cached_completion_tokens' | 'unpriced',
 ): string {
   return `llm|${role}|${model}|${what}`;
 }
@@ -39,6 +39,8 @@ export interface ModelUsage {
   /** Tokens of the answers served by the cache or a cassette (not bought). */
   cachedPromptTokens: number;
   cachedCompletionTokens: number;
+  /** Answers (bought or cached) of an endpoint with no price in the config: its cost is unknown. */
+  unpriced: number;
 }
 
 /** Sums the `llm|role|model|what` counters of any number of shards, per role and model. */
@@ -53,6 +55,7 @@ export function usageFromCounters(counterMaps: Iterable<Record<string, number>>)
     saved_usd: 'savedUSD',
     cached_prompt_tokens: 'cachedPromptTokens',
     cached_completion_tokens: 'cachedCompletionTokens',
+    unpriced: 'unpriced',
   } as const;
   for (const counters of counterMaps) {
     for (const [k, v] of Object.entries(counters)) {
@@ -60,7 +63,7 @@ export function usageFromCounters(counterMaps: Iterable<Record<string, number>>)
       if (!u || !(u.what in field)) continue;
       const key = `${u.role}|${u.model}`;
       let r = rows.get(key);
-      if (!r) rows.set(key, (r = { role: u.role, model: u.model, requests: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, costUSD: 0, savedUSD: 0, cachedPromptTokens: 0, cachedCompletionTokens: 0 }));
+      if (!r) rows.set(key, (r = { role: u.role, model: u.model, requests: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, costUSD: 0, savedUSD: 0, cachedPromptTokens: 0, cachedCompletionTokens: 0, unpriced: 0 }));
       r[field[u.what as keyof typeof field]] += v;
     }
   }
@@ -90,8 +93,9 @@ export function llmPortFor(clients: RoleClients, counters: Record<string, number
         throw err;
       }
       const model = c.config.model;
-      const { inputPerMTok, outputPerMTok } = c.config.price;
-      const dollars = (r.usage.promptTokens * inputPerMTok + r.usage.completionTokens * outputPerMTok) / 1e6;
+      const price = c.config.price;
+      const dollars = price ? (r.usage.promptTokens * price.inputPerMTok + r.usage.completionTokens * price.outputPerMTok) / 1e6 : 0;
+      if (!price) add(usageKey(role, model, 'unpriced'), 1);
       if (r.cached) {
         // Served from the cache or a cassette: nothing bought; count what it would have cost.
         add(usageKey(role, model, 'cache_hits'), 1);

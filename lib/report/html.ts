@@ -124,7 +124,7 @@ function cost(d: ReportData): string {
   const rows = d.llm
     .map(
       (u) =>
-        `<tr data-role="${esc(u.role)}"><th scope="row">${esc(u.role)}</th><td><code>${esc(u.model)}</code></td><td>${n(u.requests)}</td><td>${n(u.cacheHits)}</td><td>${n(u.promptTokens)}</td><td>${n(u.completionTokens)}</td><td data-col="cached-tokens">${n(u.cachedPromptTokens + u.cachedCompletionTokens)}</td><td>${usd(u.costUSD)}</td><td>${usd(u.savedUSD)}</td></tr>`,
+        `<tr data-role="${esc(u.role)}"><th scope="row">${esc(u.role)}</th><td><code>${esc(u.model)}</code></td><td>${n(u.requests)}</td><td>${n(u.cacheHits)}</td><td>${n(u.promptTokens)}</td><td>${n(u.completionTokens)}</td><td data-col="cached-tokens">${n(u.cachedPromptTokens + u.cachedCompletionTokens)}</td><td>${u.unpriced ? 'unknown (no price)' : usd(u.costUSD)}</td><td>${u.unpriced ? 'unknown' : usd(u.savedUSD)}</td></tr>`,
     )
     .join('');
   const t = d.llm.reduce(
@@ -139,7 +139,7 @@ function cost(d: ReportData): string {
   return `<section id="cost" aria-labelledby="cost-h"><h2 id="cost-h">Tokens and cost per model and role</h2>
 <table class="llm"><thead><tr><th scope="col">role</th><th scope="col">model</th><th scope="col">requests bought</th><th scope="col">answers from cache or cassette</th><th scope="col">prompt tokens bought</th><th scope="col">completion tokens bought</th><th scope="col">tokens from cache or cassette</th><th scope="col">cost</th><th scope="col">saved by cache</th></tr></thead>
 <tbody>${rows || '<tr><td colspan="9">No LLM calls.</td></tr>'}</tbody>
-<tfoot><tr><th scope="row">total</th><td></td><td>${n(t.req)}</td><td>${n(t.hit)}</td><td>${n(t.p)}</td><td>${n(t.c)}</td><td>${n(t.cached)}</td><td data-llm-total>${usd(t.usd)}</td><td>${usd(t.saved)}</td></tr></tfoot></table>${aws}</section>`;
+<tfoot><tr><th scope="row">total</th><td></td><td>${n(t.req)}</td><td>${n(t.hit)}</td><td>${n(t.p)}</td><td>${n(t.c)}</td><td>${n(t.cached)}</td><td data-llm-total>${d.llm.some((u) => u.unpriced) ? (t.usd > 0 ? `${usd(t.usd)} + unknown` : 'unknown') : usd(t.usd)}</td><td>${usd(t.saved)}</td></tr></tfoot></table>${aws}</section>`;
 }
 
 function decontam(d: ReportData): string {
