@@ -8,7 +8,9 @@ import type { RunConfig } from '../config.ts';
 export async function runIdFor(source: AsyncIterable<Uint8Array>, cfg: RunConfig): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of source) h.update(chunk);
-  const { cassette: _c, ...llm } = cfg.llm;
+  const { cassette: _c, batchPollSeconds: _p, ...roles } = cfg.llm;
+  // Batch mode changes how answers are bought, not what they are: the same run id either way.
+  const llm = Object.fromEntries(Object.entries(roles).map(([role, e]) => [role, { ...e, batch: undefined }]));
   // Settings that change how fast, not what comes out, stay out of the id.
   const sandbox = { ...cfg.sandbox, workers: undefined, maxBatch: undefined };
   h.update('\0' + JSON.stringify({ ...cfg, llm, sandbox, local: undefined }));

@@ -26,10 +26,20 @@ export const LlmEndpointConfigSchema = z
     tpm: z.number().nonnegative().default(0),
     /** Retries of transient failures (429, 5xx, timeouts, broken bodies) per request. */
     maxRetries: z.number().int().nonnegative().default(6),
-    /** US dollars per million tokens. */
+    /** US dollars per million tokens; `batchFactor`: the Batch API's price as a share of it (OpenAI: half). */
     price: z
-      .object({ inputPerMTok: z.number().nonnegative().default(0), outputPerMTok: z.number().nonnegative().default(0) })
-      .default({ inputPerMTok: 0, outputPerMTok: 0 }),
+      .object({
+        inputPerMTok: z.number().nonnegative().default(0),
+        outputPerMTok: z.number().nonnegative().default(0),
+        batchFactor: z.number().gt(0).max(1).default(0.5),
+      })
+      .strict()
+      .default({ inputPerMTok: 0, outputPerMTok: 0, batchFactor: 0.5 }),
+    /**
+     * Batch mode: this role's requests go through the provider's Batch API (a file per shard and
+     * round, 24 h window, results by custom_id) at the batch price; nothing waits while it works.
+     */
+    batch: z.boolean().default(false),
   })
   .strict();
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { LocalRunResult } from './run-local.ts';
 import type { ProgressMode } from './progress.ts';
 import { formatSummary } from './summary.ts';
+import { formatOpenBatch } from '../llm/batch/poller.ts';
 
 export function progressMode(o: { quiet?: boolean; json?: boolean }): ProgressMode {
   if (o.json) return 'json';
@@ -22,6 +23,8 @@ export function reportRun(r: LocalRunResult, o: { quiet?: boolean; json?: boolea
     if (existsSync(page)) process.stdout.write(`report: ${page}\n`);
   } else if (r.status === 'stopped') {
     process.stderr.write(`run ${r.runId} stopped; run the same command again to resume\n`);
+    // Batch mode: the provider keeps working on these; the resumed run picks the same batches up.
+    for (const b of r.openBatches ?? []) process.stderr.write(`  open ${formatOpenBatch(b)}\n`);
   } else {
     process.stderr.write(`run ${r.runId} FAILED\n`);
     for (const d of r.deadLetters) process.stderr.write(`  ${d.stage}/${d.shard}: ${(d.error ?? '').split('\n')[0]}\n`);

@@ -20,6 +20,9 @@ import { SqliteDedupIndex } from '../store/sqlite-dedup-index.ts';
 import { openStateDb, SqliteStateStore, SqliteWorkQueue } from '../store/sqlite-state.ts';
 import { createProgress, type ProgressMode } from './progress.ts';
 import { materializeDataset } from './materialize.ts';
+import { batchServices } from '../llm/batch/host.ts';
+import { formatOpenBatch, listOpenBatches, pollOpenBatches, type OpenBatchView } from '../llm/batch/poller.ts';
+import { SqliteBatchStore } from '../llm/batch/sqlite-store.ts';
 
 export interface LocalRunOptions {
   input: string;
@@ -37,6 +40,8 @@ export interface LocalRunOptions {
 export interface LocalRunResult {
   runId: string;
   status: 'done' | 'stopped' | 'failed';
+  /** Batch mode: the batches still open when the run stopped (Ctrl-C); the same command resumes them. */
+  openBatches?: OpenBatchView[];
   datasetDir?: string;
   stats?: RunStats & { samples: number; codegen: number };
   wallMs: number;
@@ -107,9 +112,18 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
   const sandbox: { pool?: ReturnType<typeof createSandboxPool> } = {};
   // Locally every response is also cached per request under <out>/.caco/blobs/cache/llm/.
   const clients = llmClientsFor(cfg, { env: opts.env ?? process.env, ports: { blobs } });
+  // Batch mode: rounds in the state file; one runner per folder (the lock), so one owner.
+  const batch = batchServices({
+    store: new SqliteBatchStore(db),
+    secrets: deps.secrets,
+    replay: cfg.llm.cassette.mode === 'replay' ? Object.values(clients).find((c) => c?.cassette)?.cassette ?? undefined : undefined,
+    owner: 'local',
+    staleMs: 15 * 60_000,
+  });
   const impl = createPipeline({
     sandbox: (c) => (sandbox.pool ??= createSandboxPool(c.sandbox)),
     llm: () => clients,
+    batch,
   });
 
   const runId = await runIdFor(createReadStream(input), cfg);
@@ -121,18 +135,30 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
     await startRun({ runId, input, cfg, source: () => createReadStream(input) }, deps);
     const refresh = async () => progress.update(await deps.state.listShards(runId));
     const timer = setInterval(() => void refresh(), 500);
+    let openBatches: OpenBatchView[] = [];
     const drained = await drainLocal({
       queue,
       deps,
       impl,
       concurrency: localConcurrency(impl.spec, cfg.local),
       signal: opts.signal,
+      // Batch mode: while shards wait on batches, check them every llm.batchPollSeconds.
+      idle: async () => {
+        const polled = await pollOpenBatches(batch, (m) => queue.send(m), runId);
+        openBatches = polled.open;
+        if (opts.progress !== 'quiet') for (const b of polled.open) process.stderr.write(formatOpenBatch(b) + '\n');
+        return polled.resumed.length > 0 || polled.open.length > 0;
+      },
+      idleMs: cfg.llm.batchPollSeconds * 1000,
       onShard: (msg, outcome, error) => progress.shard({ ...msg, outcome, error: error?.message }),
     });
     clearInterval(timer);
     await refresh();
     const deadLetters = drained.deadLetters.map((d) => ({ stage: d.msg.stage, shard: d.msg.shard, error: d.error }));
-    if (drained.stopped) return { runId, status: 'stopped', wallMs: Date.now() - started, deadLetters };
+    if (drained.stopped) {
+      openBatches = await listOpenBatches(batch.store, runId);
+      return { runId, status: 'stopped', wallMs: Date.now() - started, deadLetters, ...(openBatches.length ? { openBatches } : {}) };
+    }
     const run = await deps.state.getRun(runId);
     const statsBlob = await blobs.get(keys.dataset(runId, 'stats.json'));
     if (deadLetters.length || run?.status !== 'done' || !statsBlob) {
