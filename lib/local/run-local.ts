@@ -115,8 +115,9 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
   // Batch mode: rounds in the state file; one runner per folder (the lock), so one owner.
   const batch = batchServices({
     store: new SqliteBatchStore(db),
+    blobs,
     secrets: deps.secrets,
-    replay: cfg.llm.cassette.mode === 'replay' ? Object.values(clients).find((c) => c?.cassette)?.cassette ?? undefined : undefined,
+    replayOf: async () => (cfg.llm.cassette.mode === 'replay' ? (Object.values(clients).find((c) => c?.cassette)?.cassette ?? null) : null),
     owner: 'local',
     staleMs: 15 * 60_000,
   });

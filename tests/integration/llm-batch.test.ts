@@ -68,8 +68,8 @@ async function harness(plan?: (info: { id: string; metadata: Record<string, stri
   const implFor = (owner: string, wrap?: (p: BatchProvider) => BatchProvider) => {
     const k = owner + (wrap ? '+wrap' : '');
     if (!impls.has(k) || wrap) {
-      const base = batchServices({ store, secrets: () => undefined, owner, staleMs: 60_000 });
-      const svc: BatchServices = wrap ? { ...base, provider: (e) => wrap(base.provider(e)) } : base;
+      const base = batchServices({ store, blobs: deps.blobs, replayOf: async () => null, secrets: () => undefined, owner, staleMs: 60_000 });
+      const svc: BatchServices = wrap ? { ...base, provider: (e, run) => wrap(base.provider(e, run)) } : base;
       impls.set(k, createPipeline({ sandbox: () => Promise.reject(new Error('no sandbox here')), llm: () => clients, batch: svc }));
     }
     return impls.get(k)!;
@@ -79,7 +79,7 @@ async function harness(plan?: (info: { id: string; metadata: Record<string, stri
     server,
     run: (owner = 'w1', wrap) => processShardMessage(msg, deps, implFor(owner, wrap)),
     async poll() {
-      const svc = batchServices({ store, secrets: () => undefined, owner: 'poller', staleMs: 60_000 });
+      const svc = batchServices({ store, blobs: deps.blobs, replayOf: async () => null, secrets: () => undefined, owner: 'poller', staleMs: 60_000 });
       const sent: unknown[] = [];
       const r = await pollOpenBatches(svc, async (m) => void sent.push(m), runId);
       return { resumed: r.resumed.length, open: r.open.length };

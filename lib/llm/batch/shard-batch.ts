@@ -21,8 +21,8 @@ export interface BatchEndpointRef {
 
 export interface BatchServices {
   store: BatchStore;
-  /** The provider of an endpoint (one per base URL and key). */
-  provider(endpoint: BatchEndpointRef): BatchProvider;
+  /** The provider of an endpoint for a run (the run's cassette when it replays). */
+  provider(endpoint: BatchEndpointRef, runId: string): BatchProvider;
   /**
    * The worker (a Lambda invocation's id; locally 'local': one runner per folder). Each claim is
    * `<owner>#<nonce>`; a claim of this owner that no submission in this process holds is from a
@@ -190,7 +190,7 @@ export class ShardBatch {
       if (r.parts.some((p) => p.part === part)) continue;
       const plan = await this.readPlan(r, part);
       const first = plan[0]!;
-      const provider = this.svc.provider(first.endpoint);
+      const provider = this.svc.provider(first.endpoint, r.runId);
       const metadata = { caco_run: r.runId, caco_stage: r.stage, caco_shard: r.shard, caco_round: String(r.round), caco_part: String(part) };
       // Crashed between creating this batch and recording it? The provider knows it by metadata.
       const found = takeover ? await provider.find(metadata, Math.floor(r.claimedAt / 1000) - 24 * 3600) : null;
@@ -223,7 +223,7 @@ export class ShardBatch {
   private async collect(round: BatchRound): Promise<BatchRound> {
     const parts: BatchPart[] = [];
     for (const p of round.parts) {
-      const provider = this.svc.provider(p);
+      const provider = this.svc.provider(p, round.runId);
       const info = await provider.retrieve(p.batchId);
       const plan = await this.readPlan(round, p.part);
       const wires = new Map(plan.map((d) => [d.key, d.wire]));
@@ -276,7 +276,7 @@ export async function refreshRound(round: BatchRound, svc: Pick<BatchServices, '
       parts.push(p);
       continue;
     }
-    const info = await svc.provider(p).retrieve(p.batchId);
+    const info = await svc.provider(p, round.runId).retrieve(p.batchId);
     parts.push({ ...p, status: info.status, counts: info.counts });
   }
   return { round: { ...round, parts }, ended: parts.every((p) => isTerminal(p.status)) };
