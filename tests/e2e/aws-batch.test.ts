@@ -15,6 +15,7 @@ import { resolveTarget, submitRun } from '../../lib/aws/remote.ts';
 import { S3BlobStore } from '../../lib/aws/s3-blob-store.ts';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { DynamoBatchStore } from '../../lib/aws/dynamo-batch-store.ts';
+import { CostLedger } from '../../lib/aws/cost-ledger.ts';
 import { materializeDataset } from '../../lib/local/materialize.ts';
 import { loadConfigFile, runLocal } from '../../lib/local/run-local.ts';
 import { DEMO_CONFIG, DEMO_INPUT } from '../../lib/cli/demo.ts';
@@ -82,5 +83,12 @@ test('the demo in batch mode on the emulated stack: the interactive dataset, one
   assert.ok(result.drive.batchPolls > 0);
   // Every round is collected and the open-batch index is empty again.
   assert.deepEqual(await new DynamoBatchStore(emu.clients.doc, stack.table).listOpen(), []);
-  console.log(`batch on the emulated stack: ${server.batches.size} batches, ${result.drive.batchPolls} polls, invocations ${JSON.stringify(result.drive.invocations)}`);
+  // What the LLM functions spent (the run's cost ledger): no invocation waited on a model.
+  const ledger = await new CostLedger(emu.clients.doc, stack.table).list(runId);
+  const gbs = (f: string) => ledger.filter((u) => u.function === f).reduce((n, u) => n + (u.durationMs / 1000) * (u.memoryMb / 1024), 0);
+  const inv = (f: string) => ledger.filter((u) => u.function === f).reduce((n, u) => n + u.invocations, 0);
+  console.log(
+    `batch on the emulated stack: ${server.batches.size} batches, ${result.drive.batchPolls} polls; ` +
+      ['generate', 'backtranslate'].map((f) => `${f} ${inv(f)} invocations ${gbs(f).toFixed(2)} GB-s`).join(', '),
+  );
 });
