@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startAwsEmulators, type AwsEmulators } from '../helpers/aws-emulators.ts';
 import { captureOutput, createEmulatedStack, driveStack, type EmulatedStack } from '../helpers/emulated-stack.ts';
 import { startFakeServer, type FakeServer } from '../helpers/fake-openai-server.ts';
-import { resolveTarget, submitRun } from '../../lib/aws/remote.ts';
+import { formatCost, formatStatus, resolveTarget, runCostReport, runStatus, submitRun } from '../../lib/aws/remote.ts';
 import { S3BlobStore } from '../../lib/aws/s3-blob-store.ts';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { DynamoBatchStore } from '../../lib/aws/dynamo-batch-store.ts';
@@ -83,6 +83,21 @@ test('the demo in batch mode on the emulated stack: the interactive dataset, one
   assert.ok(result.drive.batchPolls > 0);
   // Every round is collected and the open-batch index is empty again.
   assert.deepEqual(await new DynamoBatchStore(emu.clients.doc, stack.table).listOpen(), []);
+  // caco cost: the same tokens priced both ways, side by side; this run bought them in batch mode.
+  const cost = await runCostReport(target, runId);
+  assert.ok(cost.tokens && cost.tokens.length >= 3);
+  for (const l of cost.tokens!) {
+    assert.equal(l.mode, 'batch', l.role);
+    assert.ok(l.interactiveUsd > 0 && Math.abs(l.batchUsd - l.interactiveUsd / 2) < 1e-12, l.role);
+  }
+  assert.match(formatCost(cost), /interactive vs batch/);
+  assert.match(formatCost(cost), /batch mode \$/);
+  // caco status lists a shard's open batch (one recorded here as a provider would leave it).
+  const store = new DynamoBatchStore(emu.clients.doc, stack.table);
+  const claimed = await store.claim({ runId, stage: 'backtranslate', shard: 'g00009', round: 1 }, 'test#1', Date.now(), 60_000);
+  await store.transition({ ...claimed!, state: 'submitted', planned: 1, parts: [{ part: 0, batchId: 'batch_open', baseURL: server.baseURL, apiKeyEnv: 'K', requests: 10, status: 'in_progress', counts: { total: 10, completed: 4, failed: 1 }, createdAt: Math.floor(Date.now() / 1000) - 125 }] }, ['claimed']);
+  assert.match(formatStatus((await runStatus(target, runId))!), /open batch backtranslate\/g00009 r1 batch_open: in_progress 4\/10 done, 1 failed, 2m0[5-9]s/);
+
   // What the LLM functions spent (the run's cost ledger): no invocation waited on a model.
   const ledger = await new CostLedger(emu.clients.doc, stack.table).list(runId);
   const gbs = (f: string) => ledger.filter((u) => u.function === f).reduce((n, u) => n + (u.durationMs / 1000) * (u.memoryMb / 1024), 0);
