@@ -105,6 +105,8 @@ export interface FakeServerOptions {
   seed?: number;
   /** The fate of each batch (default: completes, every line answered). */
   batch?: (info: { id: string; metadata: Record<string, string> | null; lines: number }) => FakeBatchPlan;
+  /** The files and batches endpoints' own rate limit: the first `n` Batch API calls get 429 (retry-after-ms 20). */
+  batchRateLimited?: number;
   /** Batch input limits (default the real API's: 50,000 requests, 200 MB). */
   batchLimits?: { maxRequests?: number; maxBytes?: number };
   /** Listen on this port (default: a free one). The demo recorder uses a fixed port, since a
@@ -702,6 +704,11 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
       const raw = Buffer.concat(chunks);
       const url = new URL(req.url ?? '/', 'http://fake');
       const path = url.pathname.replace(/\/+$/, '');
+      const isBatchApi = path === '/v1/batches' || path.startsWith('/v1/batches/') || (path.startsWith('/v1/files') && !path.startsWith('/v1/fine_tuning'));
+      if (isBatchApi && (options.batchRateLimited ?? 0) > (stats.batchCalls['429'] ?? 0)) {
+        batchCall('429');
+        return apiError(res, 429, 'Rate limit reached for batch requests (injected)', 'requests', { 'retry-after-ms': '20' });
+      }
       const run = async () => {
         if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/v1/completions')) return completion(path, raw.toString('utf8'), req, res);
         if (req.method === 'POST' && path === '/v1/files') return uploadFile(req, raw, res);

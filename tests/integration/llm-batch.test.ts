@@ -8,7 +8,11 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { localDepsWithoutDedup } from '../helpers/local-deps.ts';
-import { startFakeServer, type FakeBatchPlan, type FakeServer } from '../helpers/fake-openai-server.ts';
+import { startFakeServer, type FakeBatchPlan, type FakeServer, type FakeServerOptions } from '../helpers/fake-openai-server.ts';
+import { Cassette } from '../../lib/llm/cassette.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseRunConfig, ConfigError } from '../../lib/config.ts';
 import { llmClientsFor } from '../../lib/hosts/llm-clients.ts';
 import { createPipeline } from '../../lib/pipeline/registry.ts';
@@ -51,24 +55,30 @@ interface Harness {
   counters: () => Promise<Record<string, number>>;
 }
 
-async function harness(plan?: (info: { id: string; metadata: Record<string, string> | null; lines: number }) => FakeBatchPlan, config: Record<string, any> = {}): Promise<Harness> {
-  const server = await startFakeServer({ respond: (req) => unifyReply(req.body), batch: plan });
+async function harness(
+  plan?: (info: { id: string; metadata: Record<string, string> | null; lines: number }) => FakeBatchPlan,
+  config: Record<string, any> = {},
+  serverOptions: Partial<FakeServerOptions> = {},
+  batchMode = true,
+): Promise<Harness> {
+  const server = await startFakeServer({ respond: (req) => unifyReply(req.body), batch: plan, ...serverOptions });
   servers.push(server);
   const { deps, db } = localDepsWithoutDedup('caco-batch-', 3);
   const runId = 'run-batchtest';
   const cfg = parseRunConfig({
     mode: 'unify',
-    llm: { default: { baseURL: server.baseURL, model: 'm', batch: true, price: { inputPerMTok: 2, outputPerMTok: 4 } }, ...config },
+    llm: { default: { baseURL: config.baseURL ?? server.baseURL, model: 'm', batch: batchMode, price: { inputPerMTok: 2, outputPerMTok: 4 } }, ...config.llm },
   });
   await deps.blobs.put(keys.config(runId), JSON.stringify(cfg));
   await deps.blobs.put(keys.survivors(runId, 'ingest', 'u00000'), toJsonl(SEEDS));
   const clients = llmClientsFor(cfg, { env: {} });
+  const cassette = Object.values(clients).find((c) => c?.cassette)?.cassette ?? null;
   const store = new SqliteBatchStore(db);
   const impls = new Map<string, ReturnType<typeof createPipeline>>();
   const implFor = (owner: string, wrap?: (p: BatchProvider) => BatchProvider) => {
     const k = owner + (wrap ? '+wrap' : '');
     if (!impls.has(k) || wrap) {
-      const base = batchServices({ store, blobs: deps.blobs, replayOf: async () => null, secrets: () => undefined, owner, staleMs: 60_000 });
+      const base = batchServices({ store, blobs: deps.blobs, replayOf: async () => (cfg.llm.cassette.mode === 'replay' ? cassette : null), secrets: () => undefined, owner, staleMs: 60_000 });
       const svc: BatchServices = wrap ? { ...base, provider: (e, run) => wrap(base.provider(e, run)) } : base;
       impls.set(k, createPipeline({ sandbox: () => Promise.reject(new Error('no sandbox here')), llm: () => clients, batch: svc }));
     }
@@ -88,8 +98,10 @@ async function harness(plan?: (info: { id: string; metadata: Record<string, stri
       for (let i = 0; i < 40; i++) {
         const out = await h.run();
         if (out !== 'waiting') return out;
-        while ((await h.poll()).resumed === 0) {
-          /* the fake batch moves one step per retrieve */
+        // The fake batch moves one step per retrieve.
+        for (;;) {
+          const p = await h.poll();
+          if (p.resumed > 0 || p.open === 0) break;
         }
       }
       throw new Error('shard never finished');
@@ -220,4 +232,43 @@ test('config: batch must be a boolean, the batch price factor in (0, 1]', () => 
   assert.throws(() => parseRunConfig({ llm: { default: { baseURL: 'http://x/v1', model: 'm', batch: 'yes' } } }), (e: Error) => e instanceof ConfigError && /llm\.default\.batch/.test(e.message));
   assert.throws(() => parseRunConfig({ llm: { default: { baseURL: 'http://x/v1', model: 'm', price: { batchFactor: 0 } } } }), /batchFactor/);
   assert.equal(parseRunConfig({ llm: { default: { baseURL: 'http://x/v1', model: 'm', batch: true } } }).llm.default.batch, true);
+});
+
+test('a batch cancelled at the provider: its answered lines are kept, the cancelled ones retried once', async () => {
+  const h = await harness();
+  assert.equal(await h.run(), 'waiting');
+  const [b] = h.server.batches.values();
+  // Someone cancels it (the dashboard, another tool): cancelling -> cancelled with partial output.
+  const res = await fetch(`${h.server.baseURL}/batches/${b.id}/cancel`, { method: 'POST' });
+  assert.equal(res.status, 200);
+  assert.equal(await h.untilDone(), 'done');
+  assert.equal(b.status, 'cancelled');
+  const bs = [...h.server.batches.values()];
+  assert.equal(bs.length, 2);
+  assert.equal(bs[1].request_counts.total, SEEDS.length - Math.floor(SEEDS.length / 2), 'only the lines the cancelled batch did not run');
+  assert.equal((await h.kept()).length, SEEDS.length);
+});
+
+test('429s from the files and batches endpoints are retried (Retry-After honoured)', async () => {
+  const h = await harness(undefined, {}, { batchRateLimited: 3 });
+  assert.equal(await h.untilDone(), 'done');
+  assert.equal(h.server.stats.batchCalls['429'], 3);
+  assert.equal(h.server.stats.batchCalls.create, 1);
+  assert.equal((await h.kept()).length, SEEDS.length);
+});
+
+test('record mode: batch answers go into the cassette; an interactive replay of it gives the same shard', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'caco-batch-rec-')), 'rec.jsonl');
+  const rec = await harness(undefined, { llm: { cassette: { mode: 'record', path } } });
+  assert.equal(await rec.untilDone(), 'done');
+  assert.equal(new Cassette(path).size, SEEDS.length);
+  // Replayed interactively (no batch) against the same base URL: no request reaches any server.
+  const replay = await harness(undefined, { baseURL: rec.server.baseURL, llm: { cassette: { mode: 'replay', path } } }, {}, false);
+  assert.equal(await replay.run(), 'done');
+  assert.deepEqual(await replay.kept(), await rec.kept());
+  assert.equal(replay.server.stats.total + (replay.server.stats.batchCalls.create ?? 0), 0);
+  // And replayed in batch mode: batches answered from the cassette.
+  const batchReplay = await harness(undefined, { baseURL: rec.server.baseURL, llm: { cassette: { mode: 'replay', path } } });
+  assert.equal(await batchReplay.untilDone(), 'done');
+  assert.deepEqual(await batchReplay.kept(), await rec.kept());
 });

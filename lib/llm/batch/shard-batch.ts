@@ -6,7 +6,8 @@
 // next wave of requests (backtranslate's solve after reverse) is deferred, and so on until a run
 // defers nothing: that run's output is the shard's output. Per request: a failed line is retried
 // once in the next round, then the record fails with the provider's reason; a line that did not
-// run before its batch expired is submitted again (at most 3 times).
+// run before its batch expired is submitted again (at most 3 times); a cancelled batch's unrun
+// lines count as failures.
 import { randomUUID } from 'node:crypto';
 import type { BlobStore } from '../../store/ports.ts';
 import type { StoredResponse, WireRequest } from '../request.ts';
@@ -237,7 +238,9 @@ export class ShardBatch {
       }
       for (const d of plan) {
         if (seen.has(d.key)) continue;
-        if (info.status === 'expired' || info.status === 'cancelled') seen.set(d.key, { key: d.key, expired: true });
+        // Not run before the 24 h window closed: submitted again. Cancelled (on purpose, by someone):
+        // counted as a failure, so it is retried once and not forever.
+        if (info.status === 'expired') seen.set(d.key, { key: d.key, expired: true });
         else seen.set(d.key, { key: d.key, error: { code: `batch_${info.status}`, message: info.errors ?? `no result line in a ${info.status} batch` } });
       }
       await this.blobs.put(resultsKey(round, p.part), [...seen.values()].map((r) => JSON.stringify(r)).join('\n') + '\n');
