@@ -272,3 +272,18 @@ test('record mode: batch answers go into the cassette; an interactive replay of 
   assert.equal(await batchReplay.untilDone(), 'done');
   assert.deepEqual(await batchReplay.kept(), await rec.kept());
 });
+
+test('a submission that died holding its claim: the poller sends the shard again once the claim is stale', async () => {
+  const { db } = localDepsWithoutDedup('caco-batch-stale-', 3);
+  const store = new SqliteBatchStore(db);
+  const k = { runId: 'run-stale', stage: 'backtranslate', shard: 'g00001', round: 2 };
+  await store.claim(k, 'lambda-dead#1', 1_000, 60_000);
+  const sent: unknown[] = [];
+  const svc = { store, provider: () => { throw new Error('no provider call for a claimed round'); }, now: () => 30_000, staleMs: 60_000 };
+  let r = await pollOpenBatches(svc, async (m) => void sent.push(m));
+  assert.equal(sent.length, 0, 'a fresh claim is left to its holder');
+  assert.equal(r.open[0]!.status, 'submitting');
+  r = await pollOpenBatches({ ...svc, now: () => 62_000 }, async (m) => void sent.push(m));
+  assert.deepEqual(sent, [{ runId: 'run-stale', stage: 'backtranslate', shard: 'g00001' }]);
+  assert.equal(r.resumed.length, 1);
+});

@@ -28,7 +28,7 @@ export interface PollResult {
 }
 
 export async function pollOpenBatches(
-  svc: Pick<BatchServices, 'store' | 'provider' | 'now'>,
+  svc: Pick<BatchServices, 'store' | 'provider' | 'now'> & { staleMs?: number },
   send: (msg: ShardMessage) => Promise<void>,
   runId?: string,
 ): Promise<PollResult> {
@@ -36,7 +36,14 @@ export async function pollOpenBatches(
   const out: PollResult = { resumed: [], open: [] };
   for (const round of await svc.store.listOpen(runId)) {
     if (round.state === 'claimed') {
-      // Being submitted (or its worker died: the shard message's retry takes it over).
+      // Being submitted. A claim older than any worker lives is a dead submission: send the shard
+      // again now (its own redelivery may be an SQS visibility timeout away); the runner takes the
+      // claim over and finds any batch it had created by metadata.
+      if (svc.staleMs !== undefined && now - round.claimedAt > svc.staleMs) {
+        const msg = { runId: round.runId, stage: round.stage, shard: round.shard };
+        await send(msg);
+        out.resumed.push(msg);
+      }
       out.open.push(...viewsOf(round, now));
       continue;
     }
