@@ -40,6 +40,11 @@ export const LlmEndpointConfigSchema = z
      * round, 24 h window, results by custom_id) at the batch price; nothing waits while it works.
      */
     batch: z.boolean().default(false),
+    /**
+     * Batch mode: most tokens (prompt estimate + max_tokens) this endpoint's model may have in open
+     * batches at once, the provider's enqueued-token limit (0: none). Batches wait for room.
+     */
+    batchQueueTokens: z.number().int().nonnegative().default(0),
   })
   .strict();
 

@@ -67,7 +67,7 @@ async function harness(
   const runId = 'run-batchtest';
   const cfg = parseRunConfig({
     mode: 'unify',
-    llm: { default: { baseURL: config.baseURL ?? server.baseURL, model: 'm', batch: batchMode, price: { inputPerMTok: 2, outputPerMTok: 4 } }, ...config.llm },
+    llm: { ...config.llm, default: { baseURL: config.baseURL ?? server.baseURL, model: 'm', batch: batchMode, price: { inputPerMTok: 2, outputPerMTok: 4 }, ...config.llm?.default } },
   });
   await deps.blobs.put(keys.config(runId), JSON.stringify(cfg));
   await deps.blobs.put(keys.survivors(runId, 'ingest', 'u00000'), toJsonl(SEEDS));
@@ -95,7 +95,7 @@ async function harness(
       return { resumed: r.resumed.length, open: r.open.length };
     },
     async untilDone() {
-      for (let i = 0; i < 40; i++) {
+      for (let i = 0; i < 100; i++) {
         const out = await h.run();
         if (out !== 'waiting') return out;
         // The fake batch moves one step per retrieve.
@@ -286,4 +286,24 @@ test('a submission that died holding its claim: the poller sends the shard again
   r = await pollOpenBatches({ ...svc, now: () => 62_000 }, async (m) => void sent.push(m));
   assert.deepEqual(sent, [{ runId: 'run-stale', stage: 'backtranslate', shard: 'g00001' }]);
   assert.equal(r.resumed.length, 1);
+});
+
+test('the provider\'s enqueued-token limit: files split to fit it, and a batch waits until the queue has room', async () => {
+  const openAtCreate: number[] = [];
+  let server: FakeServer | undefined;
+  const terminal = new Set(['completed', 'failed', 'expired', 'cancelled']);
+  // A unify request is estimated at ~1,300 tokens (prompt + max_tokens 1024): room for two.
+  const h = await harness(
+    () => {
+      openAtCreate.push([...server!.batches.values()].filter((b) => !terminal.has(b.status)).length);
+      return {};
+    },
+    { llm: { default: { batchQueueTokens: 2_800 } } },
+  );
+  server = h.server;
+  assert.equal(await h.untilDone(), 'done');
+  assert.deepEqual([...h.server.batches.values()].map((b) => b.request_counts.total), [2, 2, 2], 'files of two requests');
+  assert.deepEqual(openAtCreate, [0, 0, 0], 'a batch was created only when the queue had room');
+  assert.equal((await h.kept()).length, SEEDS.length);
+  assert.equal(h.server.stats.batchCalls.create, 3);
 });

@@ -17,21 +17,30 @@ export function inputLine(key: string, wire: WireRequest): string {
   return JSON.stringify({ custom_id: key, method: 'POST', url: endpointOf(wire), body: httpBody(wire) });
 }
 
-/** Cuts lines into files of at most `maxRequests` lines and `maxBytes` bytes (newlines included). */
-export function splitIntoFiles(lines: string[], limits = BATCH_LIMITS): string[][] {
+/**
+ * Cuts lines into files of at most `maxRequests` lines and `maxBytes` bytes (newlines included),
+ * and, when `maxTokens` is set, of at most that many estimated tokens (`tokensOf`): a file must fit
+ * the provider's enqueued-token limit on its own.
+ */
+export function splitIntoFiles(lines: string[], limits: { maxRequests: number; maxBytes: number; maxTokens?: number } = BATCH_LIMITS, tokensOf: (line: string) => number = () => 0): string[][] {
   const files: string[][] = [];
   let cur: string[] = [];
   let bytes = 0;
+  let tokens = 0;
+  const maxTokens = limits.maxTokens || Infinity;
   for (const line of lines) {
     const size = Buffer.byteLength(line) + 1;
+    const t = tokensOf(line);
     if (size > limits.maxBytes) throw new Error(`one batch request is ${size} bytes, over the file limit of ${limits.maxBytes}`);
-    if (cur.length > 0 && (cur.length >= limits.maxRequests || bytes + size > limits.maxBytes)) {
+    if (cur.length > 0 && (cur.length >= limits.maxRequests || bytes + size > limits.maxBytes || tokens + t > maxTokens)) {
       files.push(cur);
       cur = [];
       bytes = 0;
+      tokens = 0;
     }
     cur.push(line);
     bytes += size;
+    tokens += t;
   }
   if (cur.length) files.push(cur);
   return files;

@@ -6,7 +6,7 @@
 import type { ShardMessage } from '../../store/ports.ts';
 import { refreshRound, type BatchServices } from './shard-batch.ts';
 import type { BatchStatus } from './provider.ts';
-import type { BatchRound, BatchStore } from './store.ts';
+import { RELEASED, type BatchRound, type BatchStore } from './store.ts';
 
 export interface OpenBatchView {
   runId: string;
@@ -39,7 +39,7 @@ export async function pollOpenBatches(
       // Being submitted. A claim older than any worker lives is a dead submission: send the shard
       // again now (its own redelivery may be an SQS visibility timeout away); the runner takes the
       // claim over and finds any batch it had created by metadata.
-      if (svc.staleMs !== undefined && now - round.claimedAt > svc.staleMs) {
+      if (round.owner === RELEASED || (svc.staleMs !== undefined && now - round.claimedAt > svc.staleMs)) {
         const msg = { runId: round.runId, stage: round.stage, shard: round.shard };
         await send(msg);
         out.resumed.push(msg);

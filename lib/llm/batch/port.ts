@@ -31,7 +31,7 @@ export function batchPortFor(clients: RoleClients, counters: Record<string, numb
       if (!c?.config.batch) return inner.call(role, req);
       const wire = buildWireRequest(c.config, { messages: req.messages, prompt: req.prompt, sample: req.sampleIndex });
       const key = requestKey(wire);
-      const got = batch.lookup(key, wire, { baseURL: c.config.baseURL, apiKeyEnv: c.config.apiKeyEnv });
+      const got = batch.lookup(key, wire, { baseURL: c.config.baseURL, apiKeyEnv: c.config.apiKeyEnv, queueTokens: c.config.batchQueueTokens });
       if (got.kind === 'deferred') throw new BatchPendingError(role);
       if (got.kind === 'exhausted') throw new LlmUnavailableError(`${role}: ${got.detail}`, got.reason);
       const r = got.response;

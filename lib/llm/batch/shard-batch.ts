@@ -10,14 +10,16 @@
 // lines count as failures.
 import { randomUUID } from 'node:crypto';
 import type { BlobStore } from '../../store/ports.ts';
-import type { StoredResponse, WireRequest } from '../request.ts';
+import { estimateTokens, type StoredResponse, type WireRequest } from '../request.ts';
 import { endpointOf, inputLine, parseResultLine, splitIntoFiles, BATCH_LIMITS, type LineResult } from './lines.ts';
 import { isTerminal, type BatchProvider } from './provider.ts';
-import { roundName, type BatchPart, type BatchRound, type BatchStore, type RoundKey } from './store.ts';
+import { RELEASED, roundName, type BatchPart, type BatchRound, type BatchStore, type RoundKey } from './store.ts';
 
 export interface BatchEndpointRef {
   baseURL: string;
   apiKeyEnv: string;
+  /** The provider's enqueued-token limit for this endpoint's model (0 or absent: none). */
+  queueTokens?: number;
 }
 
 export interface BatchServices {
@@ -84,7 +86,7 @@ export class ShardBatch {
     const token = `${this.svc.owner}#${randomUUID().slice(0, 8)}`;
     live.add(token);
     const mine = this.svc.owner + '#';
-    const r = await this.svc.store.claim(key, token, this.now(), this.svc.staleMs, (holder) => holder.startsWith(mine) && !live.has(holder));
+    const r = await this.svc.store.claim(key, token, this.now(), this.svc.staleMs, (holder) => holder === RELEASED || (holder.startsWith(mine) && !live.has(holder)));
     if (!r) live.delete(token);
     return r;
   }
@@ -114,6 +116,10 @@ export class ShardBatch {
         b.release(mine);
       }
       b.rounds[b.rounds.length - 1] = last;
+      if (last.state === 'claimed') {
+        b.waiting = true; // still waiting for room in the provider's queue
+        return b;
+      }
     }
     if (last?.state === 'submitted') {
       const r = await refreshRound(last, svc);
@@ -174,7 +180,8 @@ export class ShardBatch {
     let part = 0;
     for (const [, list] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const byLine = new Map(list.map((d) => [inputLine(d.key, d.wire), d]));
-      for (const file of splitIntoFiles([...byLine.keys()], this.svc.limits ?? BATCH_LIMITS)) {
+      const limits = { ...(this.svc.limits ?? BATCH_LIMITS), maxTokens: list[0]!.endpoint.queueTokens };
+      for (const file of splitIntoFiles([...byLine.keys()], limits, (l) => estimateTokens(byLine.get(l)!.wire))) {
         const plan = file.map((line) => JSON.stringify(byLine.get(line)!)).join('\n') + '\n';
         await this.blobs.put(planKey(round, part++), plan);
       }
@@ -184,7 +191,11 @@ export class ShardBatch {
     await this.submit(round, false);
   }
 
-  /** Creates the round's missing batches, recording each id at once; on a takeover, finds one first. */
+  /**
+   * Creates the round's missing batches, recording each id at once; on a takeover, finds one first.
+   * A part that does not fit the provider's enqueued-token limit waits: the round stays claimed,
+   * released to whoever comes next (the poller sends the shard every tick until it fits).
+   */
   private async submit(round: BatchRound, takeover: boolean): Promise<BatchRound> {
     let r = round;
     for (let part = 0; part < r.planned; part++) {
@@ -192,6 +203,12 @@ export class ShardBatch {
       const plan = await this.readPlan(r, part);
       const first = plan[0]!;
       const provider = this.svc.provider(first.endpoint, r.runId);
+      const tokens = plan.reduce((n, d) => n + estimateTokens(d.wire), 0);
+      if (first.endpoint.queueTokens && !(await this.fits(r, first, tokens))) {
+        r = { ...r, owner: RELEASED };
+        await this.svc.store.transition(r, ['claimed']);
+        return r;
+      }
       const metadata = { caco_run: r.runId, caco_stage: r.stage, caco_shard: r.shard, caco_round: String(r.round), caco_part: String(part) };
       // Crashed between creating this batch and recording it? The provider knows it by metadata.
       const found = takeover ? await provider.find(metadata, Math.floor(r.claimedAt / 1000) - 24 * 3600) : null;
@@ -202,6 +219,8 @@ export class ShardBatch {
         baseURL: first.endpoint.baseURL,
         apiKeyEnv: first.endpoint.apiKeyEnv,
         requests: plan.length,
+        model: first.wire.model,
+        tokens,
         status: info.status,
         counts: info.counts,
         createdAt: info.createdAt,
@@ -212,6 +231,17 @@ export class ShardBatch {
     r = { ...r, state: 'submitted' };
     await this.svc.store.transition(r, ['claimed']);
     return r;
+  }
+
+  /** Room in the provider's queue for `tokens` more of this endpoint's model (open batches of every run in this store). */
+  private async fits(round: BatchRound, first: Deferred, tokens: number): Promise<boolean> {
+    const same = (p: BatchPart) => p.baseURL === first.endpoint.baseURL && p.model === first.wire.model && !isTerminal(p.status);
+    // This round's own parts are not polled by anyone while it is claimed: look at them here.
+    const mine = (await refreshRound(round, this.svc)).round.parts;
+    const others = (await this.svc.store.listOpen()).filter((o) => roundName(o) !== roundName(round)).flatMap((o) => o.parts);
+    const enqueued = [...mine, ...others].filter(same).reduce((n, p) => n + (p.tokens ?? 0), 0);
+    // An empty queue always takes a part (each part fits the limit on its own: files are split by it).
+    return enqueued === 0 || enqueued + tokens <= first.endpoint.queueTokens!;
   }
 
   private async readPlan(k: RoundKey, part: number): Promise<Deferred[]> {

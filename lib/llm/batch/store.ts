@@ -21,6 +21,9 @@ export interface BatchPart {
   baseURL: string;
   apiKeyEnv: string;
   requests: number;
+  /** The model, and the tokens it enqueues (prompt estimate + max_tokens): the queue limit's unit. */
+  model?: string;
+  tokens?: number;
   status: BatchStatus;
   counts: BatchInfo['counts'];
   /** Unix seconds, the provider's. */
@@ -54,5 +57,8 @@ export interface BatchStore {
   /** Rounds still waiting on a provider (claimed or submitted), of one run or all. */
   listOpen(runId?: string): Promise<BatchRound[]>;
 }
+
+/** The owner of a claimed round whose submission waits for room in the provider's queue: anyone may take it. */
+export const RELEASED = 'released';
 
 export const roundName = (k: RoundKey): string => `${k.runId}/${k.stage}/${k.shard}/r${k.round}`;
