@@ -10,7 +10,7 @@ export async function runIdFor(source: AsyncIterable<Uint8Array>, cfg: RunConfig
   for await (const chunk of source) h.update(chunk);
   const { cassette: _c, batchPollSeconds: _p, ...roles } = cfg.llm;
   // Batch mode changes how answers are bought, not what they are: the same run id either way.
-  const llm = Object.fromEntries(Object.entries(roles).map(([role, e]) => [role, { ...e, batch: undefined }]));
+  const llm = Object.fromEntries(Object.entries(roles).map(([role, e]) => [role, { ...e, batch: undefined, batchQueueTokens: undefined }]));
   // Settings that change how fast, not what comes out, stay out of the id.
   const sandbox = { ...cfg.sandbox, workers: undefined, maxBatch: undefined };
   h.update('\0' + JSON.stringify({ ...cfg, llm, sandbox, local: undefined }));
