@@ -76,6 +76,8 @@ export const RunConfigSchema = z
         reverse: EndpointPatch.prefault({}),
         solve: EndpointPatch.prefault({}),
         judge: EndpointPatch.prefault({}),
+        /** Batch mode, locally: seconds between checks of the open batches (on AWS a schedule checks them). */
+        batchPollSeconds: z.number().positive().max(3600).default(30),
         /** live: call the endpoints; record: call and write the cassette; replay: cassette only. */
         cassette: z
           .object({ mode: z.enum(['live', 'record', 'replay']).default('live'), path: z.string().optional() })

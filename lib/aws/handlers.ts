@@ -11,6 +11,7 @@ import {
   handleIngestRecord,
   handleShardRecord,
   markRunFailed,
+  pollBatches,
   PoisonMessageError,
   type LambdaRuntime,
   type LambdaRuntimeOptions,
@@ -95,4 +96,20 @@ export function makeShardHandler(opts: LambdaRuntimeOptions = {}): SqsLambdaHand
 /** The ingest function: S3 ObjectCreated notifications for incoming/*.jsonl. */
 export function makeIngestHandler(opts: LambdaRuntimeOptions = {}): SqsLambdaHandler {
   return makeHandler('ingest', opts);
+}
+
+/**
+ * The batch poller: invoked by a schedule (EventBridge, every minute), not by a queue. Checks all
+ * open batches in one call; a failure is logged and retried by the next tick.
+ */
+export function makeBatchPollerHandler(opts: LambdaRuntimeOptions = {}): () => Promise<{ resumed: number; open: number }> {
+  const logger = new Logger();
+  let rt: LambdaRuntime | null = null;
+  return async () => {
+    rt ??= createLambdaRuntime({ log: asPipelineLogger(logger), ...opts });
+    const r = await pollBatches(rt);
+    for (const m of r.resumed) logger.info('batch round ended: shard resumed', { ...m });
+    logger.info('open batches', { open: r.open.length, batches: r.open.slice(0, 50) });
+    return { resumed: r.resumed.length, open: r.open.length };
+  };
 }

@@ -35,6 +35,11 @@ import { startRun } from '../hosts/start-run.ts';
 import { llmClientsFor } from '../hosts/llm-clients.ts';
 import { loadRunConfig, RunCache } from '../hosts/run-cache.ts';
 import { onePoolPerLimits } from '../sandbox/pool-cache.ts';
+import { randomUUID } from 'node:crypto';
+import { batchServices } from '../llm/batch/host.ts';
+import { pollOpenBatches, type PollResult } from '../llm/batch/poller.ts';
+import type { BatchServices } from '../llm/batch/shard-batch.ts';
+import { DynamoBatchStore } from './dynamo-batch-store.ts';
 
 /** The environment the stack gives every function (see lib/infra/caco-stack.ts). */
 export interface LambdaEnv {
@@ -130,6 +135,8 @@ export interface LambdaRuntime {
   deps(remainingMs?: () => number): Promise<PipelineDeps>;
   /** Before a run's first shard here: fetch its cassette from the bucket if it is not a local file. */
   prepareRun(runId: string): Promise<void>;
+  /** Batch mode: rounds in the table, providers per run and endpoint. */
+  batch: BatchServices;
 }
 
 const consoleLog: Logger = {
@@ -206,6 +213,21 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
       }),
     );
 
+  // Batch mode: a claim's owner is this container; a claim older than the longest invocation
+  // (15 min, plus a minute) belongs to a dead one and is taken over.
+  const batch = batchServices({
+    store: new DynamoBatchStore(clients.doc, env.table),
+    blobs,
+    secrets: (name) => keyEnv()[name],
+    replayOf: async (runId) => {
+      const cfg = await configOf(runId);
+      if (cfg.llm.cassette.mode !== 'replay') return null;
+      return Object.values(await llmFor(runId, cfg)).find((c) => c?.cassette)?.cassette ?? null;
+    },
+    owner: `lambda-${randomUUID().slice(0, 8)}`,
+    staleMs: 16 * 60_000,
+  });
+
   // A warm execute function serves many runs: each gets a pool with its own sandbox limits.
   const sandboxFor = opts.sandbox ? onePoolPerLimits(opts.sandbox, (cfg: RunConfig) => cfg.sandbox) : null;
   const impl = createPipeline({
@@ -217,6 +239,7 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
     configs,
     concurrency: (cfg, role) => llmConcurrencyOnLambda(cfg, role, env.llmConcurrency),
     responseCache: 'shard',
+    batch,
   });
 
   return {
@@ -239,7 +262,17 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
       };
     },
     prepareRun: async (runId) => void (await fetchCassette(runId)),
+    batch,
   };
+}
+
+/**
+ * The batch poller (a schedule invokes it every minute): checks every open batch round of every
+ * run, and sends the shard message of each round whose batches ended to its stage's queue.
+ */
+export async function pollBatches(rt: LambdaRuntime): Promise<PollResult> {
+  const deps = await rt.deps(); // loads the API key secret
+  return pollOpenBatches(rt.batch, (m) => deps.queue.send(m));
 }
 
 /** Parses a queue message body as a ShardMessage; anything else is a poison message. */

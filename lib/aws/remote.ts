@@ -17,6 +17,10 @@ import { DynamoStateStore } from './dynamo-state-store.ts';
 import { configKeyFor } from './run-id.ts';
 import { runIdFor } from '../hosts/run-id.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
+import { DynamoBatchStore } from './dynamo-batch-store.ts';
+import { formatOpenBatch, listOpenBatches, type OpenBatchView } from '../llm/batch/poller.ts';
+import { formatTokenCost, tokenCostBothWays, type TokenCostLine } from '../llm/batch/cost.ts';
+import { loadRunConfig } from '../hosts/run-cache.ts';
 
 export interface RemoteTarget {
   bucket: string;
@@ -107,6 +111,8 @@ export interface StageProgress {
 export interface RunProgress {
   run: RunState;
   stages: StageProgress[];
+  /** Batch mode: batches still open at the provider. */
+  batches?: OpenBatchView[];
 }
 
 export async function runStatus(t: RemoteTarget, runId: string): Promise<RunProgress | null> {
@@ -126,7 +132,9 @@ export async function runStatus(t: RemoteTarget, runId: string): Promise<RunProg
       failed: mine.reduce((a, s) => a + sum(s.counts.failed), 0),
     };
   }).filter((s) => s.shards > 0);
-  return { run, stages };
+  // Batch mode: the shards waiting on a provider's batch.
+  const batches = await listOpenBatches(new DynamoBatchStore(t.clients.doc, t.table), runId);
+  return { run, stages, ...(batches.length ? { batches } : {}) };
 }
 
 export function formatStatus(p: RunProgress): string {
@@ -138,6 +146,7 @@ export function formatStatus(p: RunProgress): string {
       `${s.stage.padEnd(13)} ${String(s.shards).padStart(7)} ${String(s.in).padStart(9)} ${String(s.kept).padStart(9)} ${String(s.rejected).padStart(9)} ${String(s.failed).padStart(9)}`,
     );
   }
+  for (const b of p.batches ?? []) lines.push(`open ${formatOpenBatch(b)}`);
   const f = p.run.status === 'failed' ? p.run.failure : undefined;
   if (f && f.stage === 'ingest') {
     // The drop was refused (no or a bad config): nothing to redrive, the input must be dropped again.
@@ -197,6 +206,10 @@ export interface RunCost {
   llm: LlmUsageLine[];
   candidates: number;
   scaled: ScaledCost | null;
+  /** Tokens priced interactively and in batch mode, per role (needs the run's config). */
+  tokens?: TokenCostLine[];
+  /** The scaled estimate in batch mode: no function waits on the model (only the polls remain). */
+  scaledBatch?: ScaledCost | null;
 }
 
 export async function runCostReport(t: RemoteTarget, runId: string, prices: Prices = loadPrices(), llmLatencyS = 20): Promise<RunCost> {
@@ -212,7 +225,10 @@ export async function runCostReport(t: RemoteTarget, runId: string, prices: Pric
     llmCalls[fn] = (llmCalls[fn] ?? 0) + l.requests + (l.cacheHits ?? 0);
   }
   const scaled = candidates > 0 && usage.length > 0 ? scaleToTarget({ usage, candidates, llmCalls }, { llmLatencyS, callsInFlight: 64, llmMemoryMb: 512, target: 1_000_000 }, prices) : null;
-  return { aws: runCost(usage, prices), llm, candidates, scaled };
+  const cfg = await loadRunConfig(new S3BlobStore(t.clients.s3, t.bucket), runId).catch(() => null);
+  const tokens = cfg ? tokenCostBothWays(usageFromCounters(shards.map((s) => s.counts.counters ?? {})), cfg) : undefined;
+  const scaledBatch = candidates > 0 && usage.length > 0 ? scaleToTarget({ usage, candidates, llmCalls: {} }, { llmLatencyS, callsInFlight: 64, llmMemoryMb: 512, target: 1_000_000 }, prices) : null;
+  return { aws: runCost(usage, prices), llm, candidates, scaled, ...(tokens ? { tokens, scaledBatch } : {}) };
 }
 
 export function formatCost(c: RunCost): string {
@@ -227,6 +243,10 @@ export function formatCost(c: RunCost): string {
   for (const l of c.llm) {
     const hits = l.cacheHits ? `, ${l.cacheHits} from cache/cassette` : '';
     out.push(`  ${l.role} ${l.model}: ${l.requests} requests${hits}, ${l.promptTokens} prompt + ${l.completionTokens} completion tokens, ${$(l.costUsd)}`);
+  }
+  if (c.tokens) out.push(...formatTokenCost(c.tokens));
+  if (c.scaled && c.scaledBatch) {
+    out.push(`scaled AWS per 1,000,000 candidates: interactive ${$(c.scaled.perTarget)}, batch mode ${$(c.scaledBatch.perTarget)} (no function waits on the model; measured time only)`);
   }
   if (c.scaled) {
     out.push(`scaled: ${$(c.scaled.perTarget)} AWS per 1,000,000 candidate programs (measured ${c.candidates}); assumptions:`);

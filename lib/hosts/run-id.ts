@@ -7,16 +7,17 @@ import { LLM_ROLES } from '../config.ts';
 
 /**
  * Endpoint settings that say where and how to reach a model, or what it costs, not what it
- * answers: fixing a wrong URL or key variable, or a limit, reaches the same run (its state and the
+ * answers (batch mode too: it changes how answers are bought, not what they are): fixing a wrong
+ * URL or key variable, or a limit, reaches the same run (its state and the
  * responses it already bought). Model, API kind and sampling stay in the id.
  */
-const TRANSPORT = ['baseURL', 'apiKeyEnv', 'timeoutMs', 'concurrency', 'rpm', 'tpm', 'maxRetries', 'price'] as const;
+const TRANSPORT = ['baseURL', 'apiKeyEnv', 'timeoutMs', 'concurrency', 'rpm', 'tpm', 'maxRetries', 'price', 'batch', 'batchQueueTokens'] as const;
 
 /** run-<12 hex>: sha256 of the input bytes and of the config that shapes results. */
 export async function runIdFor(source: AsyncIterable<Uint8Array>, cfg: RunConfig): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of source) h.update(chunk);
-  const { cassette: _c, ...llm } = cfg.llm;
+  const { cassette: _c, batchPollSeconds: _p, ...llm } = cfg.llm;
   const shaping: Record<string, unknown> = {};
   for (const role of ['default', ...LLM_ROLES] as const) {
     const e = { ...(llm[role] as Record<string, unknown>) };

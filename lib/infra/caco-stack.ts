@@ -14,6 +14,7 @@ import { EXPIRE_TAG } from '../aws/s3-blob-store.ts';
 import { CACO, sourceStage, stageOf, type PipelineSpec } from '../pipeline/spec.ts';
 import { routingOf, type StageFunctionName } from './routing.ts';
 import { StageFunction } from './stage-function.ts';
+import { BatchPoller } from './batch-poller.ts';
 import { LAMBDA_RUNTIME, NODE_MAJOR, nodeMajor } from './node-runtime.ts';
 import { pageBuildCommands } from '../report/assets.ts';
 
@@ -47,6 +48,7 @@ export class CacoStack extends Stack {
   readonly bucket: Bucket;
   readonly table: Table;
   readonly stages: Record<StageFunctionName, StageFunction>;
+  readonly batchPoller: BatchPoller;
 
   constructor(scope: Construct, id: string, props: CacoStackProps) {
     super(scope, id, props);
@@ -167,6 +169,23 @@ export class CacoStack extends Stack {
         secret.grantRead(fn);
       }
     }
+    // Batch mode: the poller resumes the LLM stages' shards whose batches ended.
+    const llmStages = spec.stages.filter((s) => s.llmRoles?.length).map((s) => s.name);
+    this.batchPoller = new BatchPoller(this, 'BatchPoller', {
+      entry: join(props.projectRoot, 'functions', 'batch-poller.ts'),
+      projectRoot: props.projectRoot,
+      depsLockFilePath: lockFile,
+      environment: {
+        CACO_BUCKET: this.bucket.bucketName,
+        CACO_TABLE: this.table.tableName,
+        CACO_API_KEY_SECRET: props.apiKeySecretName,
+        CACO_QUEUES: Stack.of(this).toJsonString(Object.fromEntries(llmStages.map((s) => [s, stages[QUEUE_OF[s]].queue.queueUrl]))),
+      },
+    });
+    for (const t of new Set(llmStages.map((s) => QUEUE_OF[s]))) stages[t].queue.grantSendMessages(this.batchPoller.fn);
+    this.table.grantReadWriteData(this.batchPoller.fn);
+    this.bucket.grantRead(this.batchPoller.fn, 'runs/*'); // replayed batches' answers
+    secret.grantRead(this.batchPoller.fn);
     this.acknowledgeScopedWildcards();
 
     this.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(stages[sourceHost]!.queue), {

@@ -68,7 +68,8 @@ export class LlmClient {
   readonly mode: LlmMode;
   private readonly sdk: OpenAI | null;
   private readonly cache: ResponseCache | null;
-  private readonly cassette: Cassette | null;
+  /** The run's cassette (record or replay), also used by batch mode (lib/llm/batch). */
+  readonly cassette: Cassette | null;
   private readonly inflight = new Map<string, Promise<LlmResult>>();
   private readonly sem: Semaphore;
   private readonly rpm: TokenBucket;
@@ -252,7 +253,7 @@ export class LlmClient {
 }
 
 /** Reads a completion defensively; null when the body is not a completion at all. */
-function parseCompletion(raw: unknown, wire: WireRequest, fallbackModel: string): StoredResponse | null {
+export function parseCompletion(raw: unknown, wire: WireRequest, fallbackModel: string): StoredResponse | null {
   if (!raw || typeof raw !== 'object') return null;
   const r = raw as { choices?: unknown; model?: unknown; usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } };
   if (!Array.isArray(r.choices) || r.choices.length === 0) return null;

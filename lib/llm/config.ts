@@ -28,9 +28,27 @@ export const LlmEndpointConfigSchema = z
     maxRetries: z.number().int().nonnegative().default(6),
     /**
      * US dollars per million tokens. Unset means unknown: costs are then printed as unknown, never
-     * as $0 (a free local server says `{inputPerMTok: 0, outputPerMTok: 0}`).
+     * as $0 (a free local server says `{inputPerMTok: 0, outputPerMTok: 0}`). `batchFactor`: the
+     * Batch API's price as a share of it (OpenAI: half).
      */
-    price: z.object({ inputPerMTok: z.number().nonnegative().default(0), outputPerMTok: z.number().nonnegative().default(0) }).strict().optional(),
+    price: z
+      .object({
+        inputPerMTok: z.number().nonnegative().default(0),
+        outputPerMTok: z.number().nonnegative().default(0),
+        batchFactor: z.number().gt(0).max(1).default(0.5),
+      })
+      .strict()
+      .optional(),
+    /**
+     * Batch mode: this role's requests go through the provider's Batch API (a file per shard and
+     * round, 24 h window, results by custom_id) at the batch price; nothing waits while it works.
+     */
+    batch: z.boolean().default(false),
+    /**
+     * Batch mode: most tokens (prompt estimate + max_tokens) this endpoint's model may have in open
+     * batches at once, the provider's enqueued-token limit (0: none). Batches wait for room.
+     */
+    batchQueueTokens: z.number().int().nonnegative().default(0),
   })
   .strict();
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { LocalRunResult } from './run-local.ts';
 import type { ProgressMode } from './progress.ts';
 import { formatSummary } from './summary.ts';
+import { formatOpenBatch } from '../llm/batch/poller.ts';
 
 /**
  * Exit codes of `caco run` (README, "Exit codes"): 0 only for a finished run with samples and no
@@ -67,6 +68,8 @@ export function reportRun(r: LocalRunResult, o: { quiet?: boolean; json?: boolea
     );
   } else if (r.status === 'stopped') {
     process.stderr.write(`run ${r.runId} stopped; run ${command} again to resume\n`);
+    // Batch mode: the provider keeps working on these; the resumed run picks the same batches up.
+    for (const b of r.openBatches ?? []) process.stderr.write(`  open ${formatOpenBatch(b)}\n`);
   } else {
     process.stderr.write(`run ${r.runId} FAILED\n`);
     for (const d of r.deadLetters) process.stderr.write(`  ${d.stage}/${d.shard}: ${(d.error ?? '').split('\n')[0]}\n`);

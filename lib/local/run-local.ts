@@ -26,6 +26,9 @@ import { materializeDataset } from './materialize.ts';
 import { requeueFailed } from './retry-failed.ts';
 import { fanInMessage } from '../pipeline/runner.ts';
 import { lastOf, type Branch, type PipelineSpec } from '../pipeline/spec.ts';
+import { batchServices } from '../llm/batch/host.ts';
+import { formatOpenBatch, listOpenBatches, pollOpenBatches, type OpenBatchView } from '../llm/batch/poller.ts';
+import { SqliteBatchStore } from '../llm/batch/sqlite-store.ts';
 
 export interface LocalRunOptions {
   input: string;
@@ -61,6 +64,8 @@ export interface LocalRunResult {
   runId: string;
   /** endpoint_down: stopped because an LLM endpoint kept failing (see `endpointDown`). */
   status: 'done' | 'stopped' | 'failed' | 'endpoint_down';
+  /** Batch mode: the batches still open when the run stopped (Ctrl-C); the same command resumes them. */
+  openBatches?: OpenBatchView[];
   datasetDir?: string;
   endpointDown?: EndpointDown;
   /** Records that failed (all stages), when the run finished: `--retry-failed` processes them again. */
@@ -180,9 +185,19 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
   const sandbox: { pool?: ReturnType<typeof createSandboxPool> } = {};
   // Locally every response is also cached per request under <out>/.caco/blobs/cache/llm/.
   const clients = llmClientsFor(cfg, { env: opts.env ?? process.env, ports: { blobs } });
+  // Batch mode: rounds in the state file; one runner per folder (the lock), so one owner.
+  const batch = batchServices({
+    store: new SqliteBatchStore(db),
+    blobs,
+    secrets: deps.secrets,
+    replayOf: async () => (cfg.llm.cassette.mode === 'replay' ? (Object.values(clients).find((c) => c?.cassette)?.cassette ?? null) : null),
+    owner: 'local',
+    staleMs: 15 * 60_000,
+  });
   const impl = createPipeline({
     sandbox: (c) => (sandbox.pool ??= createSandboxPool(c.sandbox)),
     llm: () => clients,
+    batch,
   });
 
   const stateFile = join(work, 'run-id');
@@ -226,6 +241,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
       progress.update(await deps.state.listShards(runId), endpoints.map((e) => ({ roles: e.roles, baseURL: e.client.config.baseURL, ...e.client.breaker.health() })));
     };
     const timer = setInterval(() => void refresh(), 500);
+    let openBatches: OpenBatchView[] = [];
     const drain = () =>
       drainLocal({
         queue,
@@ -233,6 +249,14 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
         impl,
         concurrency: localConcurrency(impl.spec, cfg.local),
         signal,
+        // Batch mode: while shards wait on batches, check them every llm.batchPollSeconds.
+        idle: async () => {
+          const polled = await pollOpenBatches(batch, (m) => queue.send(m), runId);
+          openBatches = polled.open;
+          if (opts.progress !== 'quiet') for (const b of polled.open) process.stderr.write(formatOpenBatch(b) + '\n');
+          return polled.resumed.length > 0 || polled.open.length > 0;
+        },
+        idleMs: cfg.llm.batchPollSeconds * 1000,
         onShard: (msg, outcome, error) => progress.shard({ ...msg, outcome, error: error?.message }),
       });
     let drained = await drain();
@@ -246,7 +270,10 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
     await refresh();
     const deadLetters = drained.deadLetters.map((d) => ({ stage: d.msg.stage, shard: d.msg.shard, error: d.error }));
     if (down) return { runId, status: 'endpoint_down', endpointDown: down, wallMs: Date.now() - started, deadLetters };
-    if (drained.stopped) return { runId, status: 'stopped', wallMs: Date.now() - started, deadLetters };
+    if (drained.stopped) {
+      openBatches = await listOpenBatches(batch.store, runId);
+      return { runId, status: 'stopped', wallMs: Date.now() - started, deadLetters, ...(openBatches.length ? { openBatches } : {}) };
+    }
     const run = await deps.state.getRun(runId);
     const statsBlob = await blobs.get(keys.dataset(runId, 'stats.json'));
     if (deadLetters.length || run?.status !== 'done' || !statsBlob) {

@@ -23,7 +23,8 @@ export function formatSummary(stats: RunStats, wallMs: number): string {
   }
   const usage = usageByModel(stats);
   const models = new Table({ head: ['role', 'model', 'requests', 'cache hits', 'prompt tok', 'completion tok', 'cost $'], style: { head: [], border: [] } });
-  for (const u of usage) models.push([u.role, u.model, u.requests, u.cacheHits, u.promptTokens, u.completionTokens, u.unpriced ? 'unknown (no price)' : u.costUSD.toFixed(4)]);
+  // Batch mode: how many of the requests went through the Batch API (at the batch price).
+  for (const u of usage) models.push([u.role, u.model, u.batchRequests ? `${u.requests} (${u.batchRequests} batch)` : u.requests, u.cacheHits, u.promptTokens, u.completionTokens, u.unpriced ? 'unknown (no price)' : u.costUSD.toFixed(4)]);
   const total = usage.reduce((a, u) => a + u.costUSD, 0);
   const saved = usage.reduce((a, u) => a + u.savedUSD, 0);
   const unpriced = usage.filter((u) => u.unpriced > 0).map((u) => u.model);

@@ -12,7 +12,7 @@ export type RoleClients = Partial<Record<LlmRole, LlmClient>>;
 export function usageKey(
   role: string,
   model: string,
-  what: 'requests' | 'cache_hits' | 'prompt_tokens' | 'completion_tokens' | 'cost_usd' | 'saved_usd' | 'cached_prompt_tokens' | 'cached_completion_tokens' | 'unpriced',
+  what: 'requests' | 'batch_requests' | 'cache_hits' | 'prompt_tokens' | 'completion_tokens' | 'cost_usd' | 'saved_usd' | 'cached_prompt_tokens' | 'cached_completion_tokens' | 'unpriced',
 ): string {
   return `llm|${role}|${model}|${what}`;
 }
@@ -27,8 +27,10 @@ export function parseUsageKey(key: string): { role: string; model: string; what:
 export interface ModelUsage {
   role: string;
   model: string;
-  /** Requests bought over the network. */
+  /** Requests bought over the network (interactive and batch). */
   requests: number;
+  /** Of those, bought through the Batch API (at the batch price). */
+  batchRequests: number;
   /** Answers served by the response cache or a cassette (nothing bought). */
   cacheHits: number;
   promptTokens: number;
@@ -48,6 +50,7 @@ export function usageFromCounters(counterMaps: Iterable<Record<string, number>>)
   const rows = new Map<string, ModelUsage>();
   const field = {
     requests: 'requests',
+    batch_requests: 'batchRequests',
     cache_hits: 'cacheHits',
     prompt_tokens: 'promptTokens',
     completion_tokens: 'completionTokens',
@@ -63,7 +66,7 @@ export function usageFromCounters(counterMaps: Iterable<Record<string, number>>)
       if (!u || !(u.what in field)) continue;
       const key = `${u.role}|${u.model}`;
       let r = rows.get(key);
-      if (!r) rows.set(key, (r = { role: u.role, model: u.model, requests: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, costUSD: 0, savedUSD: 0, cachedPromptTokens: 0, cachedCompletionTokens: 0, unpriced: 0 }));
+      if (!r) rows.set(key, (r = { role: u.role, model: u.model, requests: 0, batchRequests: 0, cacheHits: 0, promptTokens: 0, completionTokens: 0, costUSD: 0, savedUSD: 0, cachedPromptTokens: 0, cachedCompletionTokens: 0, unpriced: 0 }));
       r[field[u.what as keyof typeof field]] += v;
     }
   }

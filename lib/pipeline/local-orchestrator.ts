@@ -19,6 +19,13 @@ export interface DrainOptions {
   onShard?: (msg: ShardMessage, outcome: ShardOutcome | 'retry' | 'dead', error?: Error) => void;
   /** Stop taking new work (Ctrl-C): in-flight shards finish, the rest stays queued for resume. */
   signal?: AbortSignal;
+  /**
+   * Called when the queue is empty and nothing runs (batch mode: checks the open batches and
+   * queues the shards whose batches ended); true while work is still outstanding, so the drain
+   * waits `idleMs` and looks again instead of ending.
+   */
+  idle?: () => Promise<boolean>;
+  idleMs?: number;
 }
 
 export interface DrainResult {
@@ -78,7 +85,11 @@ export async function drainLocal(opts: DrainOptions): Promise<DrainResult> {
       await Promise.race([...running, sleep(200)]);
       continue;
     }
-    if (queue.pending() === 0) break;
+    if (queue.pending() === 0) {
+      if (!opts.idle || !(await opts.idle())) break;
+      if (queue.pending() === 0) await sleepUnless(opts.idleMs ?? 30_000, opts.signal);
+      continue;
+    }
     await sleep(100);
   }
   await Promise.allSettled([...running]);
@@ -87,6 +98,19 @@ export async function drainLocal(opts: DrainOptions): Promise<DrainResult> {
     deadLetters: queue.deadLetters().map((d) => ({ msg: d.msg, error: d.error })),
     stopped: opts.signal?.aborted ?? false,
   };
+}
+
+/** Sleeps `ms`, or less when `signal` aborts (Ctrl-C during a long batch wait). */
+function sleepUnless(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -26,6 +26,8 @@ import { parseJsonl } from './lines.ts';
 import { checkRecords } from './messages.ts';
 import { llmPortFor, type RoleClients } from './llm-adapter.ts';
 import { ShardResponseCache } from '../llm/shard-cache.ts';
+import { batchPortFor } from '../llm/batch/port.ts';
+import { ShardBatch, type BatchServices } from '../llm/batch/shard-batch.ts';
 import { fanInMessage, generateShards, type PipelineImpl, type ShardContext } from './runner.ts';
 import { CACO } from './spec.ts';
 
@@ -46,6 +48,8 @@ export interface PipelineServices {
    * costs more than the Lambda time of the call); absent: the clients' own per-request cache.
    */
   responseCache?: 'shard';
+  /** Batch mode (`llm.<role>.batch`): where shards' batch rounds are recorded and the providers. */
+  batch?: BatchServices;
 }
 
 export function createPipeline(services: PipelineServices): PipelineImpl {
@@ -76,7 +80,9 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
       services.responseCache === 'shard' ? await ShardResponseCache.open(ctx.deps.blobs, keys.llmShardCache(ctx.runId, ctx.stage, ctx.shard)) : undefined;
     let out: StageOutput<T>;
     try {
-      out = await fn(cfg, llmPortFor(await services.llm(ctx.runId, cfg), usage, cache), usage);
+      const clients = await services.llm(ctx.runId, cfg);
+      const port = llmPortFor(clients, usage, cache);
+      out = await fn(cfg, ctx.batch ? batchPortFor(clients, usage, ctx.batch as ShardBatch, port) : port, usage);
     } finally {
       // What was bought is kept even when the chunk fails, so its retry does not buy it again.
       await cache?.flush().catch((err: Error) => ctx.deps.log.warn('could not write the shard response cache', { error: err.message }));
@@ -88,8 +94,18 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
   const concurrencyOf = (cfg: RunConfig, role: LlmRole) => services.concurrency?.(cfg, role) ?? resolveEndpoint(cfg, role).concurrency;
 
   const spec = CACO;
+  /** A shard's batch rounds when its stage calls a role in batch mode; null otherwise. */
+  const openBatch = async (ctx: ShardContext): Promise<ShardBatch | null> => {
+    const roles = spec.stages.find((s) => s.name === ctx.stage)?.llmRoles ?? [];
+    const cfg = await configOf(ctx.runId, ctx.deps);
+    const used = new Set(rolesUsed(cfg));
+    if (!roles.some((r) => used.has(r) && resolveEndpoint(cfg, r).batch)) return null;
+    if (!services.batch) throw new Error(`stage ${ctx.stage} is in batch mode (llm.<role>.batch) but this host has no batch store; run it with caco run`);
+    return ShardBatch.open(services.batch, ctx.deps.blobs, { runId: ctx.runId, stage: ctx.stage, shard: ctx.shard });
+  };
   return {
     spec,
+    batch: openBatch,
     stages: {
       unify: {
         input: SeedSchema,

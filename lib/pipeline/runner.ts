@@ -20,6 +20,16 @@ export interface ShardContext {
   stage: StageName;
   shard: string;
   deps: PipelineDeps;
+  /** Batch mode: the shard's batch rounds (lib/llm/batch/shard-batch.ts), when its stage uses one. */
+  batch?: ShardBatchHook;
+}
+
+/** What the runner needs of a shard's batch rounds: wait, or run and submit what was deferred. */
+export interface ShardBatchHook {
+  /** A batch of this shard is still open (or another worker is submitting one): do not run. */
+  readonly waiting: boolean;
+  /** After a run: submits the deferred requests as the next round; true when the shard must wait. */
+  suspend(): Promise<boolean>;
 }
 
 export interface StageImpl {
@@ -42,6 +52,8 @@ export interface PipelineImpl {
   onBranchComplete(branch: Branch, runId: string, deps: PipelineDeps): Promise<ShardMessage[]>;
   /** The final stage: builds the dataset from every shard; must be idempotent. */
   assemble(runId: string, deps: PipelineDeps): Promise<void>;
+  /** Batch mode: opens a shard's batch rounds when its stage sends requests through a Batch API. */
+  batch?(ctx: ShardContext): Promise<ShardBatchHook | null>;
 }
 
 /** Leave this much time before a Lambda's deadline to write a checkpoint (at most a tenth of it). */
@@ -56,7 +68,8 @@ export function checkpointMarginMs(invocationMs: number, longestChunkMs: number)
   return Math.max(Math.min(CHECKPOINT_MARGIN_MS, invocationMs / 10), 2 * longestChunkMs);
 }
 
-export type ShardOutcome = 'done' | 'skipped' | 'checkpointed';
+/** `waiting`: the shard's requests are in a provider's batch; the batch poller sends the message again. */
+export type ShardOutcome = 'done' | 'skipped' | 'checkpointed' | 'waiting';
 
 export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps, impl: PipelineImpl): Promise<ShardOutcome> {
   const valid = shardMessageSchema(impl.spec).safeParse(msg);
@@ -80,13 +93,20 @@ export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps,
   const ctx: ShardContext = { runId: msg.runId, stage, shard: msg.shard, deps };
   const stageImpl = impl.stages[stage];
   if (!stageImpl) throw new Error(`stage ${stage} is declared in the spec but has no implementation`);
+  // Batch mode: wait for an open batch without running; otherwise run the whole shard in one chunk
+  // (answers come from collected results, so no checkpoints) and submit what it deferred.
+  const batch = impl.batch ? await impl.batch(ctx) : null;
+  if (batch) {
+    if (batch.waiting) return 'waiting';
+    ctx.batch = batch;
+  }
   const input = await readInput(impl.spec, msg, ctx, stageImpl);
   const cpKey = keys.checkpoint(msg.runId, stage, msg.shard);
   const cpBlob = await deps.blobs.get(cpKey);
   const cp: Checkpoint = cpBlob ? parseCheckpoint(cpBlob.toString('utf8'), cpKey) : { done: 0, out: emptyOut() };
 
   const size = typeof stageImpl.chunkSize === 'function' ? await stageImpl.chunkSize(ctx) : stageImpl.chunkSize;
-  const chunk = size ?? Math.max(1, input.length);
+  const chunk = batch ? Math.max(1, input.length) : (size ?? Math.max(1, input.length));
   const invocationMs = deps.remainingMs?.() ?? Infinity;
   let longestChunkMs = 0;
   for (let i = cp.done; i < input.length; i += chunk) {
@@ -103,6 +123,7 @@ export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps,
     checkConservation(msg, unitsIn(out, part.length), out);
     mergeInto(cp.out, out);
   }
+  if (batch && (await batch.suspend())) return 'waiting';
   const units = unitsIn(cp.out, input.length);
   checkConservation(msg, units, cp.out);
   cp.out.counters.records = input.length;

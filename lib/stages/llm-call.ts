@@ -3,7 +3,7 @@
 import { LlmUnavailableError, type LlmPort, type LlmReply, type LlmRequest, type LlmRole } from './llm-port.ts';
 import { addCounter } from './types.ts';
 
-export type CallResult = { ok: true; reply: LlmReply } | { ok: false; reason: 'llm_unavailable'; detail: string };
+export type CallResult = { ok: true; reply: LlmReply } | { ok: false; reason: string; detail: string };
 
 export async function callLlm(llm: LlmPort, role: LlmRole, req: LlmRequest, counters: Record<string, number>): Promise<CallResult> {
   try {
@@ -14,7 +14,7 @@ export async function callLlm(llm: LlmPort, role: LlmRole, req: LlmRequest, coun
   } catch (err) {
     if (err instanceof LlmUnavailableError) {
       addCounter(counters, `llm_unavailable_${role}`);
-      return { ok: false, reason: 'llm_unavailable', detail: `${role}: ${err.message}` };
+      return { ok: false, reason: err.reason, detail: `${role}: ${err.message}` };
     }
     throw err; // a bug, not an outage: let the shard fail loudly and be retried
   }

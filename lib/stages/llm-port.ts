@@ -31,7 +31,11 @@ export interface LlmPort {
 
 /** Thrown by an LlmPort when a request cannot be answered after all retries (outage, breaker). */
 export class LlmUnavailableError extends Error {
-  constructor(message: string) {
+  /** The failed record's reason (default `llm_unavailable`; batch mode: `llm_batch_error`, ...). */
+  constructor(
+    message: string,
+    readonly reason = 'llm_unavailable',
+  ) {
     super(message);
     this.name = 'LlmUnavailableError';
   }

@@ -14,7 +14,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { makeIngestHandler, makeShardHandler, type SqsLambdaHandler } from '../../lib/aws/handlers.ts';
+import { makeBatchPollerHandler, makeIngestHandler, makeShardHandler, type SqsLambdaHandler } from '../../lib/aws/handlers.ts';
 import type { LambdaEnv } from '../../lib/aws/lambda-runtime.ts';
 import type { RunConfig } from '../../lib/config.ts';
 import { QUEUE_OF, STAGE_FUNCTIONS, type StageFunctionName } from '../../lib/infra/routing.ts';
@@ -53,6 +53,8 @@ export interface EmulatedStack {
   queues: StageQueues;
   /** Handler instances per function (each is one warm Lambda container with its own runtime). */
   handlers: Record<StageFunctionName, SqsLambdaHandler[]>;
+  /** The batch poller function (the stack's schedule invokes it every minute; driveStack every `batchPollMs`). */
+  batchPoller: () => Promise<{ resumed: number; open: number }>;
   close(): Promise<void>;
 }
 
@@ -94,6 +96,7 @@ export async function createEmulatedStack(emu: AwsEmulators, name: string, opts:
       });
     });
   }
+  const batchPoller = makeBatchPollerHandler({ env: { bucket, table, queues: allQueues, functionName: 'batch-poller', memoryMb: 256 }, clientOptions: emu.clientOptions, processEnv: {} });
   // Keep SQS's queue names so the driver can address them.
   const byFunction = Object.fromEntries(STAGE_FUNCTIONS.map((f) => [f, urlOf(f)]));
   const dlqByFunction = Object.fromEntries(STAGE_FUNCTIONS.map((f) => [f, queues.dlqs[`${name}-${f}`]!]));
@@ -103,6 +106,7 @@ export async function createEmulatedStack(emu: AwsEmulators, name: string, opts:
     table,
     queues: { queues: byFunction, dlqs: dlqByFunction },
     handlers,
+    batchPoller,
     async close() {
       stopForwarding();
       for (const p of pools) await (await p).close();
@@ -186,6 +190,8 @@ export interface DriveReport {
   crashesFired: CrashPoint[];
   lostAcks: number;
   wallMs: number;
+  /** Batch poller invocations (the schedule's ticks). */
+  batchPolls: number;
 }
 
 /**
@@ -195,7 +201,7 @@ export interface DriveReport {
 export async function driveStack(
   emu: AwsEmulators,
   stack: EmulatedStack,
-  opts: { faults?: Faults; timeoutMs?: number } = {},
+  opts: { faults?: Faults; timeoutMs?: number; batchPollMs?: number } = {},
 ): Promise<DriveReport> {
   const t0 = Date.now();
   const faults = opts.faults ?? {};
@@ -207,6 +213,7 @@ export async function driveStack(
     crashesFired: crashes.fired,
     lostAcks: 0,
     wallMs: 0,
+    batchPolls: 0,
   };
   const copies = new Set<string>(); // message ids of the copies we sent
   const duplicated = new Set<string>();
@@ -267,8 +274,25 @@ export async function driveStack(
     }
   }
 
+  // The schedule: the batch poller every batchPollMs. The stack is drained only when a poll that
+  // started after the last activity saw no open batch.
+  let lastPoll = { startedAt: 0, busy: 0 };
+  if (opts.batchPollMs) {
+    workers.push(
+      (async () => {
+        while (!stop) {
+          const startedAt = Date.now();
+          const r = await stack.batchPoller();
+          report.batchPolls++;
+          lastPoll = { startedAt, busy: r.open + r.resumed };
+          await sleep(opts.batchPollMs!);
+        }
+      })(),
+    );
+  }
   try {
     let quiet = 0;
+    let lastActive = Date.now();
     while (quiet < 2) {
       if (Date.now() - t0 > (opts.timeoutMs ?? 120_000)) throw new Error(`the stack did not drain in ${opts.timeoutMs ?? 120_000} ms`);
       await sleep(150);
@@ -277,6 +301,8 @@ export async function driveStack(
         const d = await queueDepth(emu, stack.queues.queues[fn]!);
         pending += d.visible + d.inFlight;
       }
+      if (pending > 0) lastActive = Date.now();
+      if (opts.batchPollMs && (lastPoll.startedAt <= lastActive || lastPoll.busy > 0)) pending++;
       quiet = pending === 0 ? quiet + 1 : 0;
     }
   } finally {

@@ -266,3 +266,25 @@ test('a Pyodide layer built by another Node major than the functions run is refu
   writeFileSync(join(old, 'manifest.json'), '{}');
   assert.throws(() => build({ pyodideLayerDir: old }), /older layer/);
 });
+
+test('batch mode: a rule invokes the batch poller every minute; it sends only to the LLM stages\' queues and reads the secret', () => {
+  const pollerId = stack.getLogicalId(stack.batchPoller.fn.node.defaultChild as never);
+  t.hasResourceProperties('AWS::Events::Rule', {
+    ScheduleExpression: 'rate(1 minute)',
+    Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [pollerId, 'Arn'] } })]),
+  });
+  const props = t.toJSON().Resources[pollerId].Properties;
+  assert.ok(props.Timeout < 60, 'a poll ends before the next tick');
+  const policies = Object.values(t.toJSON().Resources as Record<string, any>).filter(
+    (r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((x: any) => JSON.stringify(x).includes(stack.getLogicalId(stack.batchPoller.fn.role!.node.defaultChild as never))),
+  );
+  const stmts = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
+  const actions = (s: any) => (Array.isArray(s.Action) ? s.Action : [s.Action]) as string[];
+  const sendTargets = stmts.filter((s) => actions(s).includes('sqs:SendMessage')).map((s) => s.Resource['Fn::GetAtt'][0]).sort();
+  assert.deepEqual(sendTargets, [queueIds.generate, queueIds.backtranslate].sort());
+  assert.ok(stmts.some((s) => actions(s).includes('secretsmanager:GetSecretValue')));
+  assert.ok(!stmts.some((s) => actions(s).includes('sqs:ReceiveMessage')), 'the poller consumes no queue');
+  const queues = JSON.parse(JSON.stringify(props.Environment.Variables.CACO_QUEUES));
+  assert.match(JSON.stringify(queues), /unify/);
+  assert.match(JSON.stringify(queues), /backtranslate/);
+});
