@@ -13,13 +13,16 @@ const dur = (s: number) => (s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.r
 export function formatEstimate(e: Estimate): string {
   const rows = e.roles.map(
     (r) =>
-      `  ${r.role.padEnd(9)} ${r.model.padEnd(28)} ${n(r.calls).padStart(9)} calls ${n(r.promptTokens).padStart(12)} prompt ${n(r.completionTokens).padStart(12)} completion  ${(r.usd === null ? 'price unknown' : formatUSD(r.usd)).padStart(14)}  ~${dur(r.wallS)}`,
+      `  ${r.role.padEnd(9)} ${r.model.padEnd(28)} ${n(r.calls).padStart(9)} calls ${n(r.promptTokens).padStart(12)} prompt ${n(r.completionTokens).padStart(12)} completion  ${(r.usd === null ? 'price unknown' : formatUSD(r.usd)).padStart(14)}  ${(r.batchUsd === null ? 'price unknown' : formatUSD(r.batchUsd)).padStart(14)}${r.batch ? '*' : ' '}  ~${r.batch ? '<= 24 h (batch)' : dur(r.wallS)}`,
   );
   const tokens = e.roles.reduce((a, r) => a + r.promptTokens + r.completionTokens, 0);
+  const batchUSD = e.roles.reduce((a, r) => a + (r.batchUsd ?? 0), 0);
+  const thisRun = e.roles.reduce((a, r) => a + ((r.batch ? r.batchUsd : r.usd) ?? 0), 0);
   return [
     `Estimate for ${n(e.validRecords)} input records -> ~${n(e.candidates)} candidate programs -> ~${n(e.samples)} samples`,
+    `  ${'role'.padEnd(9)} ${'model'.padEnd(28)}${' '.repeat(62)}${'interactive'.padStart(14)}  ${'batch'.padStart(14)}   (* = this config's mode)`,
     ...rows,
-    `LLM: ${n(tokens)} tokens, ${formatUSD(e.llmUSD, e.unpriced)}${e.unpriced.length ? `  (set llm.<role>.price to price ${e.unpriced.join(', ')})` : ''}`,
+    `LLM: ${n(tokens)} tokens, ${formatUSD(e.llmUSD, e.unpriced)} interactive, ${formatUSD(batchUSD, e.unpriced)} through the Batch API; this config: ${formatUSD(thisRun, e.unpriced)}${e.unpriced.length ? `  (set llm.<role>.price to price ${e.unpriced.join(', ')})` : ''}`,
     `AWS (only when run on the stack): ~${formatUSD(e.awsUSD)}`,
     `wall time (local): ~${dur(e.wallS)} (LLM ~${dur(e.wallS - e.sandboxS)}, sandbox ~${dur(e.sandboxS)})`,
     'Assumptions:',

@@ -28,8 +28,12 @@ export interface RoleEstimate {
   calls: number;
   promptTokens: number;
   completionTokens: number;
-  /** Dollars, or null when the config sets no price for this endpoint. */
+  /** Dollars interactively, or null when the config sets no price for this endpoint. */
   usd: number | null;
+  /** The same tokens through the Batch API (price x batchFactor), or null without a price. */
+  batchUsd: number | null;
+  /** The config sends this role through the Batch API (its run cost is then `batchUsd`). */
+  batch: boolean;
   /** Wall time of the role's calls alone, seconds. */
   wallS: number;
 }
@@ -155,7 +159,8 @@ export async function estimateRun(inputPath: string, cfg: RunConfig, o: Estimate
     const latencyS = firstTokenS + completionPerCall / tps;
     let wallS = (calls * latencyS) / e.concurrency;
     if (e.rpm > 0) wallS = Math.max(wallS, (calls / e.rpm) * 60);
-    roles.push({ role, model: e.model, calls, promptTokens, completionTokens, usd, wallS });
+    const batchUsd = usd === null || !e.price ? null : usd * e.price.batchFactor;
+    roles.push({ role, model: e.model, calls, promptTokens, completionTokens, usd, batchUsd, batch: e.batch, wallS });
   }
   assumptions.push(
     `LLM latency: ${firstTokenS} s to the first token, then ${tps} tokens/s per call; calls in flight: each endpoint's concurrency (rpm limits applied); roles run one after another (an upper bound: generate and back-translation overlap)`,

@@ -68,3 +68,18 @@ test('caco estimate prints the estimate and its assumptions', async () => {
   assert.match(r.stdout, /^Estimate for 39 input records -> ~40 candidate programs/);
   assert.match(r.stdout, /Assumptions:\n  - input: 40 lines/);
 });
+
+test('the estimate prices the same tokens interactively and through the Batch API, and marks the roles the config sends in batch', async () => {
+  const e = await estimateRun(INPUT, parseRunConfig(demoCfg));
+  for (const r of e.roles) assert.ok(r.usd! > 0 && Math.abs(r.batchUsd! - r.usd! * 0.5) < 1e-12, `${r.role}: ${r.usd} vs ${r.batchUsd}`);
+  assert.ok(e.roles.every((r) => !r.batch));
+  const batchCfg = parseRunConfig({ ...demoCfg, llm: { ...demoCfg.llm, solve: { ...demoCfg.llm.solve, batch: true, price: { inputPerMTok: 0.05, outputPerMTok: 0.25, batchFactor: 0.4 } } } });
+  const b = await estimateRun(INPUT, batchCfg);
+  const solve = b.roles.find((r) => r.role === 'solve')!;
+  assert.ok(solve.batch && Math.abs(solve.batchUsd! - solve.usd! * 0.4) < 1e-12);
+  const text = formatEstimate(b);
+  assert.match(text, /solve .*\*  ~<= 24 h \(batch\)/);
+  const interactive = b.roles.reduce((a, r) => a + r.usd!, 0);
+  const thisRun = interactive - solve.usd! + solve.batchUsd!;
+  assert.match(text, new RegExp(`interactive, \\$[\\d.]+ through the Batch API; this config: \\$${thisRun.toFixed(4).replace('.', '\\.')}`));
+});
