@@ -81,7 +81,7 @@ async function emulatedRun(name: string, faults?: Faults, extra?: (s: EmulatedSt
   };
 }
 
-test('emulated AWS run of the demo gives the local dataset, byte for byte', { timeout: 120_000 }, async () => {
+test('emulated AWS run of the demo gives the local dataset, byte for byte', { timeout: 360_000 }, async () => {
   const r = await emulatedRun('clean');
   assert.equal(r.run?.status, 'done', failureLines(r.output));
   assert.equal(r.runId, local.runId, 'same run id as the local run (same input and config)');
@@ -108,7 +108,7 @@ test('emulated AWS run of the demo gives the local dataset, byte for byte', { ti
   }
 });
 
-test('under duplicated deliveries, crashes mid-shard, lost acks and poison messages the dataset does not change', { timeout: 150_000 }, async () => {
+test('under duplicated deliveries, crashes mid-shard, lost acks and poison messages the dataset does not change', { timeout: 360_000 }, async () => {
   const poison = { filter: 'this is not a shard message', backtranslate: '{"runId": 42, "stage": "nope"}' };
   const r = await emulatedRun(
     'faults',
