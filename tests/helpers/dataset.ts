@@ -20,3 +20,17 @@ export function filesUnder(dir: string, base = ''): string[] {
     .flatMap((e) => (e.isDirectory() ? filesUnder(dir, join(base, e.name)) : [join(base, e.name)]))
     .sort();
 }
+
+/**
+ * The files two dataset folders share byte for byte: the configs of records (data, sft, rlvr,
+ * codegen) and the card. Rejected records carry execution times and random outputs, and the
+ * report page holds times too, so those are compared by the caller where it matters.
+ */
+export function recordFiles(dir: string): string[] {
+  return filesUnder(dir).filter((f) => /^(data|sft|rlvr|codegen)\//.test(f) || f === 'README.md');
+}
+
+/** The (id, stage, outcome, reason) of every rejected row: what must agree between two runs. */
+export async function verdicts(dir: string): Promise<string[]> {
+  return (await readConfig(dir, 'rejected')).map((x) => [x.id, x.stage, x.outcome, x.reason].join(' '));
+}
