@@ -53,10 +53,31 @@ export function parquetSchema(fields: Field[]): SchemaElement[] {
   return [{ name: 'root', num_children: fields.length }, ...fields.flatMap((f) => elements(f))];
 }
 
+/**
+ * A ByteWriter that moves what it wrote into exact-size 1 MB chunks instead of doubling one
+ * buffer (a 120 MB part would sit in a 256 MB buffer, and copy itself at every doubling).
+ */
+class ChunkedWriter extends ByteWriter {
+  readonly chunks: Buffer[] = [];
+
+  override ensure(size: number): void {
+    if (this.index > 2 ** 20) {
+      this.chunks.push(Buffer.from(this.buffer.slice(0, this.index)));
+      this.index = 0;
+    }
+    super.ensure(size);
+  }
+
+  /** The whole file. */
+  bytes(): Buffer {
+    return Buffer.concat([...this.chunks, Buffer.from(this.buffer, 0, this.index)]);
+  }
+}
+
 export class PartWriter<Row extends object> {
   private readonly files: WrittenFile[] = [];
   private part = 0;
-  private writer: { bytes: ByteWriter; parquet: ParquetWriter; jsonl: Buffer[]; rows: number; size: number } | null = null;
+  private writer: { bytes: ChunkedWriter; parquet: ParquetWriter; jsonl: Buffer[]; rows: number; size: number } | null = null;
   private group: Row[] = [];
   private groupSize = 0;
   private total = 0;
@@ -100,7 +121,7 @@ export class PartWriter<Row extends object> {
   }
 
   private open(): void {
-    const bytes = new ByteWriter();
+    const bytes = new ChunkedWriter();
     this.writer = { bytes, parquet: new ParquetWriter({ writer: bytes, schema: parquetSchema(this.fields), createdBy: 'caco-serverless' }), jsonl: [], rows: 0, size: 0 };
   }
 
@@ -118,8 +139,7 @@ export class PartWriter<Row extends object> {
     const w = this.writer!;
     w.parquet.finish();
     const name = `train-${String(this.part).padStart(5, '0')}`;
-    const bytes = w.bytes.getBytes(); // a view of the writer's buffer: no copy of a ~100 MB part
-    await this.blobs.put(this.keyOf(`${name}.parquet`), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+    await this.blobs.put(this.keyOf(`${name}.parquet`), w.bytes.bytes());
     this.files.push({ path: `${this.dir}/${name}.parquet`, rows: w.rows });
     if (this.opts.jsonl) {
       await this.blobs.put(this.keyOf(`${name}.jsonl`), Buffer.concat(w.jsonl));

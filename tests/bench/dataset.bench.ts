@@ -2,7 +2,9 @@
 // demo's) through the data, sft and rlvr part writers (Parquet, the Hub's part and row-group
 // limits), against a same-run baseline that writes the same rows as JSONL parts only (what the
 // old layout cost). Prints rows/s, the ratio, parts, bytes and peak RSS.
-//   npx tsx tests/bench/dataset.bench.ts [--rows 200000]
+//   npx tsx tests/bench/dataset.bench.ts [--rows 200000] [--only parquet|jsonl]
+// Without --only both run in one process, the Parquet run second (its peak RSS then includes
+// what the baseline left on the heap).
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,9 +102,11 @@ async function runParquet() {
   return { ms, files, bytes, peakMb: Math.round(peak / 2 ** 20) };
 }
 
+// Each writer in a fresh process gives a clean peak RSS: `--only parquet` or `--only jsonl`.
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : '';
 const gen = runGenerate();
-const base = await runJsonl();
-const pq = await runParquet();
+const base = only === 'parquet' ? { ms: NaN, bytes: NaN, peakMb: NaN } : await runJsonl();
+const pq = only === 'jsonl' ? { ms: NaN, files: [], bytes: NaN, peakMb: NaN } : await runParquet();
 clearInterval(sampler);
 const rate = (ms: number) => Math.round(N / (ms / 1000));
 const net = (ms: number) => Math.max(1, ms - gen.ms);

@@ -22,6 +22,7 @@ import { BOXED_INSTRUCTION, FIELDS, dataRow, endsWithBoxed, groundTruth, rlvrRow
 import { readConfigRows, readParquetRows } from '../../lib/pipeline/dataset-read.ts';
 import { answersEqual, extractFinalAnswer } from '../../lib/answer/index.ts';
 import type { BacktranslatedRecord } from '../../lib/stages/backtranslate.ts';
+import { mulberry32 } from '../../lib/util/random.ts';
 
 const record = (i: number, over: Partial<BacktranslatedRecord> = {}): BacktranslatedRecord => ({
   id: `gen-${i}`,
@@ -126,4 +127,18 @@ test("rlvr rows meet verl's and TRL's column contracts", () => {
   // ...else the verified answer, which the checker accepted against the program's output value
   const odd = { answer: '\\frac{1}{3}', code_output: '<a Fraction object>' };
   assert.equal(groundTruth(odd), '\\frac{1}{3}');
+});
+
+test('a part of many megabytes (written in 1 MB chunks) reads back whole', async () => {
+  const rand = mulberry32(3);
+  const noise = (n: number) => Array.from({ length: n }, () => String.fromCharCode(33 + Math.floor(rand() * 90))).join('');
+  const rows = Array.from({ length: 3000 }, (_, i) => dataRow(record(i, { code: noise(2000) }), 'run1'));
+  const { root, files } = await writeRows(rows, { ...HUB_LIMITS, rowGroupRows: 700 });
+  assert.equal(files.length, 1);
+  const file = join(root, files[0]!.path);
+  assert.ok(readFileSync(file).length > 4 * 2 ** 20, 'bigger than a few chunks');
+  const back = await readParquetRows([file]);
+  assert.equal(back.length, 3000);
+  assert.equal(back[2999]!.code, rows[2999]!.code);
+  assert.deepEqual((await parquetMetadataAsync(await asyncBufferFromFile(file))).row_groups.map((g) => Number(g.num_rows)), [700, 700, 700, 700, 200]);
 });
