@@ -20,18 +20,19 @@ const str = (name: string, optional = false): Field => ({ name, type: 'string', 
 const int = (name: string, optional = false): Field => ({ name, type: 'int', optional });
 const chat: Field = { name: 'messages', list: { name: 'element', struct: [str('role'), str('content')] } };
 
+/** Every field is present in every row (null when unknown): one shape in Parquet and JSONL alike. */
 export interface DatasetProvenance {
   source: string;
   runId: string;
-  seedId?: string;
-  model?: string;
-  sample?: number;
-  variant?: number;
+  seedId: string | null;
+  model: string | null;
+  sample: number | null;
+  variant: number | null;
   /** The ids of the few-shot examples the program was sampled from. */
-  examples?: string[];
-  models?: { reverse?: string; solve?: string; judge?: string };
+  examples: string[] | null;
+  models: { reverse: string | null; solve: string | null; judge: string | null } | null;
   /** Any other provenance fields (from imported records), as JSON. */
-  extra?: string;
+  extra: string | null;
 }
 
 export interface DataRow {
@@ -74,23 +75,26 @@ export const FIELDS: Record<ConfigName, Field[]> = {
   rejected: [str('id'), str('stage'), str('outcome'), str('reason'), str('detail', true), str('record', true)],
 };
 
-const KNOWN_PROVENANCE = new Set(['source', 'runId', 'seedId', 'model', 'sample', 'variant', 'examples', 'models']);
+const KNOWN_PROVENANCE = new Set(['source', 'runId', 'seedId', 'model', 'sample', 'variant', 'examples', 'models']); // runId: replaced by this run's
 
 /** A finished sample as the dataset stores it: provenance with one fixed shape in both formats. */
 export function dataRow(r: BacktranslatedRecord, runId: string): DataRow {
   const p = r.provenance as Record<string, unknown>;
-  const prov: DatasetProvenance = { source: String(p.source ?? 'import'), runId };
-  if (typeof p.seedId === 'string') prov.seedId = p.seedId;
-  if (typeof p.model === 'string') prov.model = p.model;
-  if (typeof p.sample === 'number') prov.sample = p.sample;
-  if (typeof p.variant === 'number') prov.variant = p.variant;
-  if (Array.isArray(p.examples)) prov.examples = p.examples.map(String);
-  if (p.models && typeof p.models === 'object') {
-    const m = p.models as Record<string, unknown>;
-    prov.models = Object.fromEntries(['reverse', 'solve', 'judge'].filter((k) => typeof m[k] === 'string').map((k) => [k, m[k] as string]));
-  }
-  const extra = Object.fromEntries(Object.entries(p).filter(([k]) => !KNOWN_PROVENANCE.has(k) && k !== 'runId'));
-  if (Object.keys(extra).length) prov.extra = JSON.stringify(extra);
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  const num = (v: unknown) => (typeof v === 'number' ? v : null);
+  const m = p.models && typeof p.models === 'object' ? (p.models as Record<string, unknown>) : null;
+  const extra = Object.fromEntries(Object.entries(p).filter(([k]) => !KNOWN_PROVENANCE.has(k)));
+  const prov: DatasetProvenance = {
+    source: String(p.source ?? 'import'),
+    runId,
+    seedId: text(p.seedId),
+    model: text(p.model),
+    sample: num(p.sample),
+    variant: num(p.variant),
+    examples: Array.isArray(p.examples) ? p.examples.map(String) : null,
+    models: m ? { reverse: text(m.reverse), solve: text(m.solve), judge: text(m.judge) } : null,
+    extra: Object.keys(extra).length ? JSON.stringify(extra) : null,
+  };
   return { id: r.id, instruction: r.instruction, output: r.output, answer: r.answer, code: r.code, code_output: r.code_output, provenance: prov };
 }
 
@@ -144,14 +148,11 @@ export interface RejectedRow {
   stage: string;
   outcome: 'rejected' | 'failed';
   reason: string;
-  detail?: string;
+  detail: string | null;
   /** The record as the stage received it, as JSON (records differ by stage). */
-  record?: string;
+  record: string | null;
 }
 
 export function rejectedRow(rej: Rejection, outcome: 'rejected' | 'failed'): RejectedRow {
-  const row: RejectedRow = { id: rej.id, stage: rej.stage, outcome, reason: rej.reason };
-  if (rej.detail !== undefined) row.detail = rej.detail;
-  if (rej.record !== undefined) row.record = JSON.stringify(rej.record);
-  return row;
+  return { id: rej.id, stage: rej.stage, outcome, reason: rej.reason, detail: rej.detail ?? null, record: rej.record === undefined ? null : JSON.stringify(rej.record) };
 }

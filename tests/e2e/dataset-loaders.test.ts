@@ -30,7 +30,7 @@ interface Loaded {
   pyarrow: string;
   config_names: string[];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  configs: Record<string, { rows: number; features: Record<string, any>; digest: string; first: Record<string, any> | null }>;
+  configs: Record<string, { rows: number; features: Record<string, any>; digest: string; first: Record<string, any> | null; jsonl?: { files: number; rows: number; digest: string } }>;
   files: Record<string, { rows: number; row_groups: number }>;
 }
 
@@ -43,12 +43,12 @@ interface Stats {
 }
 
 /** Runs the Python loaders over a dataset folder (own HF cache, offline: nothing is downloaded). */
-async function load(dir: string): Promise<Loaded> {
+async function load(dir: string, jsonl = false): Promise<Loaded> {
   const home = mkdtempSync(join(tmpdir(), 'hf-'));
   const env = { ...process.env, HF_HOME: home, HF_DATASETS_CACHE: join(home, 'datasets'), HF_HUB_OFFLINE: '1', HF_DATASETS_OFFLINE: '1' };
   let stdout: string;
   try {
-    ({ stdout } = await promisify(execFile)('python3', [LOADER, dir], { env, maxBuffer: 64 * 2 ** 20 }));
+    ({ stdout } = await promisify(execFile)('python3', [LOADER, dir, ...(jsonl ? ['--jsonl'] : [])], { env, maxBuffer: 64 * 2 ** 20 }));
   } catch (e) {
     throw new Error(`python3 could not load ${dir}: ${(e as Error).message}`);
   }
@@ -99,9 +99,12 @@ function checkAgainstStats(name: string, dir: string, loaded: Loaded): void {
   const parquet = filesUnder(dir).filter((f) => f.endsWith('.parquet'));
   assert.deepEqual(Object.keys(loaded.files).sort(), parquet);
   for (const f of stats.files) {
+    assert.ok(card.includes(`| \`${f.path}\` | ${f.rows} |`), `${name}: the card's file table names ${f.path}`);
+    if (!f.path.endsWith('.parquet')) continue; // a JSONL twin: checked by the json loader
     assert.equal(loaded.files[f.path]!.rows, f.rows, `${name}: ${f.path}`);
     assert.ok(card.includes(`    - ${f.path}\n`), `${name}: the card's configs name ${f.path}`);
   }
+  assert.deepEqual(stats.files.map((f) => f.path).sort(), filesUnder(dir).filter((f) => /^(data|sft|rlvr|codegen|rejected)\//.test(f)), `${name}: stats.json lists every file of the configs`);
   const line = CONFIGS.map((c) => `${c} ${loaded.configs[c]!.rows}`).join(', ');
   console.log(`${name}: datasets ${loaded.datasets}, pyarrow ${loaded.pyarrow}: ${line} (= stats.json); ${parquet.length} Parquet files`);
 }
@@ -131,4 +134,21 @@ test('Python datasets and pyarrow load every config of the local run and of the 
   assert.match(rl.solution, /^\\boxed\{/);
   assert.match(f.sft!.first!.messages[1].content, /\\boxed\{[^]*\}\$?\.?\s*$/);
   assert.equal(typeof f.default!.first!.provenance, 'object');
+});
+
+test('with dataset.jsonl the JSONL twins hold the same rows, in the same shape, as datasets loads them', { timeout: 300_000 }, async () => {
+  const config = { ...(loadConfigFile(DEMO_CONFIG) as object), dataset: { jsonl: true } };
+  const r = await runLocal({ input: DEMO_INPUT, config, configDir: dirname(DEMO_CONFIG), out: mkdtempSync(join(tmpdir(), 'caco-jsonl-')), progress: 'quiet' });
+  assert.equal(r.status, 'done', JSON.stringify(r.deadLetters));
+  const loaded = await load(r.datasetDir!, true);
+  checkAgainstStats('local run with JSONL', r.datasetDir!, loaded);
+  for (const c of CONFIGS) {
+    const { jsonl } = loaded.configs[c]!;
+    assert.ok(jsonl && jsonl.files > 0, `${c} has JSONL twins`);
+    assert.equal(jsonl.rows, loaded.configs[c]!.rows, `${c}: as many JSONL rows as Parquet rows`);
+    assert.equal(jsonl.digest, loaded.configs[c]!.digest, `${c}: the JSONL rows equal the Parquet rows`);
+  }
+  // The Parquet configs are unchanged by the twins: the same rows as the run without them.
+  const plain = await load(localDir);
+  for (const c of ['sft', 'rlvr', 'codegen', 'rejected']) assert.equal(loaded.configs[c]!.digest, plain.configs[c]!.digest, c);
 });

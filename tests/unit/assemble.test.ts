@@ -45,7 +45,7 @@ test('assemble writes every config as parts, JSONL beside when asked, and a card
   assert.deepEqual(stats.files.map((f: { path: string }) => f.path).sort(), files.filter((f) => /\/train-/.test(f)).sort());
   // the rejected config: ingest-first stage order, rejected before failed
   const rejectedJsonl = (await deps.blobs.get(keys.datasetPart('r1', 'rejected', 'train-00000.jsonl')))!.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  assert.deepEqual(rejectedJsonl.map((r) => [r.id, r.outcome, r.record]), [['f1', 'rejected', '{"code":"x"}'], ['f2', 'rejected', undefined]]);
+  assert.deepEqual(rejectedJsonl.map((r) => [r.id, r.outcome, r.record]), [['f1', 'rejected', '{"code":"x"}'], ['f2', 'rejected', null]]);
 
   const card = (await deps.blobs.get(keys.dataset('r1', 'README.md')))!.toString();
   const front = card.split('\n---\n')[0]!;
