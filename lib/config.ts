@@ -87,6 +87,11 @@ export const RunConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The dataset folder: Parquet parts always; the same rows as JSONL beside them when asked. */
+    dataset: z
+      .object({ jsonl: z.boolean().default(false) })
+      .strict()
+      .prefault({}),
     /** Local runs: shards in flight per stage (the LLM limits themselves live in llm.*). */
     local: z
       .object({

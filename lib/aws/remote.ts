@@ -1,8 +1,8 @@
 // What the AWS commands of the CLI do (submit, status, pull, cost), against a deployed stack or,
 // for tests, any bucket and table (emulators). The command modules in lib/cli only parse flags.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { parseRunConfig } from '../config.ts';
@@ -21,6 +21,7 @@ import { DynamoBatchStore } from './dynamo-batch-store.ts';
 import { formatOpenBatch, listOpenBatches, type OpenBatchView } from '../llm/batch/poller.ts';
 import { formatTokenCost, tokenCostBothWays, type TokenCostLine } from '../llm/batch/cost.ts';
 import { loadRunConfig } from '../hosts/run-cache.ts';
+import { downloadDataset } from '../local/materialize.ts';
 
 export interface RemoteTarget {
   bucket: string;
@@ -161,21 +162,9 @@ export function formatStatus(p: RunProgress): string {
 }
 
 /** Downloads runs/<id>/dataset/* into outDir; returns the files written. */
+/** `caco pull`: the run's dataset folder, the same files a local run writes (lib/local/materialize.ts). */
 export async function pullDataset(t: RemoteTarget, runId: string, outDir: string): Promise<string[]> {
-  const blobs = new S3BlobStore(t.clients.s3, t.bucket);
-  const prefix = keys.dataset(runId);
-  const parts = await blobs.list(prefix);
-  if (parts.length === 0) throw new Error(`run ${runId} has no dataset yet (nothing under s3://${t.bucket}/${prefix})`);
-  const written: string[] = [];
-  for (const key of parts) {
-    const rel = key.slice(prefix.length);
-    const dest = resolve(outDir, rel);
-    if (relative(resolve(outDir), dest).startsWith('..')) throw new Error(`refusing to write outside ${outDir}: ${key}`);
-    mkdirSync(dirname(dest), { recursive: true });
-    writeFileSync(dest, (await blobs.get(key))!);
-    written.push(join(outDir, rel));
-  }
-  return written;
+  return downloadDataset(new S3BlobStore(t.clients.s3, t.bucket), runId, outDir);
 }
 
 export interface LlmUsageLine {

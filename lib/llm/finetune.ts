@@ -5,8 +5,10 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
 export interface FineTuneOptions {
-  /** Chat JSONL from exportCodegen. */
+  /** Chat JSONL from exportCodegen (its name is the upload's name). */
   file: string;
+  /** The file's chat JSONL when already read (the dataset's codegen config, from Parquet). */
+  text?: string;
   /** The base model to fine-tune (the paper: Qwen2.5-Coder-7B). */
   model: string;
   baseURL?: string;
@@ -49,14 +51,14 @@ export function validateChatJsonl(text: string, path = 'file'): number {
 }
 
 export async function startFineTune(o: FineTuneOptions): Promise<FineTuneResult> {
-  const text = readFileSync(o.file, 'utf8');
+  const text = o.text ?? readFileSync(o.file, 'utf8');
   const examples = validateChatJsonl(text, o.file);
   const env = o.env ?? process.env;
   const keyVar = o.apiKeyEnv ?? 'OPENAI_API_KEY';
   const apiKey = env[keyVar] ?? (o.baseURL && /\/\/(127\.|localhost)/.test(o.baseURL) ? 'none' : undefined);
   if (!apiKey) throw new Error(`environment variable ${keyVar} is not set; it must hold the API key`);
   const sdk = new OpenAI({ apiKey, baseURL: o.baseURL, maxRetries: 2 });
-  const uploaded = await sdk.files.create({ file: await toFile(Buffer.from(text), basename(o.file)), purpose: 'fine-tune' });
+  const uploaded = await sdk.files.create({ file: await toFile(Buffer.from(text), basename(o.file).replace(/\.parquet$/, '.jsonl')), purpose: 'fine-tune' });
   const hyperparameters: { n_epochs: number; learning_rate_multiplier?: number } = { n_epochs: o.epochs ?? 1 };
   if (o.learningRateMultiplier !== undefined) hyperparameters.learning_rate_multiplier = o.learningRateMultiplier;
   let job = await sdk.fineTuning.jobs.create({

@@ -1,70 +1,62 @@
-// Turns a run's dataset parts in a blob store (local files or S3) into the folder users read:
-// data.jsonl, parquet/, sft.jsonl, rlvr.jsonl, codegen.jsonl, stats.json, README.md,
-// rejected/<stage>.jsonl and report/ (the run report page, copied as assemble wrote it). Streams part by part, so a million-sample run needs no more memory
-// than its largest shard.
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { once } from 'node:events';
+// Turns a run's dataset in a blob store (local files or S3) into the folder users read, the same
+// files on both transports: assemble wrote the whole folder under runs/<id>/dataset/ (the
+// configs' Parquet parts, stats.json, README.md, report/), so this copies that tree as it is,
+// a bounded number of objects at a time.
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { BlobStore } from '../store/ports.ts';
 import { keys } from '../pipeline/keys.ts';
+import { mapBounded } from '../stages/map-bounded.ts';
 
-async function concat(blobs: BlobStore, keys: string[], file: string): Promise<number> {
-  const out = createWriteStream(file);
-  let bytes = 0;
-  for (const k of keys) {
-    const b = await blobs.get(k);
-    if (!b || b.length === 0) continue;
-    bytes += b.length;
-    if (!out.write(b)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  return bytes;
-}
+/** Objects fetched at once: enough to hide S3's latency, few enough for the largest parts in memory. */
+export const COPY_CONCURRENCY = 8;
 
-/** Copies every blob under `prefix` to `dest`, keeping the relative paths. */
-export async function copyTree(blobs: BlobStore, keys: string[], prefix: string, dest: string): Promise<number> {
-  let n = 0;
-  for (const k of keys) {
-    if (!k.startsWith(prefix)) continue;
-    const file = join(dest, k.slice(prefix.length));
+/** Copies every blob under `prefix` to `dest`, keeping the relative paths; returns the files written. */
+export async function copyTree(blobs: BlobStore, keyList: string[], prefix: string, dest: string, concurrency = COPY_CONCURRENCY): Promise<string[]> {
+  const root = resolve(dest);
+  const under = keyList.filter((k) => k.startsWith(prefix));
+  return mapBounded(under, concurrency, async (k) => {
+    const file = resolve(root, k.slice(prefix.length));
+    if (relative(root, file).startsWith('..')) throw new Error(`refusing to write outside ${dest}: ${k}`);
+    const body = await blobs.get(k);
+    if (!body) throw new Error(`${k} was listed but could not be read`);
     await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, (await blobs.get(k))!);
-    n++;
-  }
-  return n;
+    await writeFile(file, body);
+    return join(dest, k.slice(prefix.length));
+  });
 }
 
+/**
+ * Writes the run's dataset folder to `dir`, replacing an earlier copy of the same run's dataset
+ * (so no part of an older assemble is left behind); refuses any other non-empty folder.
+ */
+export async function downloadDataset(blobs: BlobStore, runId: string, dir: string): Promise<string[]> {
+  const prefix = keys.dataset(runId);
+  const all = await blobs.list(prefix);
+  if (all.length === 0) throw new Error(`run ${runId} has no dataset yet (nothing under ${prefix})`);
+  await clearEarlierCopy(dir, runId);
+  return copyTree(blobs, all, prefix, dir);
+}
+
+async function clearEarlierCopy(dir: string, runId: string): Promise<void> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  if (entries.length === 0) return;
+  const stats = await readFile(join(dir, 'stats.json'), 'utf8').catch(() => null);
+  let earlier: string | undefined;
+  try {
+    earlier = stats ? (JSON.parse(stats) as { runId?: string }).runId : undefined;
+  } catch {
+    earlier = undefined;
+  }
+  if (earlier !== runId) throw new Error(`refusing to write the dataset of run ${runId} into ${dir}: it is not empty and holds no earlier copy of that run's dataset`);
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** The local run's dataset folder: <out>/dataset/. */
 export async function materializeDataset(blobs: BlobStore, runId: string, outDir: string): Promise<string> {
   const dir = join(outDir, 'dataset');
+  // caco's own folder inside the output: an earlier run's copy here is always replaced.
   await rm(dir, { recursive: true, force: true });
-  await mkdir(join(dir, 'parquet'), { recursive: true });
-  await mkdir(join(dir, 'rejected'), { recursive: true });
-  const base = keys.dataset(runId);
-  const all = await blobs.list(base);
-  const under = (sub: string, ext: string) => all.filter((k) => k.startsWith(base + sub + '/') && k.endsWith(ext));
-
-  await concat(blobs, under('data', '.jsonl'), join(dir, 'data.jsonl'));
-  await concat(blobs, under('sft', '.jsonl'), join(dir, 'sft.jsonl'));
-  await concat(blobs, under('rlvr', '.jsonl'), join(dir, 'rlvr.jsonl'));
-  await concat(blobs, under('codegen', '.jsonl'), join(dir, 'codegen.jsonl'));
-  for (const k of under('data', '.parquet')) {
-    await writeFile(join(dir, 'parquet', k.slice(k.lastIndexOf('/') + 1)), (await blobs.get(k))!);
-  }
-  for (const f of ['stats.json', 'README.md']) {
-    const b = await blobs.get(base + f);
-    if (b) await writeFile(join(dir, f), b);
-  }
-  await copyTree(blobs, all, base + 'report/', join(dir, 'report'));
-  // Rejected and failed records, one file per stage, each line with its reason.
-  const rejectedKeys = await blobs.list(keys.allRejected(runId));
-  const failedKeys = await blobs.list(keys.allFailed(runId));
-  const stages = new Set([...rejectedKeys, ...failedKeys].map((k) => k.split('/')[3]));
-  for (const stage of stages) {
-    await concat(blobs, rejectedKeys.filter((k) => k.split('/')[3] === stage), join(dir, 'rejected', `${stage}.jsonl`));
-    const failed = failedKeys.filter((k) => k.split('/')[3] === stage);
-    if (failed.length) await concat(blobs, failed, join(dir, 'rejected', `${stage}.failed.jsonl`));
-  }
+  await downloadDataset(blobs, runId, dir);
   return dir;
 }

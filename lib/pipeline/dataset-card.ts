@@ -2,6 +2,8 @@
 // which models made it, and the yield of every stage.
 import { CACO, type PipelineSpec } from './spec.ts';
 import type { RunStats } from './stats.ts';
+import { CONFIGS, configDir } from './dataset-layout.ts';
+import type { WrittenFile } from './parquet-parts.ts';
 
 export interface CardInput {
   runId: string;
@@ -12,6 +14,8 @@ export interface CardInput {
   stats: RunStats;
   /** The pipeline's shape: each stage's one-line text (default: Caco's). */
   spec?: PipelineSpec;
+  /** Every file of every config, as written (Parquet parts, and JSONL ones when asked). */
+  files: WrittenFile[];
 }
 
 function sizeCategory(n: number): string {
@@ -20,6 +24,14 @@ function sizeCategory(n: number): string {
   if (n < 100_000) return '10K<n<100K';
   if (n < 1_000_000) return '100K<n<1M';
   return '1M<n<10M';
+}
+
+/** The `configs:` front matter: each config's Parquet parts, listed by name (no globs to surprise). */
+function configsYaml(files: WrittenFile[]): string {
+  return CONFIGS.map((c) => {
+    const parts = files.filter((f) => f.path.startsWith(`${configDir(c)}/`) && f.path.endsWith('.parquet'));
+    return `- config_name: ${c}\n  data_files:\n  - split: train\n    path:\n${parts.map((f) => `    - ${f.path}`).join('\n')}`;
+  }).join('\n');
 }
 
 export function datasetCard(c: CardInput): string {
@@ -51,8 +63,7 @@ tags:
 size_categories:
 - ${sizeCategory(c.samples)}
 configs:
-- config_name: default
-  data_files: data.jsonl
+${configsYaml(c.files)}
 ---
 
 # Caco synthetic reasoning data (run \`${c.runId}\`)
@@ -68,10 +79,31 @@ of the Python program (the Code CoT) it was back-translated from.
 - \`output\`: the step-by-step solution by the solve model, which saw only the problem.
 - \`answer\`: the final answer of \`output\` (its last \`\\boxed{}\`), equal to the program's output.
 - \`code\`: the Code CoT; \`code_output\`: what it computed.
-- \`provenance\`: run, models, and the seed or sample the program came from.
+- \`provenance\`: run, models, and the seed or sample the program came from (a struct in Parquet,
+  an object in JSONL, one shape).
 
-Exports: \`sft/\` (chat \`messages\`), \`rlvr/\` (\`prompt\`, \`ground_truth\`), \`codegen/\`
-(${c.codegen} verified Code CoTs, program alone with an empty prompt, as the paper trained CodeGen).
+## Configs
+
+Load one with \`datasets.load_dataset("<this folder>", "<config>", split="train")\`:
+
+- \`default\` (\`data/\`): the samples, with the fields above.
+- \`sft\`: chat \`messages\` (user: the problem; assistant: the solution, ending with its answer in \`\\boxed{}\`).
+- \`rlvr\`: verl's RL schema: \`data_source\`, \`prompt\` (a chat list asking for the final answer in
+  \`\\boxed{}\`), \`ability\`, \`reward_model\` (\`style: rule\`, \`ground_truth\`: the program's output as
+  the answer checker reads it), \`extra_info\`; and \`solution\` (the answer, boxed) for TRL's
+  \`accuracy_reward\`.
+- \`codegen\`: ${c.codegen} verified Code CoTs, the program alone with an empty prompt, as the paper trained CodeGen.
+- \`rejected\`: every record a stage rejected or failed, with \`stage\`, \`outcome\`, \`reason\`, \`detail\`
+  and the \`record\` as the stage received it (JSON).
+
+## Files
+
+| file | rows |
+|---|---|
+${c.files.map((f) => `| \`${f.path}\` | ${f.rows} |`).join('\n')}
+| \`stats.json\` | run statistics |
+| \`README.md\` | this card |
+| \`report/\` | the run report page |
 
 ## Models
 

@@ -28,8 +28,10 @@ export const keys = {
   ingestError: (runId: string) => `${run(runId)}ingest-error.json`,
   /** A cassette adopted by ingest (uploaded by `caco submit` under incoming/). */
   cassette: (runId: string) => `${run(runId)}cassette.jsonl`,
-  /** The dataset's files (parts, stats, card) under runs/<id>/dataset/. */
+  /** The dataset folder's files (stats.json, README.md, report/, the configs' parts) under runs/<id>/dataset/. */
   dataset: (runId: string, file = '') => `${run(runId)}dataset/${file}`,
+  /** A file of one dataset config, in its folder (`data/train-00000.parquet`, `sft/...`); '' for the folder. */
+  datasetPart: (runId: string, dir: string, file = '') => `${run(runId)}dataset/${dir}/${file}`,
   /**
    * The verified, DEDUPLICATED unified Code CoTs: what the unify branch's last stage (dedup) kept.
    * The few-shot pool and the CodeGen export. Not filter's output: that still holds duplicates.

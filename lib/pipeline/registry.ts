@@ -192,7 +192,7 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
     async assemble(runId, deps) {
       const cfg = await configOf(runId, deps);
       const models = Object.fromEntries(rolesUsed(cfg).map((r) => [r, resolveEndpoint(cfg, r).model]));
-      await assembleRun(runId, { mode: cfg.mode, models, spec }, deps);
+      await assembleRun(runId, { mode: cfg.mode, models, spec, jsonl: cfg.dataset.jsonl }, deps);
       // The run is over here: its cached values have an end.
       configs.end(runId);
       pools.end(runId);

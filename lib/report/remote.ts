@@ -26,6 +26,6 @@ export async function writeAwsReport(t: RemoteTarget, runId: string, outDir?: st
   const aws = usage.length ? awsCostSummary(runCost(usage, loadPrices())) : null;
   const r = await writeRunReport(runId, blobs, { aws });
   const prefix = keys.dataset(runId, 'report/');
-  const downloaded = outDir ? await copyTree(blobs, await blobs.list(prefix), prefix, join(resolve(outDir), 'report')) : 0;
+  const downloaded = outDir ? (await copyTree(blobs, await blobs.list(prefix), prefix, join(resolve(outDir), 'report'))).length : 0;
   return { ...r, prefix, downloaded };
 }

@@ -25,10 +25,11 @@ async function* rejectionsOf(blobs: BlobStore, runId: string): AsyncGenerator<Re
 export async function reportInputFromBlobs(blobs: BlobStore, runId: string, aws?: AwsCostSummary | null): Promise<ReportInput> {
   const statsBlob = await blobs.get(keys.dataset(runId, 'stats.json'));
   if (!statsBlob) throw new Error(`run ${runId} has no stats.json yet (${keys.dataset(runId, 'stats.json')}): is it assembled?`);
-  const samples = (await blobs.list(keys.dataset(runId, 'data/'))).filter((k) => k.endsWith('.jsonl'));
   return {
     stats: JSON.parse(statsBlob.toString('utf8')) as StatsJson,
-    samples: jsonlOf(blobs, samples),
+    // The blobs assemble turns into the dataset's rows (its Parquet parts are for trainers; the
+    // page reads the same records as JSON, one shard at a time).
+    samples: jsonlOf(blobs, await blobs.list(keys.samples(runId))),
     // The same blobs assemble exports as the CodeGen set: the deduplicated unified Code CoTs.
     codegen: jsonlOf(blobs, await blobs.list(keys.verifiedCodeCots(runId))),
     rejections: rejectionsOf(blobs, runId),

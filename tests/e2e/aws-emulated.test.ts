@@ -1,9 +1,10 @@
 // The AWS deployment end to end, emulated on 127.0.0.1 (s3rver, dynalite, local-aws-sqs): the demo
 // seeds and config are submitted exactly as `caco submit` does (cassette, config, then input into
 // incoming/), the S3 notification starts ingest, and the real handlers run under a poller that
-// behaves like Lambda's SQS event source. The dataset in S3 must equal what `caco run` makes locally
-// from the same input and cassette, byte for byte (data.jsonl is assembled from the backtranslate
-// shards in key order, and dedup claims in shard order, so nothing depends on timing).
+// behaves like Lambda's SQS event source. The dataset `caco pull` brings down must be the folder
+// `caco run` makes locally from the same input and cassette: the same files, the records byte for
+// byte (assemble reads the backtranslate shards in key order, and dedup claims in shard order, so
+// nothing depends on timing).
 // Then the same run under faults: every message delivered twice, crashes mid-shard, lost acks and
 // poison messages; the dataset must not change and the poison must end in a DLQ with its reason.
 import { after, before, test } from 'node:test';
@@ -14,10 +15,9 @@ import { dirname, join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { startAwsEmulators, queueDepth, type AwsEmulators } from '../helpers/aws-emulators.ts';
 import { captureOutput, createEmulatedStack, driveStack, type EmulatedStack, type Faults } from '../helpers/emulated-stack.ts';
-import { resolveTarget, submitRun } from '../../lib/aws/remote.ts';
-import { S3BlobStore } from '../../lib/aws/s3-blob-store.ts';
+import { pullDataset, resolveTarget, submitRun } from '../../lib/aws/remote.ts';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
-import { materializeDataset } from '../../lib/local/materialize.ts';
+import { filesUnder, readConfig, recordFiles, verdicts, type Row } from '../helpers/dataset.ts';
 import { loadConfigFile, runLocal } from '../../lib/local/run-local.ts';
 import { DEMO_CONFIG, DEMO_INPUT } from '../../lib/cli/demo.ts';
 
@@ -25,7 +25,7 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_METRICS_NAMESPACE = 'CacoE2E';
 
 let emu: AwsEmulators;
-let local: { runId: string; data: string; dir: string };
+let local: { runId: string; data: Row[]; dir: string };
 const stacks: EmulatedStack[] = [];
 
 before(async () => {
@@ -33,7 +33,7 @@ before(async () => {
   const out = mkdtempSync(join(tmpdir(), 'caco-local-'));
   const r = await runLocal({ input: DEMO_INPUT, config: loadConfigFile(DEMO_CONFIG), configDir: dirname(DEMO_CONFIG), out, progress: 'quiet' });
   assert.equal(r.status, 'done', JSON.stringify(r.deadLetters));
-  local = { runId: r.runId, data: readFileSync(join(r.datasetDir!, 'data.jsonl'), 'utf8'), dir: r.datasetDir! };
+  local = { runId: r.runId, data: await readConfig(r.datasetDir!, 'default'), dir: r.datasetDir! };
 });
 after(async () => {
   for (const s of stacks) await s.close();
@@ -41,10 +41,16 @@ after(async () => {
 });
 
 const lines = (text: string) => text.split('\n').filter(Boolean);
+
+/** The pulled folder holds the local run's files, its records byte for byte. */
+function assertSameDataset(pulled: string, localDir: string): void {
+  assert.deepEqual(filesUnder(pulled).filter((f) => !f.startsWith('report/')), filesUnder(localDir).filter((f) => !f.startsWith('report/')), 'the same files as the local run');
+  for (const f of recordFiles(localDir)) assert.ok(readFileSync(join(pulled, f)).equals(readFileSync(join(localDir, f))), `${f} equals the local run's`);
+}
 /** The handlers' error log lines, for assertion messages. */
 const failureLines = (output: string) => lines(output).filter((l) => /"level":"ERROR"|"message failed"/.test(l)).slice(0, 8).join('\n');
 
-/** Submits the demo to a fresh emulated stack, drives it to the end, materializes the dataset. */
+/** Submits the demo to a fresh emulated stack, drives it to the end, pulls the dataset (`caco pull`). */
 async function emulatedRun(name: string, faults?: Faults, extra?: (s: EmulatedStack) => Promise<void>) {
   const stack = await createEmulatedStack(emu, name, {
     // Failed messages come back after the visibility timeout. It must exceed the longest
@@ -66,8 +72,8 @@ async function emulatedRun(name: string, faults?: Faults, extra?: (s: EmulatedSt
   });
   const runId = result.submitted.runId;
   if (process.env.CACO_E2E_LOG) writeFileSync(join(process.env.CACO_E2E_LOG, `${name}.log`), output);
-  const blobs = new S3BlobStore(emu.clients.s3, stack.bucket);
-  const dir = await materializeDataset(blobs, runId, mkdtempSync(join(tmpdir(), `caco-${name}-`)));
+  const dir = join(mkdtempSync(join(tmpdir(), `caco-${name}-`)), 'pulled');
+  await pullDataset(target, runId, dir);
   const state = new DynamoStateStore(emu.clients.doc, stack.table);
   return {
     stack,
@@ -75,7 +81,7 @@ async function emulatedRun(name: string, faults?: Faults, extra?: (s: EmulatedSt
     drive: result.drive,
     output,
     run: await state.getRun(runId),
-    data: readFileSync(join(dir, 'data.jsonl'), 'utf8'),
+    data: await readConfig(dir, 'default'),
     dir,
     stats: existsSync(join(dir, 'stats.json')) ? JSON.parse(readFileSync(join(dir, 'stats.json'), 'utf8')) : null,
   };
@@ -87,10 +93,11 @@ test('emulated AWS run of the demo gives the local dataset, byte for byte', { ti
   assert.equal(r.runId, local.runId, 'same run id as the local run (same input and config)');
   assert.equal(r.stats.conservation.ok, true, r.stats.conservation.problems?.join('\n'));
   assert.equal(r.drive.failedItems, 0, failureLines(r.output));
-  const ids = lines(r.data).map((l) => JSON.parse(l).id);
+  const ids = r.data.map((d) => d.id);
   assert.ok(ids.length >= 20, `a real dataset, got ${ids.length} samples`);
   assert.equal(new Set(ids).size, ids.length, 'no duplicate sample id');
-  assert.equal(r.data, local.data, 'data.jsonl equals the local run');
+  assertSameDataset(r.dir, local.dir);
+  assert.deepEqual(await verdicts(r.dir), await verdicts(local.dir), 'the same records rejected for the same reasons');
   // assemble wrote the report page next to the dataset, with the local run's records in the same
   // files (record chunks compared by ids: execution times differ between two runs; facet lists whole).
   assert.ok(existsSync(join(r.dir, 'report', 'index.html')), 'report/index.html is uploaded with the dataset');
@@ -145,9 +152,9 @@ test('under duplicated deliveries, crashes mid-shard, lost acks and poison messa
   assert.ok(r.drive.duplicatesSent >= 40, `duplicates sent: ${r.drive.duplicatesSent}`);
   assert.equal(r.drive.lostAcks, 3);
   assert.equal(r.stats.conservation.ok, true, r.stats.conservation.problems?.join('\n'));
-  const ids = lines(r.data).map((l) => JSON.parse(l).id);
+  const ids = r.data.map((d) => d.id);
   assert.equal(new Set(ids).size, ids.length, 'no duplicate sample id');
-  assert.equal(r.data, local.data, 'data.jsonl equals the fault-free (local) dataset');
+  assertSameDataset(r.dir, local.dir);
 
   // The poison messages, and only they, are in the DLQs, and the logs say why.
   for (const [fn, body] of Object.entries(poison)) {

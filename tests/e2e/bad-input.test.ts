@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { loadConfigFile, runLocal } from '../../lib/local/run-local.ts';
 import { DEMO_CONFIG, DEMO_INPUT } from '../../lib/cli/demo.ts';
 import { ConfigError } from '../../lib/config.ts';
+import { partsOf, readConfig } from '../helpers/dataset.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'caco-bad-'));
 const demoSeeds = readFileSync(DEMO_INPUT, 'utf8').split('\n').filter(Boolean);
@@ -37,7 +38,7 @@ test('malformed, mistyped, non-UTF-8 and 50 MB lines are quarantined; the good s
   const ingest = r.stats!.stages.ingest!;
   assert.equal(ingest.kept, 2);
   assert.deepEqual(ingest.rejected, { bad_json: 1, invalid_seed: 2, invalid_utf8: 1, line_too_long: 1 });
-  const quarantined = readFileSync(join(r.datasetDir!, 'rejected', 'ingest.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const quarantined = (await readConfig(r.datasetDir!, 'rejected')).filter((q) => q.stage === 'ingest');
   assert.deepEqual(quarantined.map((q) => q.detail.match(/^line (\d+)/)![1]).sort(), ['2', '3', '4', '5', '6']);
   assert.match(quarantined.find((q) => q.reason === 'invalid_seed' && q.detail.startsWith('line 4'))!.detail, /question/);
   assert.equal(r.stats!.conservation.ok, true);
@@ -50,7 +51,11 @@ test('an empty input file is a finished run with no samples', { timeout: 60_000 
   const r = await unifyRun(join(dir, 'empty.jsonl'), join(dir, 'out'));
   assert.equal(r.status, 'done');
   assert.equal(r.stats!.samples + r.stats!.codegen, 0);
-  assert.equal(readFileSync(join(r.datasetDir!, 'data.jsonl'), 'utf8'), '');
+  // Every config is there, empty, so each still loads (0 rows).
+  for (const c of ['default', 'sft', 'rlvr', 'codegen', 'rejected']) {
+    assert.equal(partsOf(r.datasetDir!, c).length, 1, c);
+    assert.deepEqual(await readConfig(r.datasetDir!, c), [], c);
+  }
 });
 
 test('a missing input, an unreadable config and a bad config are clear errors', async () => {

@@ -1,17 +1,17 @@
 // The offline demo end to end: the README's first command, in process. Checks the dataset's
-// content, that every major rejection reason shows up, conservation, the exports, and that a
-// second replay of the cassette gives byte-identical output.
+// content, that every major rejection reason shows up, conservation, the exports (each a config of
+// Parquet parts), and that a second replay of the cassette gives byte-identical output.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadConfigFile, runLocal } from '../../lib/local/run-local.ts';
 import { DEMO_CONFIG, DEMO_INPUT } from '../../lib/cli/demo.ts';
 import { answersEqual } from '../../lib/answer/index.ts';
 import { findContamination } from '../../lib/decontam/index.ts';
+import { filesUnder, partsOf, readConfig } from '../helpers/dataset.ts';
 
-const lines = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean);
 
 async function demo(out: string) {
   return runLocal({ input: DEMO_INPUT, config: loadConfigFile(DEMO_CONFIG), configDir: dirname(DEMO_CONFIG), out, progress: 'quiet' });
@@ -22,7 +22,7 @@ test('the offline demo makes a verified dataset and shows every major rejection 
   const r = await demo(out);
   assert.equal(r.status, 'done', JSON.stringify(r.deadLetters));
   const dir = r.datasetDir!;
-  const data = lines(join(dir, 'data.jsonl')).map((l) => JSON.parse(l));
+  const data = await readConfig(dir, 'default');
   assert.ok(data.length >= 20, `expected a real dataset, got ${data.length} samples`);
   assert.equal(new Set(data.map((d) => d.id)).size, data.length, 'no duplicate sample ids');
   for (const d of data) {
@@ -53,25 +53,42 @@ test('the offline demo makes a verified dataset and shows every major rejection 
   }
 
   // Exports line up with the samples; rejected records carry their reasons.
-  assert.equal(lines(join(dir, 'sft.jsonl')).length, data.length);
-  assert.equal(lines(join(dir, 'rlvr.jsonl')).length, data.length);
-  assert.equal(lines(join(dir, 'codegen.jsonl')).length, stats.codegen);
-  const sft = JSON.parse(lines(join(dir, 'sft.jsonl'))[0]);
-  assert.deepEqual(sft.messages.map((m: { role: string }) => m.role), ['user', 'assistant']);
-  const rlvr = JSON.parse(lines(join(dir, 'rlvr.jsonl'))[0]);
-  assert.equal(typeof rlvr.ground_truth, 'string');
-  const parts = readdirSync(join(dir, 'parquet'));
-  assert.ok(parts.length > 0);
-  for (const p of parts) assert.equal(readFileSync(join(dir, 'parquet', p)).subarray(0, 4).toString(), 'PAR1');
-  const rejectedFilter = lines(join(dir, 'rejected', 'filter.jsonl')).map((l) => JSON.parse(l));
-  assert.ok(rejectedFilter.every((x) => typeof x.reason === 'string' && x.id));
+  const sft = await readConfig(dir, 'sft');
+  const rlvr = await readConfig(dir, 'rlvr');
+  assert.equal(sft.length, data.length);
+  assert.equal(rlvr.length, data.length);
+  assert.equal((await readConfig(dir, 'codegen')).length, stats.codegen);
+  assert.deepEqual(sft[0].messages.map((m: { role: string }) => m.role), ['user', 'assistant']);
+  assert.match(sft[0].messages[1].content, /\\boxed\{[^]*\}\$?\.?\s*$/, 'the assistant turn ends with the boxed answer');
+  assert.equal(typeof rlvr[0].reward_model.ground_truth, 'string');
+  for (const c of ['data', 'sft', 'rlvr', 'codegen', 'rejected']) {
+    for (const p of partsOf(dir, c)) assert.equal(readFileSync(p).subarray(0, 4).toString(), 'PAR1');
+  }
+  const rejected = await readConfig(dir, 'rejected');
+  const rejectedFilter = rejected.filter((x) => x.stage === 'filter');
+  assert.ok(rejectedFilter.length > 0 && rejectedFilter.every((x) => typeof x.reason === 'string' && x.id && x.outcome === 'rejected'));
+  const rejectedTotal = Object.values(stats.stages as Record<string, { rejected: Record<string, number>; failed: Record<string, number> }>)
+    .flatMap((s) => [...Object.values(s.rejected), ...Object.values(s.failed)])
+    .reduce((a, b) => a + b, 0);
+  assert.equal(rejected.length, rejectedTotal, 'every rejected and failed record is in the rejected config');
+  // No JSONL unless the config asks for it; the card names exactly the files written.
+  assert.ok(!existsSync(join(dir, 'data.jsonl')) && partsOf(dir, 'default', 'jsonl').length === 0);
   const card = readFileSync(join(dir, 'README.md'), 'utf8');
   assert.match(card, /^---\nlicense:/);
   assert.match(card, /\| backtranslate \|/);
+  const parquet = filesUnder(dir).filter((f) => f.endsWith('.parquet'));
+  assert.deepEqual(stats.files.map((f: { path: string }) => f.path).sort(), parquet);
+  for (const f of parquet) assert.ok(card.includes(`    - ${f}\n`) && card.includes(`| \`${f}\` |`), `the card names ${f}`);
 
   // A second replay of the same cassette gives byte-identical output.
   const again = await demo(mkdtempSync(join(tmpdir(), 'caco-demo-')));
   assert.equal(again.status, 'done', JSON.stringify(again.deadLetters));
   assert.equal(again.runId, r.runId);
-  assert.equal(readFileSync(join(again.datasetDir!, 'data.jsonl'), 'utf8'), readFileSync(join(dir, 'data.jsonl'), 'utf8'));
+  assert.deepEqual(filesUnder(again.datasetDir!), filesUnder(dir));
+  // The records themselves are byte-identical; rejected ones carry timings and random outputs.
+  for (const f of filesUnder(dir).filter((f) => /^(data|sft|rlvr|codegen)\//.test(f) || f === 'README.md')) {
+    assert.ok(readFileSync(join(again.datasetDir!, f)).equals(readFileSync(join(dir, f))), `${f} is byte-identical`);
+  }
+  const verdicts = (rows: Record<string, unknown>[]) => rows.map((x) => [x.id, x.stage, x.outcome, x.reason].join(' '));
+  assert.deepEqual(verdicts(await readConfig(again.datasetDir!, 'rejected')), verdicts(rejected));
 });

@@ -11,11 +11,11 @@ import { runLocal } from '../../lib/local/run-local.ts';
 import { DEMO_INPUT } from '../../lib/cli/demo.ts';
 import { startFakeServer, type FakeRequest } from '../helpers/fake-openai-server.ts';
 import { UNIFY } from '../../examples/demo/responses.ts';
+import { readConfig } from '../helpers/dataset.ts';
 
 const servers: { close(): Promise<void> }[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
 
-const lines = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const PROGRAM_START = 'input = {\n    "clips_april": 48,';
 
 for (const shardSize of [1, 10]) {
@@ -50,7 +50,7 @@ for (const shardSize of [1, 10]) {
     assert.equal(r.stats!.stages.dedup!.kept, 1);
     assert.deepEqual(r.stats!.stages.dedup!.rejected, { duplicate: 1 });
 
-    const codegen = lines(join(r.datasetDir!, 'codegen.jsonl'));
+    const codegen = await readConfig(r.datasetDir!, 'codegen');
     assert.equal(codegen.length, 1);
     assert.equal(r.stats!.codegen, 1);
     assert.ok(codegen[0].messages[1].content.startsWith(PROGRAM_START));

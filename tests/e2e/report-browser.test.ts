@@ -5,7 +5,7 @@
 // to test-artifacts/report/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,9 +14,9 @@ import { DEMO_CONFIG, DEMO_INPUT } from '../../lib/cli/demo.ts';
 import { loadConfigFile, runLocal } from '../../lib/local/run-local.ts';
 import { launchChromium, type Browser } from '../helpers/chromium.ts';
 import { REPO_ROOT, runCli } from '../helpers/run-cli.ts';
+import { readConfig, type Row } from '../helpers/dataset.ts';
 
 const SHOTS = join(REPO_ROOT, 'test-artifacts', 'report');
-const lines = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
 const num = (s: string | null) => Number((s ?? '').replace(/[,$\s]/g, ''));
 
@@ -31,6 +31,9 @@ interface Stage {
 let out: string;
 let dataset: string;
 let stats: { samples: number; codegen: number; stages: Record<string, Stage> };
+/** The dataset's samples and rejected records, as its Parquet parts hold them. */
+let samples: Row[];
+let rejected: Row[];
 let browser: Browser;
 let page: Page;
 const requests: string[] = [];
@@ -42,6 +45,8 @@ before(async () => {
   assert.equal(r.status, 'done', JSON.stringify(r.deadLetters));
   dataset = r.datasetDir!;
   stats = JSON.parse(readFileSync(join(dataset, 'stats.json'), 'utf8'));
+  samples = await readConfig(dataset, 'default');
+  rejected = await readConfig(dataset, 'rejected');
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium(); // fails (does not skip) when chromium is missing
@@ -98,7 +103,7 @@ test('the page shows stats.json: funnel, reasons, sandbox, tokens, decontaminati
   const want = Object.entries(stats.stages).flatMap(([st, s]) => Object.entries(s.rejected).filter(([k]) => k.startsWith('contaminated:')).map(([k, v]) => [k.slice(13), st, v]));
   assert.deepEqual(decon.sort(), want.sort());
   // The browser holds every sample, CodeGen record and rejected or failed record once.
-  const rejectedLines = readdirSync(join(dataset, 'rejected')).reduce((a, f) => a + lines(join(dataset, 'rejected', f)).length, 0);
+  const rejectedLines = rejected.length;
   const shapes = await page.$$eval('#shapes tbody tr td:nth-of-type(1)', (tds) => tds.map((t) => Number(t.textContent!.replace(/,/g, ''))));
   assert.equal(shapes.reduce((a, b) => a + b, 0), stats.samples + stats.codegen + rejectedLines);
 });
@@ -113,7 +118,7 @@ test('funnel -> rejection reason -> record', async () => {
   await first.locator('a').click();
   await page.waitForFunction((r) => document.querySelector('#record')?.getAttribute('data-reason') === r, reason);
   const id = (await page.getAttribute('#record', 'data-id'))!;
-  const inFile = lines(join(dataset, 'rejected', 'filter.jsonl')).filter((x) => x.reason === reason).map((x) => x.id);
+  const inFile = rejected.filter((x) => x.stage === 'filter' && x.reason === reason).map((x) => x.id);
   assert.ok(inFile.includes(id), `${id} is a filter rejection with reason ${reason}`);
   assert.match((await page.textContent('#browse-status'))!, new RegExp(`^${stats.stages.filter!.rejected[reason]} records? match`));
   assert.equal(await page.textContent('#record-reason'), reason);
@@ -125,7 +130,7 @@ test('a kept sample shows problem, Code CoT, output, NL solution and extracted a
   await page.click('#f-clear');
   await page.selectOption('#f-stage', 'dataset');
   await page.waitForFunction(() => document.querySelector('#record')?.getAttribute('data-stage') === 'dataset');
-  const sample = lines(join(dataset, 'data.jsonl'))[0];
+  const sample = samples[0];
   assert.equal(await page.getAttribute('#record', 'data-id'), sample.id);
   const text = (await page.textContent('#record'))!;
   for (const part of [sample.instruction, sample.code_output, sample.answer]) assert.ok(text.includes(part), `shows ${part.slice(0, 40)}`);
@@ -134,7 +139,7 @@ test('a kept sample shows problem, Code CoT, output, NL solution and extracted a
   await page.locator('body').click({ position: { x: 5, y: 5 } });
   await page.keyboard.press('j');
   await page.waitForFunction((id) => document.querySelector('#record')?.getAttribute('data-id') !== id, sample.id);
-  assert.equal(await page.getAttribute('#record', 'data-id'), lines(join(dataset, 'data.jsonl'))[1].id);
+  assert.equal(await page.getAttribute('#record', 'data-id'), samples[1].id);
   await page.keyboard.press('ArrowLeft');
   await page.waitForFunction((id) => document.querySelector('#record')?.getAttribute('data-id') === id, sample.id);
 });
@@ -158,14 +163,14 @@ test('filters by answer shape and seed, and searches', async () => {
   await page.click('#f-clear');
   await page.selectOption('#f-stage', 'dataset');
   await page.waitForFunction(() => document.querySelector('#record')?.getAttribute('data-stage') === 'dataset');
-  const seed = lines(join(dataset, 'data.jsonl'))[0].provenance.examples[0];
-  const derived = lines(join(dataset, 'data.jsonl')).filter((d) => d.provenance.examples?.includes(seed)).length;
+  const seed = samples[0].provenance.examples[0];
+  const derived = samples.filter((d) => d.provenance.examples?.includes(seed)).length;
   await page.fill('#f-seed', seed);
   await page.click('.filters button[type="submit"]');
   await page.waitForFunction((n) => document.querySelector('#browse-status')?.textContent?.startsWith(`${n} record`), derived);
   // Search across every record.
   await page.click('#f-clear');
-  const target = lines(join(dataset, 'rejected', 'backtranslate.jsonl'))[0];
+  const target = rejected.filter((x) => x.stage === 'backtranslate')[0];
   await page.fill('#f-q', target.id);
   await page.press('#f-q', 'Enter');
   await page.waitForFunction((id) => document.querySelector('#record')?.getAttribute('data-id') === id, target.id);

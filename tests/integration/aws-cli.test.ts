@@ -1,7 +1,7 @@
 // The AWS side of the CLI (submit, status, pull, cost) against the emulators.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBucket, createTable, startAwsEmulators, type AwsEmulators } from '../helpers/aws-emulators.ts';
@@ -73,12 +73,21 @@ test('status sums shard counts per stage; pull downloads the dataset; cost price
 
   const blobs = new S3BlobStore(t.clients.s3, 'caco-cli');
   await assert.rejects(pullDataset(t, 'r1', mkdtempSync(join(tmpdir(), 'pull-'))), /no dataset yet/);
-  await blobs.put('runs/r1/dataset/samples.jsonl', '{"a":1}\n');
-  await blobs.put('runs/r1/dataset/parts/sft.jsonl', '{"b":2}\n');
+  await blobs.put('runs/r1/dataset/stats.json', '{"runId":"r1"}\n');
+  await blobs.put('runs/r1/dataset/sft/train-00000.parquet', 'PAR1...');
   const out = mkdtempSync(join(tmpdir(), 'pull-'));
   const files = await pullDataset(t, 'r1', out);
   assert.equal(files.length, 2);
-  assert.equal(readFileSync(join(out, 'parts/sft.jsonl'), 'utf8'), '{"b":2}\n');
+  assert.equal(readFileSync(join(out, 'sft/train-00000.parquet'), 'utf8'), 'PAR1...');
+  // Pulling again replaces the earlier copy of this run (no stale part survives); a folder holding
+  // anything else is refused, not overwritten.
+  writeFileSync(join(out, 'sft', 'train-00001.parquet'), 'stale');
+  await pullDataset(t, 'r1', out);
+  assert.ok(!existsSync(join(out, 'sft', 'train-00001.parquet')));
+  const other = mkdtempSync(join(tmpdir(), 'pull-'));
+  writeFileSync(join(other, 'notes.txt'), 'mine');
+  await assert.rejects(pullDataset(t, 'r1', other), /refusing to write the dataset of run r1 into .*not empty/);
+  assert.equal(readFileSync(join(other, 'notes.txt'), 'utf8'), 'mine');
 
   const ledger = new CostLedger(t.clients.doc, 'caco-cli-state');
   const use = { function: 'generate', invocations: 2, durationMs: 3000, memoryMb: 512, s3Put: 4, s3Get: 6, sqsRequests: 2, ddbWrite: 10, ddbRead: 5 };

@@ -9,6 +9,10 @@ import { promisify } from 'node:util';
 import { startFakeServer } from '../helpers/fake-openai-server.ts';
 import { exportCodegen } from '../../lib/llm/codegen-export.ts';
 import { startFineTune } from '../../lib/llm/finetune.ts';
+import { FileBlobStore } from '../../lib/store/file-blob-store.ts';
+import { PartWriter, HUB_LIMITS } from '../../lib/pipeline/parquet-parts.ts';
+import { FIELDS, codegenRow } from '../../lib/pipeline/dataset-layout.ts';
+import type { ExecutedRecord } from '../../lib/schema.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const codes = ['input = {"a": 1}\noutput = input["a"] + 1\nprint(output)', 'input = {"b": 2}\noutput = input["b"] * 3\nprint(output)'];
@@ -55,4 +59,21 @@ test('caco finetune (the CLI) prints the job; a Code CoT file is refused before 
   writeFileSync(bad, JSON.stringify({ id: 'x', code: codes[0] }) + '\n');
   await assert.rejects(run(process.execPath, ['--import', 'tsx', 'bin/caco.ts', 'finetune', bad, '--model', 'base-7b', '--base-url', s.baseURL], { cwd: root }), /not a chat example/);
   assert.equal(s.files.size, 1, 'nothing uploaded for the bad file');
+});
+
+test("caco finetune takes the dataset folder: its codegen config's Parquet parts go up as chat JSONL", async (t) => {
+  const s = await startFakeServer();
+  t.after(() => s.close());
+  const dir = mkdtempSync(join(tmpdir(), 'ft-ds-'));
+  // Two parts (a part holds 1 row here), as assemble writes them.
+  const w = new PartWriter(new FileBlobStore(dir), (f) => `codegen/${f}`, 'codegen', FIELDS.codegen, { jsonl: false, limits: { ...HUB_LIMITS, maxRows: 1 } });
+  for (const [i, code] of codes.entries()) await w.add(codegenRow({ id: `c${i}`, code } as ExecutedRecord));
+  assert.equal((await w.close()).files.length, 2);
+  const run = promisify(execFile);
+  for (const arg of [dir, join(dir, 'codegen')]) {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bin/caco.ts', 'finetune', arg, '--model', 'base-7b', '--base-url', s.baseURL], { cwd: root });
+    const file = s.files.get(JSON.parse(stdout).fileId)!;
+    assert.deepEqual(file.content.split('\n').filter(Boolean).map((l) => JSON.parse(l).messages[1].content), codes);
+  }
+  await assert.rejects(run(process.execPath, ['--import', 'tsx', 'bin/caco.ts', 'finetune', mkdtempSync(join(tmpdir(), 'ft-empty-')), '--model', 'b', '--base-url', s.baseURL], { cwd: root }), /no codegen\/train-\*\.parquet parts/);
 });

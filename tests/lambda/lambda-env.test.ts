@@ -21,6 +21,7 @@ import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { parseRunConfig } from '../../lib/config.ts';
 import { keys } from '../../lib/pipeline/keys.ts';
 import { materializeDataset } from '../../lib/local/materialize.ts';
+import { readConfig, recordFiles } from '../helpers/dataset.ts';
 import { loadConfigFile, runLocal } from '../../lib/local/run-local.ts';
 import { DEMO_CONFIG, DEMO_INPUT } from '../../lib/cli/demo.ts';
 import { startFakeServer } from '../helpers/fake-openai-server.ts';
@@ -33,7 +34,7 @@ import { deploy, drive, runtimeNode, seedExecuteShard, sqsEvent, synth, type Dep
 let emu: AwsEmulators;
 let stack: DeployedStack;
 let nodeDir: string;
-let local: { runId: string; data: string };
+let local: { runId: string; dir: string };
 const figures: Record<string, unknown> = {};
 
 before(async () => {
@@ -45,7 +46,7 @@ before(async () => {
   const out = mkdtempSync(join(tmpdir(), 'caco-local-'));
   const r = await runLocal({ input: DEMO_INPUT, config: loadConfigFile(DEMO_CONFIG), configDir: dirname(DEMO_CONFIG), out, progress: 'quiet' });
   assert.equal(r.status, 'done');
-  local = { runId: r.runId, data: readFileSync(join(r.datasetDir!, 'data.jsonl'), 'utf8') };
+  local = { runId: r.runId, dir: r.datasetDir! };
 });
 
 after(async () => {
@@ -69,9 +70,9 @@ test('the demo through the six deployed functions gives the local dataset', { ti
   assert.equal(run?.status, 'done', `${failureText(report)}\n${stack.functions.execute.log.slice(-2000)}`);
   assert.equal(submitted.runId, local.runId);
   const dir = await materializeDataset(new S3BlobStore(emu.clients.s3, stack.bucket), submitted.runId, mkdtempSync(join(tmpdir(), 'caco-lambda-')));
-  const data = readFileSync(join(dir, 'data.jsonl'), 'utf8');
-  assert.ok(data.split('\n').filter(Boolean).length >= 20);
-  assert.equal(data, local.data, 'data.jsonl equals the local run');
+  const data = await readConfig(dir, 'default');
+  assert.ok(data.length >= 20);
+  for (const f of recordFiles(local.dir)) assert.ok(readFileSync(join(dir, f)).equals(readFileSync(join(local.dir, f))), `${f} equals the local run's`);
   assert.equal(report.failed.length, 0, failureText(report));
   // The deployed assemble wrote the report page with its prebuilt script (no esbuild in Lambda).
   assert.ok(existsSync(join(dir, 'report', 'index.html')) && existsSync(join(dir, 'report', 'page.js')), `report page missing\n${stack.functions.assemble.log.slice(-2000)}`);
@@ -84,7 +85,7 @@ test('the demo through the six deployed functions gives the local dataset', { ti
   assert.ok(pool, 'the execute function logged its sandbox pool start');
   figures.demo = { wallMs: report.wallMs, functions: rows, executePool: { workers: Number(pool[1]), readyMs: Number(pool[2]) } };
   console.log(`  execute's sandbox pool: ${pool[1]} workers ready in ${pool[2]} ms (on its first invocation)`);
-  console.log(`demo through the deployed functions: ${report.wallMs} ms, dataset equal to local (${data.split('\n').filter(Boolean).length} samples)`);
+  console.log(`demo through the deployed functions: ${report.wallMs} ms, dataset equal to local (${data.length} samples)`);
   for (const r of rows) console.log(`  ${r.fn.padEnd(13)} cold start ${String(r.coldStartMs).padStart(6)} ms  peak ${String(r.peakMb).padStart(5)} MB of ${r.memoryMb} MB  ${r.invocations} invocations, ${r.coldStarts} cold`);
   for (const r of rows) {
     assert.ok(r.invocations > 0, `${r.fn} ran`);

@@ -149,7 +149,7 @@ test('an extra stage declared in the spec is routed by the local runner: every g
   const stats = computeStats(shards, WITH_SCORE);
   assert.equal(stats.conservation.ok, true, stats.conservation.problems.join('\n'));
   assert.deepEqual(Object.keys(stats.stages), ['ingest', 'unify', 'generate', 'execute', 'filter', 'dedup', 'score', 'backtranslate']);
-  const card = datasetCard({ runId: 'run1', mode: 'full', samples: 0, codegen: 0, models: {}, stats, spec: WITH_SCORE });
+  const card = datasetCard({ runId: 'run1', mode: 'full', samples: 0, codegen: 0, models: {}, stats, spec: WITH_SCORE, files: [] });
   assert.match(card, /\| score \| a difficulty score per program \(pass-through here\) \| 20 \| 20 /);
   const progress = summarize(shards, { seeds: 9, samples, mode: 'full' }, WITH_SCORE);
   assert.deepEqual(progress.stages.find((p) => p.stage === 'score'), { stage: 'score', done: 20, total: 20, kept: 20, rejected: 0, failed: 0 });
