@@ -13,6 +13,7 @@ import { DEMO_CONFIG, DEMO_INPUT } from '../../lib/cli/demo.ts';
 import { demoRule } from '../../examples/demo/responder.ts';
 import { startFakeServer, type FakeBatchPlan, type FakeServer } from '../helpers/fake-openai-server.ts';
 import { usageFromCounters } from '../../lib/pipeline/llm-adapter.ts';
+import { partFiles } from '../../lib/pipeline/dataset-read.ts';
 
 const demoConfig = loadConfigFile(DEMO_CONFIG) as Record<string, any>;
 const work = mkdtempSync(join(tmpdir(), 'caco-batch-demo-'));
@@ -38,7 +39,12 @@ async function run(name: string, cfg: Record<string, any>, signal?: AbortSignal)
   return runLocal({ input: DEMO_INPUT, config: cfg, configDir: dirname(DEMO_CONFIG), out: join(work, name), progress: 'quiet', signal });
 }
 
-const data = (r: LocalRunResult) => readFileSync(join(r.datasetDir!, 'data.jsonl'), 'utf8');
+/** The dataset's samples as written: the bytes of the default config's Parquet parts, in order. */
+const data = (r: LocalRunResult) => {
+  const parts = partFiles(r.datasetDir!, 'default');
+  assert.ok(parts.length > 0, `no Parquet part in ${r.datasetDir}`);
+  return Buffer.concat(parts.map((f) => readFileSync(f))).toString('base64');
+};
 const stats = (r: LocalRunResult) => JSON.parse(readFileSync(join(r.datasetDir!, 'stats.json'), 'utf8'));
 const usage = (r: LocalRunResult) => {
   const s = stats(r);
