@@ -30,10 +30,10 @@
 import { bandKeys, estimateJaccard } from './minhash.ts';
 import { shingleArray, sortedJaccard } from './claims.ts';
 import type { DedupClaim, DedupDecision } from '../store/ports.ts';
+import type { ClaimKeys } from './claim-blobs.ts';
 
 export interface PartitionParams {
   threshold: number;
-  bands: number;
   /** Number of partitions: each holds ~1/P of the keys. */
   partitions: number;
 }
@@ -45,14 +45,25 @@ export const globalPos = (shardRank: number, i: number): number => shardRank * S
 const rankOf = (g: number) => Math.floor(g / SLOT);
 const indexOf = (g: number) => g % SLOT;
 
-/** The claims of one shard, in record order, with the shard's rank in its branch. */
-export interface ShardClaims {
-  rank: number;
-  claims: DedupClaim[];
+/** Where a partition reads the claims: every shard's keys, then the data of the shards it names. Any order. */
+export interface PartitionSource {
+  keys(): AsyncIterable<{ rank: number; keys: ClaimKeys[] }> | Iterable<{ rank: number; keys: ClaimKeys[] }>;
+  data(ranks: number[]): AsyncIterable<{ rank: number; claims: DedupClaim[] }> | Iterable<{ rank: number; claims: DedupClaim[] }>;
 }
 
-/** A source of every shard's claims, read once per pass (a partition reads twice). */
-export type ClaimSource = () => AsyncIterable<ShardClaims> | Iterable<ShardClaims>;
+/** A source over claims in memory (tests, benches): shards by rank. */
+export function memorySource(shards: DedupClaim[][], bands: number, order: (ranks: number[]) => number[] = (r) => r): PartitionSource {
+  return {
+    *keys() {
+      for (const rank of order(shards.map((_, i) => i))) {
+        yield { rank, keys: shards[rank]!.map((c) => ({ hash: c.hash, bands: c.signature ? bandKeys(c.signature, bands) : null, failed: null })) };
+      }
+    },
+    *data(ranks) {
+      for (const rank of order(ranks)) yield { rank, claims: shards[rank]! };
+    },
+  };
+}
 
 function mix(h: number): number {
   h ^= h >>> 16;
@@ -89,35 +100,33 @@ export interface PartitionResult {
 }
 
 /** Step 2: one partition's owners and similar pairs. */
-export async function buildPartition(partition: number, params: PartitionParams, source: ClaimSource): Promise<PartitionResult> {
-  const { partitions: P, bands, threshold } = params;
-  // Pass 1: keys only. Exact: hash -> positions. Near: bucket -> positions (of every record with a signature).
+export async function buildPartition(partition: number, params: PartitionParams, source: PartitionSource): Promise<PartitionResult> {
+  const { partitions: P, threshold } = params;
+  // Pass 1: keys only. Exact: hash -> positions. Near: bucket -> positions.
   const byHash = new Map<string, number[]>();
   const buckets = new Map<string, number[]>();
   const counts: Record<string, number> = {};
   let bucketEntries = 0;
-  for await (const shard of source()) {
-    counts[shard.rank] = shard.claims.length;
-    shard.claims.forEach((c, i) => {
+  for await (const shard of source.keys()) {
+    counts[shard.rank] = shard.keys.length;
+    shard.keys.forEach((c, i) => {
       const g = globalPos(shard.rank, i);
       if (c.hash !== null && hashPartition(c.hash, P) === partition) push(byHash, c.hash, g);
-      if (c.signature) {
-        bandKeys(c.signature, bands).forEach((key, b) => {
-          if (bucketPartition(b, key, P) !== partition) return;
-          push(buckets, `${b}:${key}`, g);
-          bucketEntries++;
-        });
-      }
+      c.bands?.forEach((key, b) => {
+        if (bucketPartition(b, key, P) !== partition) return;
+        push(buckets, `${b}:${key}`, g);
+        bucketEntries++;
+      });
     });
   }
   const dups: number[] = [];
-  const ids: Record<string, string> = {};
   for (const list of byHash.values()) {
     if (list.length < 2) continue;
     const owner = list.reduce((a, b) => Math.min(a, b));
     for (const g of list) if (g !== owner) dups.push(g, owner);
   }
-  // Pass 2: the data of records in a bucket of two or more (the only ones a pair can come from).
+  // Pass 2: the data of records in a bucket of two or more (the only ones a pair can come from),
+  // and the ids of duplicates' owners (named in `duplicate of <id>`).
   const wanted = new Set<number>();
   let largestBucket = 0;
   for (const list of buckets.values()) {
@@ -125,13 +134,16 @@ export async function buildPartition(partition: number, params: PartitionParams,
     largestBucket = Math.max(largestBucket, list.length);
     for (const g of list) wanted.add(g);
   }
+  const owners = new Set<number>();
+  for (let i = 1; i < dups.length; i += 2) owners.add(dups[i]!);
+  const ranks = [...new Set([...wanted, ...owners].map(rankOf))].sort((a, b) => a - b);
   const data = new Map<number, { id: string; hash: string | null; sig: Uint32Array; shingles: Uint32Array | null }>();
-  const needIds = new Set<number>(dups); // the duplicates and their owners: named in `duplicate of <id>`
-  if (wanted.size > 0 || needIds.size > 0) {
-    for await (const shard of source()) {
+  const ids: Record<string, string> = {};
+  if (ranks.length > 0) {
+    for await (const shard of source.data(ranks)) {
       shard.claims.forEach((c, i) => {
         const g = globalPos(shard.rank, i);
-        if (needIds.has(g)) ids[g] = c.id;
+        if (owners.has(g)) ids[g] = c.id;
         if (wanted.has(g) && c.signature) data.set(g, { id: c.id, hash: c.hash, sig: c.signature, shingles: c.shingles ? shingleArray(c.shingles) : null });
       });
     }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteDedupIndex } from '../../lib/store/sqlite-dedup-index.ts';
-import { buildPartition, sweep, type PartitionParams, type ShardClaims } from '../../lib/dedup/partitioned.ts';
+import { buildPartition, memorySource, sweep, type PartitionParams } from '../../lib/dedup/partitioned.ts';
 import type { DedupClaim, DedupDecision } from '../../lib/store/ports.ts';
 import { mulberry32 } from '../../lib/util/random.ts';
 import { claimOfSet, plantedCorpus } from '../helpers/dedup-corpus.ts';
@@ -35,11 +35,10 @@ function shuffled<T>(xs: T[], seed: number): T[] {
 }
 
 async function partitioned(shards: DedupClaim[][], partitions: number, seed: number): Promise<DedupDecision[][]> {
-  const params: PartitionParams = { threshold: 0.85, bands: 16, partitions };
-  const all: ShardClaims[] = shards.map((claims, rank) => ({ rank, claims }));
+  const params: PartitionParams = { threshold: 0.85, partitions };
   let pass = 0;
   // every pass of every partition reads the shards in a different order
-  const source = () => shuffled(all, seed * 1000 + pass++);
+  const source = memorySource(shards, 16, (ranks) => shuffled(ranks, seed * 1000 + pass++));
   const results = await Promise.all(shuffled([...Array(partitions).keys()], seed).map((p) => buildPartition(p, params, source)));
   const { decisions } = sweep(shuffled(results, seed + 1));
   return shards.map((_, rank) => decisions.get(rank)!);
@@ -90,9 +89,8 @@ test('partitioned dedup: equal to the ordered SQLite index on planted corpora, a
 
 test('partitioned dedup: a partition holds about 1/P of the bucket entries', async () => {
   const shards = plantedCorpus({ records: 800, shardSize: 100, seed: 5 });
-  const all = shards.map((claims, rank) => ({ rank, claims }));
-  const params = { threshold: 0.85, bands: 16, partitions: 8 };
-  const results = await Promise.all([...Array(8).keys()].map((p) => buildPartition(p, params, () => all)));
+  const params = { threshold: 0.85, partitions: 8 };
+  const results = await Promise.all([...Array(8).keys()].map((p) => buildPartition(p, params, memorySource(shards, 16))));
   const entries = results.map((r) => r.stats.bucketEntries);
   assert.equal(entries.reduce((a, b) => a + b, 0), 800 * 16);
   for (const e of entries) assert.ok(e > 800 * 16 / 8 / 2 && e < 800 * 16 / 8 * 2, `entries per partition ${entries.join(',')}`);
