@@ -17,14 +17,13 @@ import type { IngestResult } from '../pipeline/ingest.ts';
 import type { RoleClients } from '../pipeline/llm-adapter.ts';
 import { createPipeline, type Executor } from '../pipeline/registry.ts';
 import { processShardMessage, type PipelineImpl, type ShardOutcome } from '../pipeline/runner.ts';
-import type { DedupIndex, ShardMessage, StageName } from '../store/ports.ts';
+import type { ShardMessage, StageName } from '../store/ports.ts';
 import { CACO } from '../pipeline/spec.ts';
 import { shardMessageSchema } from '../pipeline/messages.ts';
 import { describeZodError } from '../schema.ts';
 import { z } from 'zod';
 import { makeClients, type AwsClients, type ClientOptions } from './clients.ts';
 import { CostLedger } from './cost-ledger.ts';
-import { DynamoDedupIndex } from './dynamo-dedup-index.ts';
 import { DynamoStateStore } from './dynamo-state-store.ts';
 import { RequestMeter } from './request-meter.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
@@ -168,18 +167,9 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
   const keyEnv = () => ({ ...(opts.processEnv ?? process.env), ...loadedSecrets });
 
   // Per-run values of a warm instance, each with an end (lib/hosts/run-cache.ts): the run's config
-  // (shared with the pipeline wiring), its dedup index, its LLM clients, its cassette's local path.
+  // (shared with the pipeline wiring), its LLM clients, its cassette's local path.
   const configs = new RunCache<RunConfig>();
   const configOf = (runId: string) => configs.get(runId, () => loadRunConfig(blobs, runId));
-  // The dedup index is configured per run (threshold, bands come from the run's config).
-  const indexes = new RunCache<DynamoDedupIndex>();
-  const indexOf = (runId: string) =>
-    indexes.get(runId, async () => {
-      const cfg = await configOf(runId);
-      return new DynamoDedupIndex(clients.doc, env.table, { threshold: cfg.filter.dedup.threshold, bands: cfg.filter.dedup.bands });
-    });
-  // One writer per run: the dedup stage claims one shard at a time per run, in order.
-  const dedup: DedupIndex = { claim: async (runId, claims) => (await indexOf(runId)).claim(runId, claims) };
 
   // A cassette named in the config is a local file (emulated runs) or an object in the bucket,
   // fetched to /tmp before the run's first LLM call (prepareRun).
@@ -232,7 +222,6 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
         blobs,
         state,
         queue,
-        dedup,
         log,
         remainingMs,
         secrets: (name) => keyEnv()[name],

@@ -1,6 +1,6 @@
 // The single DynamoDB table: key names, item keys and the table definition (used by the CDK stack
-// and by tests that create the table in dynalite). One table holds runs, shards, per-stage progress
-// and the deduplication index, all under the run's partition prefix.
+// and by tests that create the table in dynalite). One table holds runs, shards and per-stage
+// progress, under the run's partition prefix. (Deduplication keeps no items here: lib/stages/dedup.ts.)
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const PK = 'pk';
@@ -13,8 +13,6 @@ export const keys = {
   shard: (runId: string, stage: string, shard: string) => ({ pk: `RUN#${runId}`, sk: `SHARD#${stage}#${shard}` }),
   shardPrefix: (stage?: string) => (stage ? `SHARD#${stage}#` : 'SHARD#'),
   progress: (runId: string, stage: string) => ({ pk: `RUN#${runId}`, sk: `PROGRESS#${stage}` }),
-  /** Dedup items get their own partitions so a hot run does not hammer one partition. */
-  exact: (runId: string, hash: string) => ({ pk: `DX#${runId}#${hash}`, sk: 'X' }),
 };
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {

@@ -26,12 +26,13 @@ export interface DedupClaim {
 export type DedupDecision = { kind: 'kept' } | { kind: 'duplicate' | 'near_duplicate'; of: string };
 
 /**
- * Global deduplication across a whole run, one protocol: claim a shard's records in order. For
- * each: the exact claim (the first id to claim a hash owns it), then, if it survived, the near
- * claim (a duplicate when an earlier SURVIVOR is at least the threshold similar; the most similar
- * wins, ties to the earliest). A claim sees the earlier claims of its own batch. Idempotent per
- * (runId, id): a retried shard gets its first answers. The pipeline calls it from one writer per
- * run, shards in order (dedup is an ordered stage), so the earliest record always survives.
+ * Deduplication across a whole run as the ORDERED algorithm defines it: claim a shard's records in
+ * order. For each: the exact claim (the first id to claim a hash owns it), then, if it survived,
+ * the near claim (a duplicate when an earlier SURVIVOR is at least the threshold similar; the most
+ * similar wins, ties to the earliest). A claim sees the earlier claims of its own batch. Idempotent
+ * per (runId, id). The pipeline computes the same answers in parallel partitions
+ * (lib/dedup/partitioned.ts); this port's SQLite implementation is the reference its tests and
+ * bench:dedup compare against.
  */
 export interface DedupIndex {
   claim(runId: string, claims: DedupClaim[]): Promise<DedupDecision[]>;
