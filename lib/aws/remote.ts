@@ -109,19 +109,12 @@ export async function runStatus(t: RemoteTarget, runId: string): Promise<RunProg
   const state = new DynamoStateStore(t.clients.doc, t.table);
   const run = await state.getRun(runId);
   if (!run) return null;
-  const shards = await state.listShards(runId);
-  const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
-  const stages = stageNames(CACO).map((stage) => {
-    const mine = shards.filter((s) => s.stage === stage);
-    return {
-      stage,
-      shards: mine.length,
-      in: mine.reduce((a, s) => a + s.counts.in, 0),
-      kept: mine.reduce((a, s) => a + s.counts.kept, 0),
-      rejected: mine.reduce((a, s) => a + sum(s.counts.rejected), 0),
-      failed: mine.reduce((a, s) => a + sum(s.counts.failed), 0),
-    };
-  }).filter((s) => s.shards > 0);
+  // One small counters item per stage (never every shard item: status is polled).
+  const counters = new Map((await state.progress(runId)).map((c) => [c.stage, c]));
+  const stages = stageNames(CACO)
+    .map((stage) => counters.get(stage))
+    .filter((c): c is NonNullable<typeof c> => c !== undefined && c.shards > 0)
+    .map(({ stage, shards, in: inCount, kept, rejected, failed }) => ({ stage, shards, in: inCount, kept, rejected, failed }));
   return { run, stages };
 }
 

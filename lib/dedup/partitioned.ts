@@ -102,26 +102,33 @@ export interface PartitionResult {
 /** Step 2: one partition's owners and similar pairs. */
 export async function buildPartition(partition: number, params: PartitionParams, source: PartitionSource): Promise<PartitionResult> {
   const { partitions: P, threshold } = params;
-  // Pass 1: keys only. Exact: hash -> positions. Near: bucket -> positions.
-  const byHash = new Map<string, number[]>();
-  const buckets = new Map<string, number[]>();
+  // Pass 1: keys only. Exact: hash -> first position (an array once a second one comes). Near:
+  // every (bucket, position) entry in two typed arrays (16 bytes an entry), then only the buckets
+  // of two or more are grouped.
+  const byHash = new Map<string, number | number[]>();
+  const entries = new EntryList();
   const counts: Record<string, number> = {};
-  let bucketEntries = 0;
   for await (const shard of source.keys()) {
     counts[shard.rank] = shard.keys.length;
     shard.keys.forEach((c, i) => {
       const g = globalPos(shard.rank, i);
-      if (c.hash !== null && hashPartition(c.hash, P) === partition) push(byHash, c.hash, g);
+      if (c.hash !== null && hashPartition(c.hash, P) === partition) {
+        const had = byHash.get(c.hash);
+        if (had === undefined) byHash.set(c.hash, g);
+        else if (typeof had === 'number') byHash.set(c.hash, [had, g]);
+        else had.push(g);
+      }
       c.bands?.forEach((key, b) => {
-        if (bucketPartition(b, key, P) !== partition) return;
-        push(buckets, `${b}:${key}`, g);
-        bucketEntries++;
+        if (bucketPartition(b, key, P) === partition) entries.push((BigInt(b) << 52n) | BigInt(key), g);
       });
     });
   }
+  const bucketEntries = entries.n;
+  const buckets = entries.groupsOfTwoOrMore();
+  entries.clear();
   const dups: number[] = [];
   for (const list of byHash.values()) {
-    if (list.length < 2) continue;
+    if (typeof list === 'number') continue;
     const owner = list.reduce((a, b) => Math.min(a, b));
     for (const g of list) if (g !== owner) dups.push(g, owner);
   }
@@ -130,7 +137,6 @@ export async function buildPartition(partition: number, params: PartitionParams,
   const wanted = new Set<number>();
   let largestBucket = 0;
   for (const list of buckets.values()) {
-    if (list.length < 2) continue;
     largestBucket = Math.max(largestBucket, list.length);
     for (const g of list) wanted.add(g);
   }
@@ -154,7 +160,6 @@ export async function buildPartition(partition: number, params: PartitionParams,
   const tested = new Set<string>();
   let comparisons = 0;
   for (const list of buckets.values()) {
-    if (list.length < 2) continue;
     const firstOfHash = new Map<string, number>();
     const members: number[] = [];
     for (const g of [...list].sort((a, b) => a - b)) {
@@ -200,10 +205,45 @@ function similarity(a: { sig: Uint32Array; shingles: Uint32Array | null }, b: { 
   return j;
 }
 
-function push<K>(m: Map<K, number[]>, k: K, v: number): void {
-  const list = m.get(k);
-  if (list) list.push(v);
-  else m.set(k, [v]);
+/** (bucket key, position) entries in growing typed arrays. */
+class EntryList {
+  n = 0;
+  private keys = new BigUint64Array(1024);
+  private pos = new Float64Array(1024);
+
+  push(key: bigint, g: number): void {
+    if (this.n === this.keys.length) {
+      const k = new BigUint64Array(this.n * 2);
+      k.set(this.keys);
+      this.keys = k;
+      const p = new Float64Array(this.n * 2);
+      p.set(this.pos);
+      this.pos = p;
+    }
+    this.keys[this.n] = key;
+    this.pos[this.n++] = g;
+  }
+
+  /** Positions of every key held by two entries or more (sorting a copy of the keys finds them). */
+  groupsOfTwoOrMore(): Map<bigint, number[]> {
+    const sorted = this.keys.slice(0, this.n).sort();
+    const hot = new Set<bigint>();
+    for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) hot.add(sorted[i]!);
+    const out = new Map<bigint, number[]>();
+    for (let i = 0; i < this.n; i++) {
+      const k = this.keys[i]!;
+      if (!hot.has(k)) continue;
+      const list = out.get(k);
+      if (list) list.push(this.pos[i]!);
+      else out.set(k, [this.pos[i]!]);
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.keys = new BigUint64Array(0);
+    this.pos = new Float64Array(0);
+  }
 }
 
 /** Step 3: the decisions of every record, by shard rank, from all partitions' results. */

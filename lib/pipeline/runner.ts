@@ -105,7 +105,7 @@ export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps,
   const stage = msg.stage;
   const done = await deps.state.getShard(msg.runId, stage, msg.shard);
   if (done) {
-    await afterRecord(msg, done.counts, await deps.state.recordShard(done), deps, impl);
+    await afterRecord(msg, await deps.state.recordShard(done, await fanInExpected(msg, deps, impl)), deps, impl);
     return 'skipped';
   }
 
@@ -145,9 +145,9 @@ export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps,
   const next = nextOf(impl.spec, msg);
   for (const m of next) await deps.queue.send(m);
   const counts = countsOf(units, cp.out);
-  const recorded = await deps.state.recordShard({ runId: msg.runId, stage, shard: msg.shard, counts, next: next.map((m) => m.shard) });
+  const recorded = await deps.state.recordShard({ runId: msg.runId, stage, shard: msg.shard, counts, next: next.map((m) => m.shard) }, await fanInExpected(msg, deps, impl));
   if (cpBlob) await deps.blobs.delete(cpKey);
-  await afterRecord(msg, counts, recorded, deps, impl);
+  await afterRecord(msg, recorded, deps, impl);
   return 'done';
 }
 
@@ -164,20 +164,17 @@ async function readInput(spec: PipelineSpec, msg: ShardMessage, ctx: ShardContex
   return records;
 }
 
-async function afterRecord(
-  msg: ShardMessage,
-  _counts: ShardCounts,
-  recorded: { doneShards: number },
-  deps: PipelineDeps,
-  impl: PipelineImpl,
-): Promise<void> {
+/** The shard count of the branch whose fan-in this shard counts toward, if its stage ends a branch. */
+async function fanInExpected(msg: ShardMessage, deps: PipelineDeps, impl: PipelineImpl): Promise<number | undefined> {
+  const branch = completesBranch(impl.spec, msg.stage, msg.shard);
+  return branch ? (await deps.state.getRun(msg.runId))?.expected[branch] : undefined;
+}
+
+async function afterRecord(msg: ShardMessage, recorded: { complete: boolean }, deps: PipelineDeps, impl: PipelineImpl): Promise<void> {
   const barrier = barrierAfter(impl.spec, msg.stage, msg.shard);
   if (barrier) await countTowardBarrier(msg, barrier, deps, impl);
   const branch = completesBranch(impl.spec, msg.stage, msg.shard);
-  if (!branch) return;
-  const run = await deps.state.getRun(msg.runId);
-  const expected = run?.expected[branch];
-  if (expected === undefined || recorded.doneShards < expected) return;
+  if (!branch || !recorded.complete) return;
   for (const next of await impl.onBranchComplete(branch, msg.runId, deps)) await deps.queue.send(next);
 }
 
@@ -199,9 +196,9 @@ async function barrierStep(runId: string, branch: Branch, stage: string, deps: P
 /** A prepared shard counts toward its branch's barrier; the count that completes it sends the tasks (again on a retry: they are idempotent). */
 async function countTowardBarrier(msg: ShardMessage, stage: string, deps: PipelineDeps, impl: PipelineImpl): Promise<void> {
   const branch = branchOf(impl.spec, msg.shard);
-  const rec = await deps.state.recordShard({ runId: msg.runId, stage: barrierKey(stage, 'prepared', branch), shard: msg.shard, counts: NO_COUNTS, next: [] });
   const expected = (await deps.state.getRun(msg.runId))?.expected[branch];
-  if (expected === undefined || rec.doneShards < expected) return;
+  const rec = await deps.state.recordShard({ runId: msg.runId, stage: barrierKey(stage, 'prepared', branch), shard: msg.shard, counts: NO_COUNTS, next: [] }, expected);
+  if (!rec.complete) return;
   const { tasks } = await barrierStep(msg.runId, branch, stage, deps, impl);
   for (let i = 0; i < tasks; i++) await deps.queue.send({ runId: msg.runId, stage, shard: barrierTask(impl.spec, branch, i) });
 }
@@ -214,8 +211,8 @@ async function runBarrierStep(msg: ShardMessage, at: { branch: Branch; task: num
     const key = barrierKey(msg.stage, 'tasks', at.branch);
     const done = await deps.state.getShard(msg.runId, key, msg.shard);
     if (!done) await b.task(step, at.task, deps);
-    const rec = await deps.state.recordShard({ runId: msg.runId, stage: key, shard: msg.shard, counts: NO_COUNTS, next: [] });
-    if (rec.doneShards >= step.tasks) await deps.queue.send({ runId: msg.runId, stage: msg.stage, shard: barrierFinish(impl.spec, at.branch) });
+    const rec = await deps.state.recordShard({ runId: msg.runId, stage: key, shard: msg.shard, counts: NO_COUNTS, next: [] }, step.tasks);
+    if (rec.complete) await deps.queue.send({ runId: msg.runId, stage: msg.stage, shard: barrierFinish(impl.spec, at.branch) });
     return done ? 'skipped' : 'done';
   }
   const key = barrierKey(msg.stage, 'finish', at.branch);

@@ -104,10 +104,12 @@ export interface StateStore {
   /** Sets how many shards a fan-in of `branch` waits for (idempotent: same value each time). */
   setExpected(runId: string, branch: string, shards: number): Promise<void>;
   /**
-   * Records a finished shard. `first` is true for exactly one call per (run, stage, shard);
-   * `doneShards` is how many distinct shards of that stage are recorded after this call.
+   * Records a finished shard. `first` is true for exactly one call per (run, stage, shard) (the
+   * one whose write made the record); `complete` is true when `expected` is given and at least
+   * that many distinct shards of the stage are recorded after this call: the call recording the
+   * last one sees it (later calls may too: a fan-in must be idempotent).
    */
-  recordShard(state: ShardState): Promise<{ first: boolean; doneShards: number }>;
+  recordShard(state: ShardState, expected?: number): Promise<{ first: boolean; complete: boolean }>;
   getShard(runId: string, stage: StageName, shard: string): Promise<ShardState | null>;
   listShards(runId: string, stage?: StageName): Promise<ShardState[]>;
 }

@@ -58,7 +58,7 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
-  async recordShard(state: ShardState): Promise<{ first: boolean; doneShards: number }> {
+  async recordShard(state: ShardState, expected?: number): Promise<{ first: boolean; complete: boolean }> {
     return this.db
       .transaction(() => {
         const r = this.db
@@ -67,7 +67,7 @@ export class SqliteStateStore implements StateStore {
         const { n } = this.db
           .prepare('SELECT count(*) AS n FROM shards WHERE run_id = ? AND stage = ?')
           .get(state.runId, state.stage) as { n: number };
-        return { first: r.changes === 1, doneShards: n };
+        return { first: r.changes === 1, complete: expected !== undefined && n >= expected };
       })
       .immediate();
   }

@@ -145,12 +145,12 @@ test('a crash between writing outputs and recording the shard is repaired by the
   await ingestNumbers(s.deps, 4, 4);
   const realRecord = s.deps.state.recordShard.bind(s.deps.state);
   let crashes = 0;
-  s.deps.state.recordShard = async (st) => {
+  s.deps.state.recordShard = async (st, expected) => {
     if (st.stage === 'filter' && crashes === 0) {
       crashes++;
       throw new Error('simulated crash');
     }
-    return realRecord(st);
+    return realRecord(st, expected);
   };
   const r = await drainLocal({ queue: s.queue, deps: s.deps, impl: s.impl, concurrency: {}, retryDelayMs: () => 0 });
   assert.equal(crashes, 1);
