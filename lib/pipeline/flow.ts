@@ -18,12 +18,19 @@ export function branchOf(spec: PipelineSpec, shard: string): Branch {
   throw new Error(`shard id without a branch prefix: ${shard}`);
 }
 
+/**
+ * A shard's id: the branch prefix and the index, padded to 5 digits (g00012). Past 99,999 one `~`
+ * per extra digit goes before the digits (g~100000, g~~1000000): `~` sorts after every digit, so
+ * ids sort as their indices at any size (S3 listings, DynamoDB sort keys, stats).
+ */
 export function shardId(spec: PipelineSpec, branch: Branch, index: number): string {
-  return `${spec.branches[branch].prefix}${String(index).padStart(5, '0')}`;
+  if (!Number.isSafeInteger(index) || index < 0) throw new Error(`shard index must be a non-negative integer, got ${index}`);
+  const digits = String(index).padStart(5, '0');
+  return `${spec.branches[branch].prefix}${'~'.repeat(digits.length - 5)}${digits}`;
 }
 
 export function shardIndex(shard: string): number {
-  return Number(shard.replace(/^[a-z]+/, ''));
+  return Number(shard.replace(/^[a-z]+~*/, ''));
 }
 
 /** Position of `stage` on the shard's branch (-1: not on it, or not a shard stage). */

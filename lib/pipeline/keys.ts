@@ -18,6 +18,8 @@ export const keys = {
   /** Every rejected (or failed) record of a run, all stages. */
   allRejected: (runId: string) => `${run(runId)}rejected/`,
   allFailed: (runId: string) => `${run(runId)}failed/`,
+  /** How many of ingest's first messages went out (a retried ingest resumes there). */
+  fanOutCheckpoint: (runId: string) => `${run(runId)}checkpoint/ingest/sent.json`,
   /** A shard's finished chunks, saved near a Lambda's time limit. */
   checkpoint: (runId: string, stage: StageName, shard: string) => `${run(runId)}checkpoint/${stage}/${shard}.json`,
   /** synthesize mode: the user's example Code CoTs, the few-shot pool as given. */

@@ -19,7 +19,7 @@ import { verifyGoldShard } from '../stages/verify-gold.ts';
 import { sandboxWorkers } from '../sandbox/config.ts';
 import type { PipelineDeps } from './deps.ts';
 import { assembleRun } from './assemble.ts';
-import { branchOf } from './flow.ts';
+import { branchOf, shardIndex } from './flow.ts';
 import { keys } from './keys.ts';
 import type { Validated } from './ingest.ts';
 import { parseJsonl } from './lines.ts';
@@ -100,7 +100,7 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
         chunkSize: 50,
         async makeInput(ctx) {
           const cfg = await configOf(ctx.runId, ctx.deps);
-          const start = Number(ctx.shard.slice(1)) * cfg.shardSize;
+          const start = shardIndex(ctx.shard) * cfg.shardSize;
           const count = Math.max(0, Math.min(cfg.shardSize, cfg.generate.samples - start));
           return Array.from({ length: count }, (_, i) => ({ sampleIndex: start + i }));
         },

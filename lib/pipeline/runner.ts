@@ -175,7 +175,7 @@ async function afterRecord(msg: ShardMessage, recorded: { complete: boolean }, d
   if (barrier) await countTowardBarrier(msg, barrier, deps, impl);
   const branch = completesBranch(impl.spec, msg.stage, msg.shard);
   if (!branch || !recorded.complete) return;
-  for (const next of await impl.onBranchComplete(branch, msg.runId, deps)) await deps.queue.send(next);
+  await deps.queue.sendMany(await impl.onBranchComplete(branch, msg.runId, deps));
 }
 
 const NO_COUNTS: ShardCounts = { in: 0, kept: 0, rejected: {}, failed: {}, counters: {} };
@@ -200,7 +200,7 @@ async function countTowardBarrier(msg: ShardMessage, stage: string, deps: Pipeli
   const rec = await deps.state.recordShard({ runId: msg.runId, stage: barrierKey(stage, 'prepared', branch), shard: msg.shard, counts: NO_COUNTS, next: [] }, expected);
   if (!rec.complete) return;
   const { tasks } = await barrierStep(msg.runId, branch, stage, deps, impl);
-  for (let i = 0; i < tasks; i++) await deps.queue.send({ runId: msg.runId, stage, shard: barrierTask(impl.spec, branch, i) });
+  await deps.queue.sendMany(Array.from({ length: tasks }, (_, i) => ({ runId: msg.runId, stage, shard: barrierTask(impl.spec, branch, i) })));
 }
 
 async function runBarrierStep(msg: ShardMessage, at: { branch: Branch; task: number | null }, deps: PipelineDeps, impl: PipelineImpl): Promise<ShardOutcome> {
@@ -220,18 +220,9 @@ async function runBarrierStep(msg: ShardMessage, at: { branch: Branch; task: num
   await b.finish(step, deps);
   // The shards go out before the finish is recorded: a crash in between repeats the sends, and the
   // runner skips a shard that is already recorded.
-  await sendAll(deps, step.shards.map((shard) => ({ runId: msg.runId, stage: msg.stage, shard })));
+  await deps.queue.sendMany(step.shards.map((shard) => ({ runId: msg.runId, stage: msg.stage, shard })));
   await deps.state.recordShard({ runId: msg.runId, stage: key, shard: msg.shard, counts: NO_COUNTS, next: [] });
   return 'done';
-}
-
-/** Sends messages a few at a time (a branch may have tens of thousands of shards). */
-async function sendAll(deps: PipelineDeps, msgs: ShardMessage[]): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < msgs.length) await deps.queue.send(msgs[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(16, msgs.length) }, worker));
 }
 
 /**

@@ -50,6 +50,8 @@ export interface ShardMessage {
 
 export interface WorkQueue {
   send(msg: ShardMessage): Promise<void>;
+  /** Many messages, in any order (SQS: batches of 10, several batches in flight). All or an error. */
+  sendMany(msgs: ShardMessage[]): Promise<void>;
 }
 
 /** Per-shard tallies; the conservation law is `in = kept + sum(rejected) + sum(failed)`. */

@@ -106,6 +106,13 @@ export class SqliteWorkQueue implements WorkQueue {
     this.db.prepare('INSERT INTO queue (stage, body, visible_at) VALUES (?, ?, ?)').run(msg.stage, JSON.stringify(msg), 0);
   }
 
+  async sendMany(msgs: ShardMessage[]): Promise<void> {
+    const insert = this.db.prepare('INSERT INTO queue (stage, body, visible_at) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      for (const m of msgs) insert.run(m.stage, JSON.stringify(m), 0);
+    })();
+  }
+
   /** Leases up to `max` visible messages of the given stages for `leaseMs`. */
   receive(stages: readonly StageName[], max: number, leaseMs: number, now = Date.now()): LeasedMessage[] {
     if (stages.length === 0 || max <= 0) return [];

@@ -60,23 +60,20 @@ const used = () => {
 };
 
 /**
- * Runs f alone; returns its result, ms and its peak LIVE bytes above the start: every 100 ms the
- * sampler forces a GC first, so garbage not yet collected (decoded blobs) does not count.
+ * Peak LIVE bytes of f above the start: every 250 ms the sampler forces a GC first, so garbage not
+ * yet collected (decoded blobs) does not count. Run apart from the timed run (forced GCs distort time).
  */
-async function measured<T>(f: () => Promise<T>): Promise<{ value: T; ms: number; peak: number }> {
+async function peakLive(f: () => Promise<unknown>): Promise<number> {
   gc();
   const base = used();
   let peak = 0;
   const timer = setInterval(() => {
     gc();
     peak = Math.max(peak, used() - base);
-  }, 100);
-  const t0 = performance.now();
-  const value = await f();
-  const ms = performance.now() - t0;
+  }, 250);
+  await f();
   clearInterval(timer);
-  peak = Math.max(peak, used() - base);
-  return { value, ms, peak };
+  return Math.max(peak, used() - base);
 }
 
 async function parallel<T>(items: T[], limit: number, f: (x: T) => Promise<unknown>): Promise<void> {
@@ -116,34 +113,40 @@ try {
 
   const step: BarrierStep = { runId, branch: 'generate', shards: ids, tasks: partitionsFor(cfg, RECORDS) };
   console.log(`\npartitioned dedup: ${step.tasks} partition task(s)`);
-  const tasks: { ms: number; peak: number; stats: Record<string, number> }[] = [];
+  // timed, one after another (each as one Lambda would run it), with the S3 requests metered
+  const tasks: { ms: number; stats: Record<string, number> }[] = [];
   m0 = meter.snapshot();
   for (let p = 0; p < step.tasks; p++) {
-    const r = await measured(() => dedupTask(step, p, cfg, blobs));
-    tasks.push({ ms: r.ms, peak: r.peak, stats: r.value.stats });
-    console.log(`  task ${p}: ${(r.ms / 1000).toFixed(2)} s, peak +${mb(r.peak)} MiB, ${JSON.stringify(r.value.stats)}`);
+    const t = performance.now();
+    const r = await dedupTask(step, p, cfg, blobs);
+    tasks.push({ ms: performance.now() - t, stats: r.stats });
   }
-  m1 = meter.snapshot();
-  const taskGet = m1.s3Get - m0.s3Get;
-  const fin = await measured(() => dedupFinish(step, cfg, blobs));
-  console.log(`  finish: ${(fin.ms / 1000).toFixed(2)} s, peak +${mb(fin.peak)} MiB, ${JSON.stringify(fin.value)}`);
-  // apply: one shard's reads (keys + decisions), timed over a sample
-  const sample = ids.slice(0, Math.min(50, ids.length));
+  const tFin = performance.now();
+  const finStats = await dedupFinish(step, cfg, blobs);
+  const finMs = performance.now() - tFin;
+  // apply: one shard's reads (keys + decisions)
   const tApply = performance.now();
-  for (const id of sample) {
+  await parallel(ids, 16, async (id) => {
     await blobs.get(keys.dedupClaimKeys(runId, id));
     await blobs.get(keys.dedupDecisions(runId, id));
-  }
-  const applyMs = (performance.now() - tApply) / sample.length;
-  const m2 = meter.snapshot();
-  const totalPut = m2.s3Put;
+  });
+  const applyAllMs = performance.now() - tApply;
+  m1 = meter.snapshot();
+  const puts = m1.s3Put; // everything written: claims, parts, decisions
+  const gets = m1.s3Get - m0.s3Get;
+  // then each again for its peak live memory
+  const peaks: number[] = [];
+  for (let p = 0; p < step.tasks; p++) peaks.push(await peakLive(() => dedupTask(step, p, cfg, blobs)));
+  const finPeak = await peakLive(() => dedupFinish(step, cfg, blobs));
+  tasks.forEach((t, p) => console.log(`  task ${p}: ${(t.ms / 1000).toFixed(2)} s, peak live +${mb(peaks[p]!)} MiB (${(peaks[p]! / (RECORDS / step.tasks)).toFixed(0)} B per record of the partition), ${JSON.stringify(t.stats)}`));
+  console.log(`  finish: ${(finMs / 1000).toFixed(2)} s, peak live +${mb(finPeak)} MiB, ${JSON.stringify(finStats)}`);
+  console.log(`  prepare: ${(prepMs / 1000).toFixed(2)} s for all ${SHARDS} shards here (16 at a time); apply reads: ${(applyAllMs / 1000).toFixed(2)} s for all`);
   const longestTask = Math.max(...tasks.map((t) => t.ms));
-  const floor = prepMs / SHARDS + longestTask + fin.ms + applyMs;
-  const s3PerRecordUsd = ((totalPut / 1000) * prices.s3.standardPutCopyPostListPer1000 + (m2.s3Get / 1000) * prices.s3.standardGetPer1000) / RECORDS;
-  console.log(`  S3: ${(totalPut / RECORDS).toFixed(3)} PUT + ${(m2.s3Get / RECORDS).toFixed(3)} GET per record (${taskGet} GET by the tasks: each reads every keys blob once, data only where it has candidates)`);
-  console.log(`  $ per 1M records (S3 requests): ${(s3PerRecordUsd * 1e6).toFixed(3)}`);
-  console.log(`  wall-time floor on AWS (one shard's prepare + longest task + finish + one shard's apply): ${(floor / 1000).toFixed(2)} s`);
-  console.log(`  peak memory of one invocation: task ${mb(Math.max(...tasks.map((t) => t.peak)))} MiB, finish ${mb(fin.peak)} MiB`);
+  const floor = (prepMs / SHARDS) * 16 + longestTask + finMs + (applyAllMs / SHARDS) * 16;
+  const s3PerRecordUsd = ((puts / 1000) * prices.s3.standardPutCopyPostListPer1000 + ((gets) / 1000) * prices.s3.standardGetPer1000) / RECORDS;
+  console.log(`  S3: ${(puts / RECORDS).toFixed(3)} PUT + ${(gets / RECORDS).toFixed(3)} GET per record; $ per 1M records (S3 requests): ${(s3PerRecordUsd * 1e6).toFixed(3)}`);
+  console.log(`  wall-time floor on AWS (a shard's prepare + the longest task + the finish + a shard's apply; shards in parallel): ${(floor / 1000).toFixed(2)} s`);
+  console.log(`  peak live memory of one invocation: task ${mb(Math.max(...peaks))} MiB, finish ${mb(finPeak)} MiB`);
 
   if (args.reference === 'true') {
     // the ordered chain: SQLite reference, one shard after another, plus a measured SQS hop per shard

@@ -60,7 +60,8 @@ async function emulatedRun(name: string, faults?: Faults, extra?: (s: EmulatedSt
   const { result, output } = await captureOutput(async () => {
     const submitted = await submitRun(target, DEMO_INPUT, DEMO_CONFIG);
     await extra?.(stack);
-    const drive = await driveStack(emu, stack, { faults, timeoutMs: 90_000 });
+    // Generous: on a loaded 2-core machine a message takes seconds, and dedup's barrier adds two hops per branch.
+    const drive = await driveStack(emu, stack, { faults, timeoutMs: 240_000 });
     return { submitted, drive };
   });
   const runId = result.submitted.runId;

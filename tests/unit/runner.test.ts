@@ -131,7 +131,8 @@ test('every message delivered twice: same dataset, each stage ran once per shard
   const s = setup({ samples: 10, shardSize: 4 });
   await ingestNumbers(s.deps, 6, 4);
   const origSend = s.deps.queue.send.bind(s.deps.queue);
-  s.deps.queue = { send: async (m) => { await origSend(m); await origSend(m); } };
+  const twice = async (m: Parameters<typeof origSend>[0]) => { await origSend(m); await origSend(m); };
+  s.deps.queue = { send: twice, sendMany: async (ms) => { for (const m of ms) await twice(m); } };
   // One shard in flight per stage, so the second copy arrives after the first is recorded.
   await drainLocal({ queue: s.queue, deps: s.deps, impl: s.impl, concurrency: {} });
   assert.deepEqual(await dataset(s.deps), expectedDataset(10));
@@ -215,6 +216,30 @@ test('dedup starts behind its barrier: every filter shard prepared, the tasks, t
   assert.ok(where('finish')[0]! < Math.min(...where('shard')), log.join('\n'));
   // This filter keeps everything, so only backtranslate's multiples of three are dropped.
   assert.deepEqual(await dataset(s.deps), Array.from({ length: 40 }, (_, i) => 100 + i).filter((v) => v % 3 !== 0));
+});
+
+test('ingest fans out in checkpointed chunks: a retry after a failed send does not send the first chunks again', async () => {
+  const s = setup({ samples: 4500, shardSize: 1 });
+  const { FAN_OUT_CHUNK } = await import('../../lib/pipeline/ingest.ts');
+  const sent: string[] = [];
+  let calls = 0;
+  const real = s.deps.queue;
+  s.deps.queue = {
+    send: (m) => real.send(m),
+    sendMany: async (ms) => {
+      if (++calls === 2) throw new Error('throttled');
+      sent.push(...ms.map((m) => m.shard));
+      await real.sendMany(ms);
+    },
+  };
+  await assert.rejects(ingestNumbers(s.deps, 0, 1, 4500), /throttled/);
+  assert.equal(sent.length, FAN_OUT_CHUNK);
+  await ingestNumbers(s.deps, 0, 1, 4500); // the retry
+  assert.equal(sent.length, 4500, 'each message sent once');
+  assert.equal(new Set(sent).size, 4500);
+  assert.equal(s.queue.pending(), 4500);
+  const input = await s.deps.state.getShard('run1', 'ingest', 'input');
+  assert.deepEqual(input!.next, [], 'the ingest record lists no shards');
 });
 
 test('the checkpoint margin grows with the longest chunk seen, so a slow chunk still fits', () => {

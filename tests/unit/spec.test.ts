@@ -14,7 +14,7 @@ import { CacoStack } from '../../lib/infra/caco-stack.ts';
 import { routingOf } from '../../lib/infra/routing.ts';
 import { NODE_MAJOR } from '../../lib/infra/node-runtime.ts';
 import { CACO, withStage, type StageDecl } from '../../lib/pipeline/spec.ts';
-import { inputKeyOf, nextOf, barrierAfter, barrierStepOf, barrierTask, barrierFinish, completesBranch } from '../../lib/pipeline/flow.ts';
+import { inputKeyOf, nextOf, shardId, shardIndex, barrierAfter, barrierStepOf, barrierTask, barrierFinish, completesBranch } from '../../lib/pipeline/flow.ts';
 import { keys } from '../../lib/pipeline/keys.ts';
 import { localDepsWithoutDedup } from '../helpers/local-deps.ts';
 import { fanInMessage, generateShards, type PipelineImpl, type StageImpl } from '../../lib/pipeline/runner.ts';
@@ -51,6 +51,15 @@ test("Caco's spec gives the flow the runner follows", () => {
   assert.deepEqual(r.sendsTo.filter, ['generate', 'filter', 'dedup', 'backtranslate', 'assemble']);
   assert.deepEqual(r.llmFunctions, ['generate', 'backtranslate']);
   assert.deepEqual(r.sandboxFunctions, ['execute']);
+});
+
+test('shard ids sort as their indices at any size', () => {
+  const idx = [0, 7, 99_999, 100_000, 100_001, 999_999, 1_000_000, 12_345_678];
+  const ids = idx.map((i) => shardId(CACO, 'generate', i));
+  assert.deepEqual(ids.slice(0, 4), ['g00000', 'g00007', 'g99999', 'g~100000']);
+  assert.deepEqual([...ids].sort(), ids);
+  assert.deepEqual(ids.map(shardIndex), idx);
+  assert.throws(() => shardId(CACO, 'unify', -1), /non-negative integer/);
 });
 
 test('a spec must be consistent: unknown or duplicate stages are errors', () => {
