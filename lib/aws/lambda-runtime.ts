@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { parseRunConfig, resolveEndpoint, type RunConfig } from '../config.ts';
+import { parseRunConfig, type RunConfig } from '../config.ts';
 import type { Logger, PipelineDeps } from '../pipeline/deps.ts';
-import type { LlmRole } from '../stages/llm-port.ts';
 import { keys as blobKeys } from '../pipeline/keys.ts';
 import type { IngestResult } from '../pipeline/ingest.ts';
 import type { RoleClients } from '../pipeline/llm-adapter.ts';
@@ -78,16 +77,8 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
 
 const positive = (v: string | undefined) => (v && Number(v) > 0 ? Number(v) : undefined);
 
-/**
- * LLM calls in flight per role in one invocation: the function's CACO_LLM_CONCURRENCY (what its
- * memory and the cost model are sized for), lowered by a concurrency the run sets explicitly for
- * the role or in llm.default (a provider's limit). Without the variable: the run's setting.
- */
-export function llmConcurrencyOnLambda(cfg: RunConfig, role: LlmRole, cap: number | undefined): number {
-  if (!cap) return resolveEndpoint(cfg, role).concurrency;
-  const explicit = cfg.llm[role]?.concurrency ?? cfg.llm.default?.concurrency;
-  return explicit ? Math.min(explicit, cap) : cap;
-}
+import { llmConcurrencyOnLambda } from './llm-concurrency.ts';
+export { llmConcurrencyOnLambda };
 
 /** Stages whose shards call a model: only their functions fetch a run's cassette. */
 const MODEL_STAGES: ReadonlySet<StageName> = new Set(CACO.stages.filter((s) => s.llmRoles?.length).map((s) => s.name));

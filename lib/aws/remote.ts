@@ -14,6 +14,7 @@ import { makeClients, type AwsClients, type ClientOptions } from './clients.ts';
 import { CostLedger } from './cost-ledger.ts';
 import { loadPrices, runCost, scaleToTarget, type CostReport, type Prices, type ScaledCost } from './cost.ts';
 import { DynamoStateStore } from './dynamo-state-store.ts';
+import { runCallsInFlight, STACK_LLM_CONCURRENCY } from './llm-concurrency.ts';
 import { configKeyFor } from './run-id.ts';
 import { runIdFor } from '../hosts/run-id.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
@@ -197,7 +198,10 @@ export async function runCostReport(t: RemoteTarget, runId: string, prices: Pric
     // Scaled to new candidates every call is live: a replayed (cassette) or cached answer counts too.
     llmCalls[fn] = (llmCalls[fn] ?? 0) + l.requests + (l.cacheHits ?? 0);
   }
-  const scaled = candidates > 0 && usage.length > 0 ? scaleToTarget({ usage, candidates, llmCalls }, { llmLatencyS, callsInFlight: 64, llmMemoryMb: 512, target: 1_000_000 }, prices) : null;
+  // The calls in flight that run on Lambda for this run's config (an explicit lower limit counts), not a constant.
+  const cfgBlob = await new S3BlobStore(t.clients.s3, t.bucket).get(keys.config(runId));
+  const callsInFlight = cfgBlob ? runCallsInFlight(parseRunConfig(JSON.parse(cfgBlob.toString('utf8')))) : STACK_LLM_CONCURRENCY;
+  const scaled = candidates > 0 && usage.length > 0 ? scaleToTarget({ usage, candidates, llmCalls }, { llmLatencyS, callsInFlight, llmMemoryMb: 512, target: 1_000_000 }, prices) : null;
   return { aws: runCost(usage, prices), llm, candidates, scaled };
 }
 

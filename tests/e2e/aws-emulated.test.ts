@@ -126,7 +126,7 @@ test('under duplicated deliveries, crashes mid-shard, lost acks and poison messa
         // dedup: a partition task dies writing its result; the finish dies after the decisions,
         // before the shards are sent; a shard dies after its output is written
         { message: /"stage":"dedup","shard":"g\.task0"/, service: 's3', command: 'PutObjectCommand', input: /dedup-index\/generate\/part-0/ },
-        { message: /"stage":"dedup","shard":"g\.finish"/, service: 'sqs', command: 'SendMessageCommand' },
+        { message: /"stage":"dedup","shard":"g\.finish"/, service: 'sqs', command: 'SendMessageBatchCommand' },
         { message: /"stage":"dedup","shard":"g00002"/, service: 'sqs', command: 'SendMessageCommand' },
         // backtranslate: dies right after writing its output
         { message: /"stage":"backtranslate","shard":"g00000"/, service: 'dynamodb', command: 'PutCommand' },
