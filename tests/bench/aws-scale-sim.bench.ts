@@ -11,7 +11,7 @@
 // and Lambda time of the stages themselves (bench:aws-scale measures those on the emulated stack),
 // and the global LLM rate limits (issue 15 part 4, not done).
 import { parseArgs } from 'node:util';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { itemSizeEstimate } from '../helpers/item-size.ts';
 import { loadPrices } from '../../lib/aws/cost.ts';
 import { keys as tableKeys } from '../../lib/aws/table.ts';
 import { DedupConfigSchema } from '../../lib/codecot/filter-config.ts';
@@ -36,13 +36,7 @@ const S = Math.ceil(N / shardSize);
 const prices = loadPrices();
 const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
 
-/** DynamoDB's item size, estimated: attribute names plus the marshalled values as JSON (a little over DynamoDB's own count). */
-function itemBytes(item: Record<string, unknown>): number {
-  const m = marshall(item, { removeUndefinedValues: true });
-  let n = 0;
-  for (const [k, v] of Object.entries(m)) n += Buffer.byteLength(k) + Buffer.byteLength(JSON.stringify(v));
-  return n;
-}
+const itemBytes = itemSizeEstimate;
 
 // The biggest shard record: backtranslate's, with three LLM roles' counters and every reason.
 const counters: Record<string, number> = { records: shardSize, in: shardSize };
