@@ -1,13 +1,18 @@
 // StateStore on DynamoDB, single table (see table.ts). No transactions (dynalite has none, and
-// they cost double): recordShard is two conditional writes that are each safe to retry.
-//   1. put the shard item if absent (the first completion's counts win);
-//   2. ADD the shard to the stage's progress item (doneCount, doneShards set) unless the set
-//      already contains it. `first` is true for the call whose step 2 counted the shard, so a crash
-//      between 1 and 2 still leaves exactly one `first` (the retry's), and `first && doneShards ==
-//      expected` fires a fan-in exactly once per successful count.
+// they cost double), and no item that grows with the run (issue 15: the progress item used to hold
+// every shard id: 400 KB at ~68k shards, each write billed at its full size). recordShard:
+//   1. put the shard item if absent: `first` is whether this call's put made it;
+//   2. ADD to the stage's progress item: `attempts` on every call, and the display counters
+//      (done, in, kept, rejected, failed) when `first`;
+//   3. if `attempts` >= expected, count the stage's shard items (a COUNT query per shard
+//      partition, consistent): complete when they number >= expected.
+// `attempts` is never below the distinct shards recorded: a crash between 1 and 2 is retried and
+// the retry adds it, so the last shard's call always runs the exact count (a redelivery makes an
+// extra count, never a missed one). The display counters can miss a shard whose first attempt
+// died between 1 and 2 (status only; stats and fan-in read the shard items).
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RunFailure, RunState, ShardState, StageName, StateStore } from '../store/ports.ts';
-import { expiryFromNow, isConditionFailed, keys, TTL_ATTRIBUTE } from './table.ts';
+import { expiryFromNow, isConditionFailed, keys, SHARD_PARTITIONS, TTL_ATTRIBUTE } from './table.ts';
 
 export interface DynamoStateStoreOptions {
   /** Items expire (DynamoDB TTL) this many days after they are written. Default 30. */
@@ -96,8 +101,9 @@ export class DynamoStateStore implements StateStore {
     }
   }
 
-  async recordShard(state: ShardState): Promise<{ first: boolean; doneShards: number }> {
+  async recordShard(state: ShardState, expected?: number): Promise<{ first: boolean; complete: boolean }> {
     const expiresAt = expiryFromNow(this.ttlDays);
+    let first = true;
     try {
       await this.doc.send(
         new PutCommand({
@@ -108,37 +114,74 @@ export class DynamoStateStore implements StateStore {
       );
     } catch (err) {
       if (!isConditionFailed(err)) throw err; // already written by an earlier attempt: keep it
+      first = false;
     }
-    try {
-      const res = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.progress(state.runId, state.stage),
-          UpdateExpression: 'ADD doneCount :one, doneShards :shardSet SET #ttl = :ttl',
-          ConditionExpression: 'NOT contains(doneShards, :shard)',
-          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: {
-            ':one': 1,
-            ':shardSet': new Set([state.shard]),
-            ':shard': state.shard,
-            ':ttl': expiresAt,
-          },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      return { first: true, doneShards: Number(res.Attributes?.doneCount ?? 0) };
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-      return { first: false, doneShards: await this.doneCount(state.runId, state.stage) };
-    }
+    const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+    const c = state.counts;
+    const res = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.progress(state.runId, state.stage),
+        UpdateExpression: first
+          ? 'ADD attempts :one, doneCount :one, inCount :in, keptCount :kept, rejectedCount :rej, failedCount :fail SET #ttl = :ttl'
+          : 'ADD attempts :one SET #ttl = :ttl',
+        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':ttl': expiresAt,
+          ...(first ? { ':in': c.in, ':kept': c.kept, ':rej': sum(c.rejected), ':fail': sum(c.failed) } : {}),
+        },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const attempts = Number(res.Attributes?.attempts ?? 0);
+    const complete = expected !== undefined && attempts >= expected && (await this.countShards(state.runId, state.stage)) >= expected;
+    return { first, complete };
   }
 
-  /** How many distinct shards of `stage` are recorded (consistent read). */
-  async doneCount(runId: string, stage: StageName): Promise<number> {
-    const res = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: keys.progress(runId, stage), ConsistentRead: true }),
+  /** Distinct recorded shards of a stage: a consistent COUNT query per shard partition (keys only are billed by size read). */
+  async countShards(runId: string, stage: StageName): Promise<number> {
+    let n = 0;
+    await Promise.all(
+      Array.from({ length: SHARD_PARTITIONS }, async (_, p) => {
+        let start: Record<string, unknown> | undefined;
+        do {
+          const res = await this.doc.send(
+            new QueryCommand({
+              TableName: this.table,
+              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+              ExpressionAttributeValues: { ':pk': keys.shardPartition(runId, p), ':prefix': keys.shardPrefix(stage) },
+              Select: 'COUNT',
+              ConsistentRead: true,
+              ExclusiveStartKey: start,
+            }),
+          );
+          n += res.Count ?? 0;
+          start = res.LastEvaluatedKey;
+        } while (start);
+      }),
     );
-    return Number(res.Item?.doneCount ?? 0);
+    return n;
+  }
+
+  /** Each stage's counters (one small item per stage: what `caco status` polls). */
+  async progress(runId: string): Promise<StageCounters[]> {
+    const res = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.run(runId).pk, ':prefix': keys.progressPrefix },
+        ConsistentRead: true,
+      }),
+    );
+    return (res.Items ?? []).map((i) => ({
+      stage: String(i.sk).slice(keys.progressPrefix.length),
+      shards: Number(i.doneCount ?? 0),
+      in: Number(i.inCount ?? 0),
+      kept: Number(i.keptCount ?? 0),
+      rejected: Number(i.rejectedCount ?? 0),
+      failed: Number(i.failedCount ?? 0),
+    }));
   }
 
   async getShard(runId: string, stage: StageName, shard: string): Promise<ShardState | null> {
@@ -149,23 +192,38 @@ export class DynamoStateStore implements StateStore {
   }
 
   async listShards(runId: string, stage?: StageName): Promise<ShardState[]> {
-    const out: ShardState[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.run(runId).pk, ':prefix': keys.shardPrefix(stage) },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of res.Items ?? []) out.push(toShardState(item));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const parts = await Promise.all(
+      Array.from({ length: SHARD_PARTITIONS }, async (_, p) => {
+        const out: ShardState[] = [];
+        let start: Record<string, unknown> | undefined;
+        do {
+          const res = await this.doc.send(
+            new QueryCommand({
+              TableName: this.table,
+              KeyConditionExpression: stage ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': keys.shardPartition(runId, p), ...(stage ? { ':prefix': keys.shardPrefix(stage) } : {}) },
+              ConsistentRead: true,
+              ExclusiveStartKey: start,
+            }),
+          );
+          for (const item of res.Items ?? []) out.push(toShardState(item));
+          start = res.LastEvaluatedKey;
+        } while (start);
+        return out;
+      }),
+    );
+    return parts.flat().sort((a, b) => (a.stage === b.stage ? a.shard.localeCompare(b.shard) : a.stage.localeCompare(b.stage)));
   }
+}
+
+/** A stage's counters as its progress item holds them. */
+export interface StageCounters {
+  stage: string;
+  shards: number;
+  in: number;
+  kept: number;
+  rejected: number;
+  failed: number;
 }
 
 function toShardState(item: Record<string, unknown>): ShardState {

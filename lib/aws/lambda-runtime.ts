@@ -9,22 +9,20 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { parseRunConfig, resolveEndpoint, type RunConfig } from '../config.ts';
+import { parseRunConfig, type RunConfig } from '../config.ts';
 import type { Logger, PipelineDeps } from '../pipeline/deps.ts';
-import type { LlmRole } from '../stages/llm-port.ts';
 import { keys as blobKeys } from '../pipeline/keys.ts';
 import type { IngestResult } from '../pipeline/ingest.ts';
 import type { RoleClients } from '../pipeline/llm-adapter.ts';
 import { createPipeline, type Executor } from '../pipeline/registry.ts';
 import { processShardMessage, type PipelineImpl, type ShardOutcome } from '../pipeline/runner.ts';
-import type { DedupIndex, ShardMessage, StageName } from '../store/ports.ts';
+import type { ShardMessage, StageName } from '../store/ports.ts';
 import { CACO } from '../pipeline/spec.ts';
 import { shardMessageSchema } from '../pipeline/messages.ts';
 import { describeZodError } from '../schema.ts';
 import { z } from 'zod';
 import { makeClients, type AwsClients, type ClientOptions } from './clients.ts';
 import { CostLedger } from './cost-ledger.ts';
-import { DynamoDedupIndex } from './dynamo-dedup-index.ts';
 import { DynamoStateStore } from './dynamo-state-store.ts';
 import { RequestMeter } from './request-meter.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
@@ -84,16 +82,8 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
 
 const positive = (v: string | undefined) => (v && Number(v) > 0 ? Number(v) : undefined);
 
-/**
- * LLM calls in flight per role in one invocation: the function's CACO_LLM_CONCURRENCY (what its
- * memory and the cost model are sized for), lowered by a concurrency the run sets explicitly for
- * the role or in llm.default (a provider's limit). Without the variable: the run's setting.
- */
-export function llmConcurrencyOnLambda(cfg: RunConfig, role: LlmRole, cap: number | undefined): number {
-  if (!cap) return resolveEndpoint(cfg, role).concurrency;
-  const explicit = cfg.llm[role]?.concurrency ?? cfg.llm.default?.concurrency;
-  return explicit ? Math.min(explicit, cap) : cap;
-}
+import { llmConcurrencyOnLambda } from './llm-concurrency.ts';
+export { llmConcurrencyOnLambda };
 
 /** Stages whose shards call a model: only their functions fetch a run's cassette. */
 const MODEL_STAGES: ReadonlySet<StageName> = new Set(CACO.stages.filter((s) => s.llmRoles?.length).map((s) => s.name));
@@ -175,18 +165,9 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
   const keyEnv = () => ({ ...(opts.processEnv ?? process.env), ...loadedSecrets });
 
   // Per-run values of a warm instance, each with an end (lib/hosts/run-cache.ts): the run's config
-  // (shared with the pipeline wiring), its dedup index, its LLM clients, its cassette's local path.
+  // (shared with the pipeline wiring), its LLM clients, its cassette's local path.
   const configs = new RunCache<RunConfig>();
   const configOf = (runId: string) => configs.get(runId, () => loadRunConfig(blobs, runId));
-  // The dedup index is configured per run (threshold, bands come from the run's config).
-  const indexes = new RunCache<DynamoDedupIndex>();
-  const indexOf = (runId: string) =>
-    indexes.get(runId, async () => {
-      const cfg = await configOf(runId);
-      return new DynamoDedupIndex(clients.doc, env.table, { threshold: cfg.filter.dedup.threshold, bands: cfg.filter.dedup.bands });
-    });
-  // One writer per run: the dedup stage claims one shard at a time per run, in order.
-  const dedup: DedupIndex = { claim: async (runId, claims) => (await indexOf(runId)).claim(runId, claims) };
 
   // A cassette named in the config is a local file (emulated runs) or an object in the bucket,
   // fetched to /tmp before the run's first LLM call (prepareRun).
@@ -255,7 +236,6 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
         blobs,
         state,
         queue,
-        dedup,
         log,
         remainingMs,
         secrets: (name) => keyEnv()[name],

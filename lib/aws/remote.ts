@@ -14,6 +14,7 @@ import { makeClients, type AwsClients, type ClientOptions } from './clients.ts';
 import { CostLedger } from './cost-ledger.ts';
 import { loadPrices, runCost, scaleToTarget, type CostReport, type Prices, type ScaledCost } from './cost.ts';
 import { DynamoStateStore } from './dynamo-state-store.ts';
+import { runCallsInFlight, STACK_LLM_CONCURRENCY } from './llm-concurrency.ts';
 import { configKeyFor } from './run-id.ts';
 import { runIdFor } from '../hosts/run-id.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
@@ -120,19 +121,12 @@ export async function runStatus(t: RemoteTarget, runId: string): Promise<RunProg
   const state = new DynamoStateStore(t.clients.doc, t.table);
   const run = await state.getRun(runId);
   if (!run) return null;
-  const shards = await state.listShards(runId);
-  const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
-  const stages = stageNames(CACO).map((stage) => {
-    const mine = shards.filter((s) => s.stage === stage);
-    return {
-      stage,
-      shards: mine.length,
-      in: mine.reduce((a, s) => a + s.counts.in, 0),
-      kept: mine.reduce((a, s) => a + s.counts.kept, 0),
-      rejected: mine.reduce((a, s) => a + sum(s.counts.rejected), 0),
-      failed: mine.reduce((a, s) => a + sum(s.counts.failed), 0),
-    };
-  }).filter((s) => s.shards > 0);
+  // One small counters item per stage (never every shard item: status is polled).
+  const counters = new Map((await state.progress(runId)).map((c) => [c.stage, c]));
+  const stages = stageNames(CACO)
+    .map((stage) => counters.get(stage))
+    .filter((c): c is NonNullable<typeof c> => c !== undefined && c.shards > 0)
+    .map(({ stage, shards, in: inCount, kept, rejected, failed }) => ({ stage, shards, in: inCount, kept, rejected, failed }));
   // Batch mode: the shards waiting on a provider's batch.
   const batches = await listOpenBatches(new DynamoBatchStore(t.clients.doc, t.table), runId);
   return { run, stages, ...(batches.length ? { batches } : {}) };
@@ -213,10 +207,12 @@ export async function runCostReport(t: RemoteTarget, runId: string, prices: Pric
     // Scaled to new candidates every call is live: a replayed (cassette) or cached answer counts too.
     llmCalls[fn] = (llmCalls[fn] ?? 0) + l.requests + (l.cacheHits ?? 0);
   }
-  const scaled = candidates > 0 && usage.length > 0 ? scaleToTarget({ usage, candidates, llmCalls }, { llmLatencyS, callsInFlight: 64, llmMemoryMb: 512, target: 1_000_000 }, prices) : null;
+  // The calls in flight that run on Lambda for this run's config (an explicit lower limit counts), not a constant.
   const cfg = await loadRunConfig(new S3BlobStore(t.clients.s3, t.bucket), runId).catch(() => null);
+  const callsInFlight = cfg ? runCallsInFlight(cfg) : STACK_LLM_CONCURRENCY;
+  const scaled = candidates > 0 && usage.length > 0 ? scaleToTarget({ usage, candidates, llmCalls }, { llmLatencyS, callsInFlight, llmMemoryMb: 512, target: 1_000_000 }, prices) : null;
   const tokens = cfg ? tokenCostBothWays(usageFromCounters(shards.map((s) => s.counts.counters ?? {})), cfg) : undefined;
-  const scaledBatch = candidates > 0 && usage.length > 0 ? scaleToTarget({ usage, candidates, llmCalls: {} }, { llmLatencyS, callsInFlight: 64, llmMemoryMb: 512, target: 1_000_000 }, prices) : null;
+  const scaledBatch = candidates > 0 && usage.length > 0 ? scaleToTarget({ usage, candidates, llmCalls: {} }, { llmLatencyS, callsInFlight, llmMemoryMb: 512, target: 1_000_000 }, prices) : null;
   return { aws: runCost(usage, prices), llm, candidates, scaled, ...(tokens ? { tokens, scaledBatch } : {}) };
 }
 

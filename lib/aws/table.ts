@@ -1,6 +1,7 @@
 // The single DynamoDB table: key names, item keys and the table definition (used by the CDK stack
-// and by tests that create the table in dynalite). One table holds runs, shards, per-stage progress
-// and the deduplication index, all under the run's partition prefix.
+// and by tests that create the table in dynalite). One table holds runs, per-stage progress
+// counters (under the run's key) and recorded shards (spread over SHARD_PARTITIONS keys per run).
+// Deduplication keeps no items here (lib/stages/dedup.ts).
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const PK = 'pk';
@@ -8,13 +9,24 @@ export const SK = 'sk';
 /** Epoch seconds; DynamoDB's TTL deletes the item some time after. */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
+/** Shard items of a run are spread over this many partition keys (a burst of Lambdas recording shards does not hit one). */
+export const SHARD_PARTITIONS = 16;
+
+function spread(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % SHARD_PARTITIONS;
+}
+
 export const keys = {
   run: (runId: string) => ({ pk: `RUN#${runId}`, sk: 'RUN' }),
-  shard: (runId: string, stage: string, shard: string) => ({ pk: `RUN#${runId}`, sk: `SHARD#${stage}#${shard}` }),
-  shardPrefix: (stage?: string) => (stage ? `SHARD#${stage}#` : 'SHARD#'),
+  /** A recorded shard: partition by a hash of the shard id, sort key by stage then shard. */
+  shard: (runId: string, stage: string, shard: string) => ({ pk: keys.shardPartition(runId, spread(shard)), sk: `${stage}#${shard}` }),
+  shardPartition: (runId: string, n: number) => `SH#${runId}#${n}`,
+  shardPrefix: (stage?: string) => (stage ? `${stage}#` : ''),
+  /** A stage's counters (no shard list: it stays ~200 bytes at any run size). */
   progress: (runId: string, stage: string) => ({ pk: `RUN#${runId}`, sk: `PROGRESS#${stage}` }),
-  /** Dedup items get their own partitions so a hot run does not hammer one partition. */
-  exact: (runId: string, hash: string) => ({ pk: `DX#${runId}#${hash}`, sk: 'X' }),
+  progressPrefix: 'PROGRESS#',
 };
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {

@@ -38,6 +38,12 @@ export const DedupConfigSchema = z
     shingleSize: z.number().int().min(1).max(32).default(5),
     /** How an LSH candidate is confirmed: `exact` Jaccard of stored shingle sets (lib/dedup/claims.ts), or the MinHash `estimate`. */
     confirm: z.enum(['exact', 'estimate']).default('exact'),
+    /**
+     * Partitions of the run-wide dedup (lib/dedup/partitioned.ts): each is one parallel task holding
+     * about 1/P of the run's LSH keys, and each reads every shard's keys blob. Default: one per
+     * 500,000 records of the branch.
+     */
+    partitions: z.number().int().min(1).max(1024).optional(),
   })
   .strict()
   .refine((d) => d.numPerm % d.bands === 0, { message: 'numPerm must be a multiple of bands', path: ['bands'] });

@@ -101,7 +101,7 @@ export class CacoStack extends Stack {
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TTL_ATTRIBUTE,
-      // Run history and the dedup index outlive the stack; TTL cleans them up.
+      // Run history outlives the stack; TTL cleans it up.
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -117,9 +117,10 @@ export class CacoStack extends Stack {
       // LLM stages wait on the network: little memory, many calls in flight per invocation.
       generate: { memorySize: 512, timeout: Duration.minutes(15), maxConcurrency: llmMax },
       execute: { memorySize: 4096, timeout: Duration.minutes(15), maxConcurrency: props.executeMaxConcurrency ?? 50 },
-      // filter also runs the dedup stage, whose warm instance holds the run's near-dedup segments
-      // (~1.5 KB per surviving program): 3008 MB keeps a run of ~1.5M candidates in memory.
-      filter: { memorySize: 3008, timeout: Duration.minutes(5), maxConcurrency: 20 },
+      // filter also runs the dedup stage's partition tasks (lib/stages/dedup.ts): one reads every
+      // shard's keys blob of the branch (53,000 at paper scale) and holds ~0.5-1.3 KB per record of
+      // its partition (default 500k records: under 1 GB): 3008 MB, and 15 minutes for the reads.
+      filter: { memorySize: 3008, timeout: Duration.minutes(15), maxConcurrency: 20 },
       backtranslate: { memorySize: 512, timeout: Duration.minutes(15), maxConcurrency: llmMax },
       assemble: { memorySize: 2048, timeout: Duration.minutes(15), maxConcurrency: 2 },
     };

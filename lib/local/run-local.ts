@@ -16,7 +16,6 @@ import { createPipeline } from '../pipeline/registry.ts';
 import type { RunStats } from '../pipeline/stats.ts';
 import { createSandboxPool } from '../sandbox/pool.ts';
 import { FileBlobStore } from '../store/file-blob-store.ts';
-import { SqliteDedupIndex } from '../store/sqlite-dedup-index.ts';
 import { openStateDb, SqliteStateStore, SqliteWorkQueue } from '../store/sqlite-state.ts';
 import { createProgress, type ProgressMode, type ProgressView } from './progress.ts';
 import type { LlmClient } from '../llm/client.ts';
@@ -172,7 +171,6 @@ export async function runLocal(opts: LocalRunOptions): Promise<LocalRunResult> {
     blobs,
     state: new SqliteStateStore(db),
     queue,
-    dedup: new SqliteDedupIndex(join(work, 'dedup.db'), { threshold: cfg.filter.dedup.threshold, bands: cfg.filter.dedup.bands }),
     log: {
       info: () => {},
       // Once the run stops for a dead endpoint, the shards it interrupts are expected: no warnings.

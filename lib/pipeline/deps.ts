@@ -1,6 +1,6 @@
 // What the pipeline runner needs from its host (local orchestrator or a Lambda): the ports plus a
 // few services created lazily (a Lambda that only filters never starts a sandbox pool).
-import type { BlobStore, DedupIndex, StateStore, WorkQueue } from '../store/ports.ts';
+import type { BlobStore, StateStore, WorkQueue } from '../store/ports.ts';
 
 export interface Logger {
   info(msg: string, extra?: Record<string, unknown>): void;
@@ -12,7 +12,6 @@ export interface PipelineDeps {
   blobs: BlobStore;
   state: StateStore;
   queue: WorkQueue;
-  dedup: DedupIndex;
   log: Logger;
   /**
    * Milliseconds left before the host stops this invocation (Lambda's getRemainingTimeInMillis);

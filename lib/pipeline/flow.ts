@@ -1,10 +1,12 @@
 // How shards move between stages, derived from the pipeline spec (lib/pipeline/spec.ts): which
-// blob a stage reads, what it sends next, which ordered stage may start, which fan-in a stage
+// blob a stage reads, what it sends next, which barrier a stage feeds, which fan-in a stage
 // completes. Shard ids carry their branch's prefix (u00003, g00012).
 //
-// An ordered stage (dedup) claims shard k of a branch only after shard k-1 is recorded, so the
-// survivor of a duplicate group is always the earliest record in (shard, position) order,
-// whatever the timing. Same input and cassette, same dataset: locally, on AWS, after any crash.
+// A barrier stage (dedup) starts no shard of a branch until the previous stage has finished every
+// shard of it and the barrier's branch-wide tasks have run; its task and finish messages are
+// messages of the stage itself with step ids (`g.task3`, `g.finish`) in place of a shard. So the
+// survivor of a duplicate group is the earliest record in (shard, position) order, whatever the
+// timing: same input and cassette, same dataset, locally, on AWS, after any crash.
 import type { ShardMessage } from '../store/ports.ts';
 import { keys } from './keys.ts';
 import { BRANCHES, sourceStage, stageOf, type Branch, type PipelineSpec } from './spec.ts';
@@ -16,12 +18,19 @@ export function branchOf(spec: PipelineSpec, shard: string): Branch {
   throw new Error(`shard id without a branch prefix: ${shard}`);
 }
 
+/**
+ * A shard's id: the branch prefix and the index, padded to 5 digits (g00012). Past 99,999 one `~`
+ * per extra digit goes before the digits (g~100000, g~~1000000): `~` sorts after every digit, so
+ * ids sort as their indices at any size (S3 listings, DynamoDB sort keys, stats).
+ */
 export function shardId(spec: PipelineSpec, branch: Branch, index: number): string {
-  return `${spec.branches[branch].prefix}${String(index).padStart(5, '0')}`;
+  if (!Number.isSafeInteger(index) || index < 0) throw new Error(`shard index must be a non-negative integer, got ${index}`);
+  const digits = String(index).padStart(5, '0');
+  return `${spec.branches[branch].prefix}${'~'.repeat(digits.length - 5)}${digits}`;
 }
 
 export function shardIndex(shard: string): number {
-  return Number(shard.replace(/^[a-z]+/, ''));
+  return Number(shard.replace(/^[a-z]+~*/, ''));
 }
 
 /** Position of `stage` on the shard's branch (-1: not on it, or not a shard stage). */
@@ -45,37 +54,34 @@ export function inputKeyOf(spec: PipelineSpec, runId: string, stage: string, sha
   return keys.survivors(runId, i === 0 ? sourceStage(spec) : list[i - 1]!, shard);
 }
 
-/** The message(s) to send once a stage has written a shard's output (an ordered successor is gated: see orderedStart). */
+/** The message(s) to send once a stage has written a shard's output (a barrier successor waits for its branch: see barrierAfter). */
 export function nextOf(spec: PipelineSpec, msg: ShardMessage): ShardMessage[] {
   const next = successorOf(spec, msg.stage, msg.shard);
-  if (!next || stageOf(spec, next).ordered) return [];
+  if (!next || stageOf(spec, next).barrier) return [];
   return [{ runId: msg.runId, stage: next, shard: msg.shard }];
 }
 
-/**
- * After `stage` is recorded for `shard`: which shard of an ordered stage may start now, if the other
- * half of its condition (its input of k recorded, itself at k-1 recorded) already holds. Both sides
- * check after recording, so at least one of them sees the other; a double send is skipped by the runner.
- */
-export function orderedStart(spec: PipelineSpec, stage: string, shard: string): { start: ShardRef; needs: ShardRef | null } | null {
-  const branch = branchOf(spec, shard);
-  const k = shardIndex(shard);
+/** The barrier stage that `stage`'s output of `shard` feeds, if its successor is one. */
+export function barrierAfter(spec: PipelineSpec, stage: string, shard: string): string | null {
   const next = successorOf(spec, stage, shard);
-  if (next && stageOf(spec, next).ordered) {
-    return { start: { stage: next, shard }, needs: k === 0 ? null : { stage: next, shard: shardId(spec, branch, k - 1) } };
-  }
-  const { list, i } = positionOf(spec, stage, shard);
-  if (i > 0 && stageOf(spec, stage).ordered) {
-    const after = shardId(spec, branch, k + 1);
-    return { start: { stage, shard: after }, needs: { stage: list[i - 1]!, shard: after } };
-  }
-  return null;
+  return next && stageOf(spec, next).barrier ? next : null;
 }
 
-export interface ShardRef {
-  stage: string;
-  shard: string;
+/** A barrier's step ids: task i and the finish of a branch, under the branch's prefix. */
+export const barrierTask = (spec: PipelineSpec, branch: Branch, i: number): string => `${spec.branches[branch].prefix}.task${i}`;
+export const barrierFinish = (spec: PipelineSpec, branch: Branch): string => `${spec.branches[branch].prefix}.finish`;
+
+/** The step a barrier stage's message names, or null for an ordinary shard. */
+export function barrierStepOf(spec: PipelineSpec, shard: string): { branch: Branch; task: number | null } | null {
+  const m = /^([a-z]+)\.(?:task(\d+)|finish)$/.exec(shard);
+  if (!m) return null;
+  const branch = BRANCHES.find((b) => spec.branches[b].prefix === m[1]);
+  if (!branch) throw new Error(`barrier step of an unknown branch: ${shard}`);
+  return { branch, task: m[2] === undefined ? null : Number(m[2]) };
 }
+
+/** State-store key under which a barrier counts its prepared shards, finished tasks and finish, per branch. */
+export const barrierKey = (stage: string, what: 'prepared' | 'tasks' | 'finish', branch: Branch): string => `${stage}:${what}:${branch}`;
 
 /** The branch whose fan-in a finished shard counts toward, if this stage ends it. */
 export function completesBranch(spec: PipelineSpec, stage: string, shard: string): Branch | null {

@@ -18,10 +18,19 @@ export const keys = {
   /** Every rejected (or failed) record of a run, all stages. */
   allRejected: (runId: string) => `${run(runId)}rejected/`,
   allFailed: (runId: string) => `${run(runId)}failed/`,
+  /** How many of ingest's first messages went out (a retried ingest resumes there). */
+  fanOutCheckpoint: (runId: string) => `${run(runId)}checkpoint/ingest/sent.json`,
   /** A shard's finished chunks, saved near a Lambda's time limit. */
   checkpoint: (runId: string, stage: StageName, shard: string) => `${run(runId)}checkpoint/${stage}/${shard}.json`,
   /** synthesize mode: the user's example Code CoTs, the few-shot pool as given. */
   inputPool: (runId: string) => `${run(runId)}pool/input.jsonl`,
+  /** Dedup (lib/stages/dedup.ts): a shard's claims, keys and data, written by the stage before dedup. */
+  dedupClaimKeys: (runId: string, shard: string) => `${run(runId)}dedup-index/keys/${shard}.bin`,
+  dedupClaimData: (runId: string, shard: string) => `${run(runId)}dedup-index/data/${shard}.bin`,
+  /** Dedup: one partition's duplicate owners and similar pairs for a branch. */
+  dedupPartition: (runId: string, branch: string, p: number) => `${run(runId)}dedup-index/${branch}/part-${p}.json`,
+  /** Dedup: a shard's decisions, in record order. */
+  dedupDecisions: (runId: string, shard: string) => `${run(runId)}dedup-index/decisions/${shard}.json`,
   /** A shard's LLM responses (AWS), in a few part objects under this prefix. */
   llmShardCache: (runId: string, stage: StageName, shard: string) => `${run(runId)}llm-cache/${stage}/${shard}/`,
   /** Why ingest refused a drop (no or a bad config): the run exists only to say so. */

@@ -8,7 +8,7 @@ import type { CodeCotRecord, ExecutedRecord } from '../schema.ts';
 import { CodeCotRecordSchema, describeZodError, ExecutedRecordSchema } from '../schema.ts';
 import { backtranslateShard } from '../stages/backtranslate.ts';
 import { executeShard } from '../stages/execute.ts';
-import { dedupShard } from '../stages/dedup.ts';
+import { dedupFinish, dedupShard, dedupTask, partitionsFor, prepareDedup } from '../stages/dedup.ts';
 import { filterShard } from '../stages/filter.ts';
 import { generateShard } from '../stages/generate.ts';
 import type { LlmRole } from '../stages/llm-port.ts';
@@ -19,7 +19,7 @@ import { verifyGoldShard } from '../stages/verify-gold.ts';
 import { sandboxWorkers } from '../sandbox/config.ts';
 import type { PipelineDeps } from './deps.ts';
 import { assembleRun } from './assemble.ts';
-import { branchOf } from './flow.ts';
+import { branchOf, shardIndex } from './flow.ts';
 import { keys } from './keys.ts';
 import type { Validated } from './ingest.ts';
 import { parseJsonl } from './lines.ts';
@@ -116,7 +116,7 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
         chunkSize: 50,
         async makeInput(ctx) {
           const cfg = await configOf(ctx.runId, ctx.deps);
-          const start = Number(ctx.shard.slice(1)) * cfg.shardSize;
+          const start = shardIndex(ctx.shard) * cfg.shardSize;
           const count = Math.max(0, Math.min(cfg.shardSize, cfg.generate.samples - start));
           return Array.from({ length: count }, (_, i) => ({ sampleIndex: start + i }));
         },
@@ -157,10 +157,30 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
       },
       dedup: {
         input: ExecutedRecordSchema,
-        // Exact and near duplicates across the whole run, claimed in shard order (spec: ordered).
+        // Exact and near duplicates across the whole run, decided in partitions behind the branch's barrier (spec: barrier).
+        barrier: {
+          async prepare(kept, ctx) {
+            const cfg = await configOf(ctx.runId, ctx.deps);
+            await prepareDedup(kept as ExecutedRecord[], cfg.filter.dedup, ctx.deps.blobs, ctx.runId, ctx.shard);
+          },
+          async tasks(runId, shards, deps) {
+            const cfg = await configOf(runId, deps);
+            return partitionsFor(cfg.filter.dedup, shards * cfg.shardSize);
+          },
+          async task(step, p, deps) {
+            const cfg = await configOf(step.runId, deps);
+            const r = await dedupTask(step, p, cfg.filter.dedup, deps.blobs);
+            deps.log.info('dedup partition done', { runId: step.runId, branch: step.branch, partition: p, of: step.tasks, ...r.stats });
+          },
+          async finish(step, deps) {
+            const cfg = await configOf(step.runId, deps);
+            const stats = await dedupFinish(step, cfg.filter.dedup, deps.blobs);
+            deps.log.info('dedup decided', { runId: step.runId, branch: step.branch, ...stats });
+          },
+        },
         async run(records, ctx) {
           const cfg = await configOf(ctx.runId, ctx.deps);
-          return (await dedupShard(records as ExecutedRecord[], cfg.filter.dedup, { runId: ctx.runId, index: ctx.deps.dedup })) as StageOutput<unknown>;
+          return (await dedupShard(records as ExecutedRecord[], cfg.filter.dedup, { runId: ctx.runId, shard: ctx.shard, blobs: ctx.deps.blobs })) as StageOutput<unknown>;
         },
       },
       backtranslate: {

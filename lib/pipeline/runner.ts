@@ -2,12 +2,14 @@
 // Order of effects makes retries safe: (1) write outputs at deterministic keys (a retry
 // overwrites), (2) enqueue the next stage, (3) record the shard with a first-write-wins put,
 // (4) if this shard completes a branch, trigger the fan-in. A redelivered message whose shard is
-// recorded skips to step 4, so a crash anywhere loses nothing and duplicates nothing.
+// recorded skips to step 4, so a crash anywhere loses nothing and duplicates nothing. A stage
+// followed by a barrier stage also prepares the shard for it before recording (step 1b) and counts
+// it toward the barrier after (step 4); the barrier's task and finish steps run here too.
 import type { Rejection } from '../schema.ts';
 import type { ShardCounts, ShardMessage, StageName } from '../store/ports.ts';
 import type { StageOutput } from '../stages/types.ts';
 import type { PipelineDeps } from './deps.ts';
-import { completesBranch, inputKeyOf, nextOf, orderedStart, shardId, type Branch } from './flow.ts';
+import { barrierAfter, barrierFinish, barrierKey, barrierStepOf, barrierTask, branchOf, completesBranch, inputKeyOf, nextOf, shardId, type Branch } from './flow.ts';
 import { keys } from './keys.ts';
 import { CACO, fanInStage, firstOf, stageOf, type PipelineSpec } from './spec.ts';
 import { parseJsonl, toJsonl } from './lines.ts';
@@ -41,6 +43,32 @@ export interface StageImpl {
   chunkSize?: number | ((ctx: ShardContext) => Promise<number>);
   /** The schema of one input record: a blob that does not fit fails the shard naming the field. */
   input?: z.ZodTypeAny;
+  /** A barrier stage's branch-wide work (spec: `barrier`). */
+  barrier?: BarrierImpl;
+}
+
+/**
+ * What a barrier stage does between its branch's previous stage and its own shards. Every step is
+ * idempotent (deterministic blobs), so a retried or duplicated message changes nothing.
+ *   prepare: per shard, by the previous stage's host before it records the shard (dedup: claims);
+ *   tasks:   once every shard of the branch is prepared, `tasks` parallel messages (dedup: partitions);
+ *   finish:  once every task is done, one message that writes what the shards read; the runner then
+ *            sends the stage's shard messages.
+ */
+export interface BarrierImpl {
+  prepare(kept: unknown[], ctx: ShardContext): Promise<void>;
+  /** How many tasks a branch of `shards` shards gets (the same answer every time). */
+  tasks(runId: string, shards: number, deps: PipelineDeps): Promise<number>;
+  task(step: BarrierStep, index: number, deps: PipelineDeps): Promise<void>;
+  finish(step: BarrierStep, deps: PipelineDeps): Promise<void>;
+}
+
+export interface BarrierStep {
+  runId: string;
+  branch: Branch;
+  /** The branch's shard ids, in order. */
+  shards: string[];
+  tasks: number;
 }
 
 export interface PipelineImpl {
@@ -83,10 +111,14 @@ export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps,
     return 'done';
   }
   if (decl.kind === 'source') throw new Error(`${msg.stage} is not a shard message: it is triggered by the input itself`);
+  if (decl.barrier) {
+    const step = barrierStepOf(impl.spec, msg.shard);
+    if (step) return runBarrierStep(msg, step, deps, impl);
+  }
   const stage = msg.stage;
   const done = await deps.state.getShard(msg.runId, stage, msg.shard);
   if (done) {
-    await afterRecord(msg, done.counts, await deps.state.recordShard(done), deps, impl);
+    await afterRecord(msg, await deps.state.recordShard(done, await fanInExpected(msg, deps, impl)), deps, impl);
     return 'skipped';
   }
 
@@ -129,12 +161,14 @@ export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps,
   cp.out.counters.records = input.length;
 
   await writeOutputs(msg, cp.out, deps);
+  const barrier = barrierAfter(impl.spec, stage, msg.shard);
+  if (barrier) await barrierOf(impl, barrier).prepare(cp.out.kept, ctx);
   const next = nextOf(impl.spec, msg);
   for (const m of next) await deps.queue.send(m);
   const counts = countsOf(units, cp.out);
-  const recorded = await deps.state.recordShard({ runId: msg.runId, stage, shard: msg.shard, counts, next: next.map((m) => m.shard) });
+  const recorded = await deps.state.recordShard({ runId: msg.runId, stage, shard: msg.shard, counts, next: next.map((m) => m.shard) }, await fanInExpected(msg, deps, impl));
   if (cpBlob) await deps.blobs.delete(cpKey);
-  await afterRecord(msg, counts, recorded, deps, impl);
+  await afterRecord(msg, recorded, deps, impl);
   return 'done';
 }
 
@@ -151,23 +185,65 @@ async function readInput(spec: PipelineSpec, msg: ShardMessage, ctx: ShardContex
   return records;
 }
 
-async function afterRecord(
-  msg: ShardMessage,
-  _counts: ShardCounts,
-  recorded: { doneShards: number },
-  deps: PipelineDeps,
-  impl: PipelineImpl,
-): Promise<void> {
-  const gate = orderedStart(impl.spec, msg.stage, msg.shard);
-  if (gate && (gate.needs === null || (await deps.state.getShard(msg.runId, gate.needs.stage, gate.needs.shard)))) {
-    await deps.queue.send({ runId: msg.runId, ...gate.start });
-  }
+/** The shard count of the branch whose fan-in this shard counts toward, if its stage ends a branch. */
+async function fanInExpected(msg: ShardMessage, deps: PipelineDeps, impl: PipelineImpl): Promise<number | undefined> {
   const branch = completesBranch(impl.spec, msg.stage, msg.shard);
-  if (!branch) return;
-  const run = await deps.state.getRun(msg.runId);
-  const expected = run?.expected[branch];
-  if (expected === undefined || recorded.doneShards < expected) return;
-  for (const next of await impl.onBranchComplete(branch, msg.runId, deps)) await deps.queue.send(next);
+  return branch ? (await deps.state.getRun(msg.runId))?.expected[branch] : undefined;
+}
+
+async function afterRecord(msg: ShardMessage, recorded: { complete: boolean }, deps: PipelineDeps, impl: PipelineImpl): Promise<void> {
+  const barrier = barrierAfter(impl.spec, msg.stage, msg.shard);
+  if (barrier) await countTowardBarrier(msg, barrier, deps, impl);
+  const branch = completesBranch(impl.spec, msg.stage, msg.shard);
+  if (!branch || !recorded.complete) return;
+  await deps.queue.sendMany(await impl.onBranchComplete(branch, msg.runId, deps));
+}
+
+const NO_COUNTS: ShardCounts = { in: 0, kept: 0, rejected: {}, failed: {}, counters: {} };
+
+function barrierOf(impl: PipelineImpl, stage: string): BarrierImpl {
+  const b = impl.stages[stage]?.barrier;
+  if (!b) throw new Error(`stage ${stage} is declared a barrier but its implementation has none`);
+  return b;
+}
+
+async function barrierStep(runId: string, branch: Branch, stage: string, deps: PipelineDeps, impl: PipelineImpl): Promise<BarrierStep> {
+  const n = (await deps.state.getRun(runId))?.expected[branch];
+  if (n === undefined) throw new Error(`run ${runId} has no expected shard count for branch ${branch}`);
+  const tasks = await barrierOf(impl, stage).tasks(runId, n, deps);
+  return { runId, branch, shards: Array.from({ length: n }, (_, i) => shardId(impl.spec, branch, i)), tasks };
+}
+
+/** A prepared shard counts toward its branch's barrier; the count that completes it sends the tasks (again on a retry: they are idempotent). */
+async function countTowardBarrier(msg: ShardMessage, stage: string, deps: PipelineDeps, impl: PipelineImpl): Promise<void> {
+  const branch = branchOf(impl.spec, msg.shard);
+  const expected = (await deps.state.getRun(msg.runId))?.expected[branch];
+  const rec = await deps.state.recordShard({ runId: msg.runId, stage: barrierKey(stage, 'prepared', branch), shard: msg.shard, counts: NO_COUNTS, next: [] }, expected);
+  if (!rec.complete) return;
+  const { tasks } = await barrierStep(msg.runId, branch, stage, deps, impl);
+  await deps.queue.sendMany(Array.from({ length: tasks }, (_, i) => ({ runId: msg.runId, stage, shard: barrierTask(impl.spec, branch, i) })));
+}
+
+async function runBarrierStep(msg: ShardMessage, at: { branch: Branch; task: number | null }, deps: PipelineDeps, impl: PipelineImpl): Promise<ShardOutcome> {
+  const b = barrierOf(impl, msg.stage);
+  const step = await barrierStep(msg.runId, at.branch, msg.stage, deps, impl);
+  if (at.task !== null) {
+    if (at.task >= step.tasks) throw new Error(`barrier task ${msg.shard} of ${msg.stage}: the branch has ${step.tasks} tasks`);
+    const key = barrierKey(msg.stage, 'tasks', at.branch);
+    const done = await deps.state.getShard(msg.runId, key, msg.shard);
+    if (!done) await b.task(step, at.task, deps);
+    const rec = await deps.state.recordShard({ runId: msg.runId, stage: key, shard: msg.shard, counts: NO_COUNTS, next: [] }, step.tasks);
+    if (rec.complete) await deps.queue.send({ runId: msg.runId, stage: msg.stage, shard: barrierFinish(impl.spec, at.branch) });
+    return done ? 'skipped' : 'done';
+  }
+  const key = barrierKey(msg.stage, 'finish', at.branch);
+  if (await deps.state.getShard(msg.runId, key, msg.shard)) return 'skipped';
+  await b.finish(step, deps);
+  // The shards go out before the finish is recorded: a crash in between repeats the sends, and the
+  // runner skips a shard that is already recorded.
+  await deps.queue.sendMany(step.shards.map((shard) => ({ runId: msg.runId, stage: msg.stage, shard })));
+  await deps.state.recordShard({ runId: msg.runId, stage: key, shard: msg.shard, counts: NO_COUNTS, next: [] });
+  return 'done';
 }
 
 /**

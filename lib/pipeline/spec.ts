@@ -27,8 +27,11 @@ export interface StageDecl {
   kind: 'source' | 'shard' | 'fanIn';
   /** The AWS function (and its queue) that runs this stage; several stages may share one. */
   host: string;
-  /** Shard k of a branch starts only after shard k-1 of this stage is recorded (run-wide dedup). */
-  ordered?: boolean;
+  /**
+   * The stage's shards start only after the previous stage has finished every shard of the branch
+   * and the stage's branch-wide tasks ran (run-wide dedup: lib/pipeline/runner.ts, BarrierImpl).
+   */
+  barrier?: boolean;
   /** The stage makes its own input (generate: sample indices) instead of reading a blob. */
   makesInput?: boolean;
   /** LLM roles the stage calls: its host needs the API key and the response cache. */
@@ -77,7 +80,7 @@ export const CACO: PipelineSpec = {
       kind: 'shard',
       host: 'filter',
       local: 'one',
-      ordered: true,
+      barrier: true,
       config: 'filter.dedup',
       text: 'exact and near-duplicate removal across the whole run (MinHash LSH), earliest record wins',
     },

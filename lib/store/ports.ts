@@ -26,12 +26,13 @@ export interface DedupClaim {
 export type DedupDecision = { kind: 'kept' } | { kind: 'duplicate' | 'near_duplicate'; of: string };
 
 /**
- * Global deduplication across a whole run, one protocol: claim a shard's records in order. For
- * each: the exact claim (the first id to claim a hash owns it), then, if it survived, the near
- * claim (a duplicate when an earlier SURVIVOR is at least the threshold similar; the most similar
- * wins, ties to the earliest). A claim sees the earlier claims of its own batch. Idempotent per
- * (runId, id): a retried shard gets its first answers. The pipeline calls it from one writer per
- * run, shards in order (dedup is an ordered stage), so the earliest record always survives.
+ * Deduplication across a whole run as the ORDERED algorithm defines it: claim a shard's records in
+ * order. For each: the exact claim (the first id to claim a hash owns it), then, if it survived,
+ * the near claim (a duplicate when an earlier SURVIVOR is at least the threshold similar; the most
+ * similar wins, ties to the earliest). A claim sees the earlier claims of its own batch. Idempotent
+ * per (runId, id). The pipeline computes the same answers in parallel partitions
+ * (lib/dedup/partitioned.ts); this port's SQLite implementation is the reference its tests and
+ * bench:dedup compare against.
  */
 export interface DedupIndex {
   claim(runId: string, claims: DedupClaim[]): Promise<DedupDecision[]>;
@@ -49,6 +50,8 @@ export interface ShardMessage {
 
 export interface WorkQueue {
   send(msg: ShardMessage): Promise<void>;
+  /** Many messages, in any order (SQS: batches of 10, several batches in flight). All or an error. */
+  sendMany(msgs: ShardMessage[]): Promise<void>;
 }
 
 /** Per-shard tallies; the conservation law is `in = kept + sum(rejected) + sum(failed)`. */
@@ -103,10 +106,12 @@ export interface StateStore {
   /** Sets how many shards a fan-in of `branch` waits for (idempotent: same value each time). */
   setExpected(runId: string, branch: string, shards: number): Promise<void>;
   /**
-   * Records a finished shard. `first` is true for exactly one call per (run, stage, shard);
-   * `doneShards` is how many distinct shards of that stage are recorded after this call.
+   * Records a finished shard. `first` is true for exactly one call per (run, stage, shard) (the
+   * one whose write made the record); `complete` is true when `expected` is given and at least
+   * that many distinct shards of the stage are recorded after this call: the call recording the
+   * last one sees it (later calls may too: a fan-in must be idempotent).
    */
-  recordShard(state: ShardState): Promise<{ first: boolean; doneShards: number }>;
+  recordShard(state: ShardState, expected?: number): Promise<{ first: boolean; complete: boolean }>;
   getShard(runId: string, stage: StageName, shard: string): Promise<ShardState | null>;
   listShards(runId: string, stage?: StageName): Promise<ShardState[]>;
 }

@@ -58,7 +58,7 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
-  async recordShard(state: ShardState): Promise<{ first: boolean; doneShards: number }> {
+  async recordShard(state: ShardState, expected?: number): Promise<{ first: boolean; complete: boolean }> {
     return this.db
       .transaction(() => {
         const r = this.db
@@ -67,7 +67,7 @@ export class SqliteStateStore implements StateStore {
         const { n } = this.db
           .prepare('SELECT count(*) AS n FROM shards WHERE run_id = ? AND stage = ?')
           .get(state.runId, state.stage) as { n: number };
-        return { first: r.changes === 1, doneShards: n };
+        return { first: r.changes === 1, complete: expected !== undefined && n >= expected };
       })
       .immediate();
   }
@@ -104,6 +104,13 @@ export class SqliteWorkQueue implements WorkQueue {
 
   async send(msg: ShardMessage): Promise<void> {
     this.db.prepare('INSERT INTO queue (stage, body, visible_at) VALUES (?, ?, ?)').run(msg.stage, JSON.stringify(msg), 0);
+  }
+
+  async sendMany(msgs: ShardMessage[]): Promise<void> {
+    const insert = this.db.prepare('INSERT INTO queue (stage, body, visible_at) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      for (const m of msgs) insert.run(m.stage, JSON.stringify(m), 0);
+    })();
   }
 
   /** Leases up to `max` visible messages of the given stages for `leaseMs`. */

@@ -17,13 +17,12 @@ import { parseRunConfig } from '../../lib/config.ts';
 import { DEMO_CONFIG, DEMO_INPUT } from '../../lib/cli/demo.ts';
 import { makeClients } from '../../lib/aws/clients.ts';
 import { loadPrices } from '../../lib/aws/cost.ts';
-import { DynamoDedupIndex } from '../../lib/aws/dynamo-dedup-index.ts';
 import { formatCost, runCostReport } from '../../lib/aws/remote.ts';
 import { RequestMeter } from '../../lib/aws/request-meter.ts';
 import { S3BlobStore } from '../../lib/aws/s3-blob-store.ts';
 import { parseJsonl } from '../../lib/pipeline/lines.ts';
 import type { ExecutedRecord } from '../../lib/schema.ts';
-import { dedupShard } from '../../lib/stages/dedup.ts';
+import { dedupBranch } from '../helpers/dedup-run.ts';
 import { startAwsEmulators } from '../helpers/aws-emulators.ts';
 import { createEmulatedStack, submitAndDrive } from '../helpers/emulated-stack.ts';
 
@@ -61,7 +60,8 @@ try {
     );
   }
 
-  // 2. Dedup request units per record: the run's dedup input, claimed again under a fresh run id.
+  // 2. Dedup requests per record: the run's dedup input, deduplicated again (prepare, partitions,
+  //    finish, apply) under a fresh run id, on the emulated S3.
   const blobs = new S3BlobStore(emu.clients.s3, stack.bucket);
   const cfg = parseRunConfig(JSON.parse((await blobs.get(`runs/${runId}/config.json`))!.toString('utf8')));
   const filterKeys = await blobs.list(`runs/${runId}/filter/`);
@@ -71,16 +71,15 @@ try {
   const records = shards.reduce((a, s) => a + s.length, 0);
   const clients = makeClients(emu.clientOptions);
   const meter = new RequestMeter().attach(clients);
-  const index = new DynamoDedupIndex(clients.doc, stack.table, { threshold: cfg.filter.dedup.threshold, bands: cfg.filter.dedup.bands });
-  let kept = 0;
   const t0 = performance.now();
-  for (const s of shards) kept += (await dedupShard(s, cfg.filter.dedup, { runId: 'bench-claim', index })).kept.length;
+  const outs = await dedupBranch(shards, cfg.filter.dedup, new S3BlobStore(clients.s3, stack.bucket), 'bench-claim');
+  const kept = outs.reduce((a, o) => a + o.kept.length, 0);
   const ms = performance.now() - t0;
   const m = meter.snapshot();
-  const perMillion = (m.ddbWrite * prices.dynamodb.onDemandPerMillionWriteUnits + m.ddbRead * prices.dynamodb.onDemandPerMillionReadUnits) / records;
+  const perMillion = ((m.s3Put / 1000) * prices.s3.standardPutCopyPostListPer1000 + (m.s3Get / 1000) * prices.s3.standardGetPer1000) * (1e6 / records);
   for (const c of Object.values(clients)) (c as { destroy(): void }).destroy();
-  console.log(`\ndedup index on DynamoDB, ${records} records of the run's dedup stage (${shards.length} shards, ${ms.toFixed(0)} ms):`);
-  console.log(`  ${(m.ddbWrite / records).toFixed(2)} WRU/record  ${(m.ddbRead / records).toFixed(2)} RRU/record  $${perMillion.toFixed(2)} per 1M records  kept ${kept}`);
+  console.log(`\ndedup (partitioned, on S3), ${records} records of the run's dedup stage (${shards.length} shards, ${ms.toFixed(0)} ms):`);
+  console.log(`  ${(m.s3Put / records).toFixed(3)} PUT/record  ${(m.s3Get / records).toFixed(3)} GET/record  $${perMillion.toFixed(3)} per 1M records  kept ${kept}`);
   if (cost.scaled) console.log(`\n$ per 1M candidate programs (tokens excluded, LLM latency ${latency} s): ${cost.scaled.perTarget.toFixed(2)}; target <= $10`);
 } finally {
   await emu.stop();

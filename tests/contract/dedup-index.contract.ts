@@ -1,10 +1,11 @@
-// The DedupIndex port contract: every implementation (SQLite locally, DynamoDB on AWS) must pass
-// it. Usage in a test file:
+// The DedupIndex port contract: the ordered algorithm's definition, which the SQLite reference
+// index passes (the pipeline computes the same answers in partitions: lib/dedup/partitioned.ts,
+// checked against this reference in tests/unit/dedup-partitioned.test.ts). Usage in a test file:
 //   dedupIndexContract('SqliteDedupIndex', async () => { const ix = new SqliteDedupIndex(path); return { index: ix, close: async () => ix.close() }; });
 // The factory must return an index configured with threshold 0.85 and 16 LSH bands; signatures
 // here are 128 values. Each test uses fresh run ids, so one shared backing store is fine. The
-// port has one protocol, `claim` of a shard's records in order; the pipeline makes one writer per
-// run (dedup is an ordered stage), so concurrent writers are not part of the contract.
+// port has one protocol, `claim` of a shard's records in order, one writer per run; concurrent
+// writers are not part of the contract.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

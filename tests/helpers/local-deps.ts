@@ -1,5 +1,5 @@
 // The local ports a runner test drives a pipeline over: files for blobs, one SQLite database for
-// state and queue, and a dedup index that must not be reached (these tests' stages do not dedup).
+// state and queue.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,6 @@ export function localDepsWithoutDedup(prefix: string, maxAttempts: number) {
     blobs: new FileBlobStore(join(dir, 'blobs')),
     state: new SqliteStateStore(db),
     queue,
-    dedup: { claim: () => Promise.reject(new Error('unused')) },
     log: { info() {}, warn() {}, error() {} },
     secrets: () => undefined,
   };

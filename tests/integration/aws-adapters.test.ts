@@ -94,21 +94,28 @@ test('DynamoStateStore: runs are created once, status and expectations update', 
   await assert.rejects(state.setExpected('nope', 'x', 1), /unknown run "nope"/);
 });
 
-test('DynamoStateStore: the same shard recorded concurrently -> exactly one first, exact count', async () => {
+test('DynamoStateStore: the same shard recorded concurrently -> exactly one first, completion seen, counters not lists', async () => {
   const state = new DynamoStateStore(emu.clients.doc, 'caco-state');
   await state.createRun(run('s2'));
   const names = ['a', 'b', 'c', 'd', 'e'];
   // every shard recorded 4 times at once, with different counts: the first completion's counts win
-  const calls = names.flatMap((n) => [0, 1, 2, 3].map((k) => state.recordShard(shard('s2', n, k))));
+  const calls = names.flatMap((n) => [0, 1, 2, 3].map((k) => state.recordShard(shard('s2', n, k), 5)));
   const results = await Promise.all(calls);
   for (let i = 0; i < names.length; i++) {
     const mine = results.slice(i * 4, i * 4 + 4);
     assert.equal(mine.filter((r) => r.first).length, 1, `shard ${names[i]}: one first`);
   }
-  const firstCounts = results.filter((r) => r.first).map((r) => r.doneShards).sort();
-  assert.deepEqual(firstCounts, [1, 2, 3, 4, 5], 'each counting call sees a distinct count');
-  assert.equal(Math.max(...results.map((r) => r.doneShards)), 5);
-  assert.deepEqual(await state.recordShard(shard('s2', 'a')), { first: false, doneShards: 5 });
+  assert.ok(results.some((r) => r.complete), 'some call saw the stage complete');
+  assert.deepEqual(await state.recordShard(shard('s2', 'a'), 5), { first: false, complete: true });
+  assert.deepEqual(await state.recordShard(shard('s2', 'a'), 6), { first: false, complete: false });
+  // The progress item holds counters only: the same few attributes at any run size.
+  const progress = await state.progress('s2');
+  assert.deepEqual(progress.map((p) => [p.stage, p.shards, p.in]), [['execute', 5, 25]]);
+  const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
+  const { keys: tk } = await import('../../lib/aws/table.ts');
+  const item = (await emu.clients.doc.send(new GetCommand({ TableName: 'caco-state', Key: tk.progress('s2', 'execute') }))).Item!;
+  assert.deepEqual(Object.keys(item).sort(), ['attempts', 'doneCount', 'expiresAt', 'failedCount', 'inCount', 'keptCount', 'pk', 'rejectedCount', 'sk']);
+  assert.equal(item.attempts, 22);
   const listed = await state.listShards('s2', 'execute');
   assert.deepEqual(listed.map((s) => s.shard).sort(), names);
   const a = await state.getShard('s2', 'execute', 'a');
@@ -128,6 +135,8 @@ test('DynamoStateStore: a crash between the shard put and the count is repaired 
   await emu.clients.doc.send(
     new PutCommand({ TableName: 'caco-state', Item: { ...keys.shard('s3', 'execute', 'x'), ...shard('s3', 'x') } }),
   );
-  assert.deepEqual(await state.recordShard(shard('s3', 'x')), { first: true, doneShards: 1 });
-  assert.deepEqual(await state.recordShard(shard('s3', 'x')), { first: false, doneShards: 1 });
+  // the retry does not make the record, but its count completes the stage
+  assert.deepEqual(await state.recordShard(shard('s3', 'x'), 1), { first: false, complete: true });
+  assert.deepEqual(await state.recordShard(shard('s3', 'x'), 1), { first: false, complete: true });
+  assert.deepEqual(await state.recordShard(shard('s3', 'y'), 3), { first: true, complete: false });
 });

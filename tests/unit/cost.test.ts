@@ -84,3 +84,13 @@ test('the price file loads and has every price the model uses', () => {
   assert.equal(p.region, 'us-east-1');
   assert.ok(p.pricesAsOf.length > 0);
 });
+
+test('the cost model assumes the calls in flight that run on Lambda: the stack cap, lowered by a run that sets less', async () => {
+  const { runCallsInFlight } = await import('../../lib/aws/llm-concurrency.ts');
+  const { parseRunConfig } = await import('../../lib/config.ts');
+  const base = { baseURL: 'http://127.0.0.1:9/v1', model: 'm' };
+  assert.equal(runCallsInFlight(parseRunConfig({ llm: { default: base } })), 64);
+  assert.equal(runCallsInFlight(parseRunConfig({ llm: { default: { ...base, concurrency: 8 } } })), 8);
+  assert.equal(runCallsInFlight(parseRunConfig({ llm: { default: { ...base, concurrency: 100 } } })), 64);
+  assert.equal(runCallsInFlight(parseRunConfig({ llm: { default: base, solve: { ...base, concurrency: 4 } } })), 4);
+});

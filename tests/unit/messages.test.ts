@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileBlobStore } from '../../lib/store/file-blob-store.ts';
 import { openStateDb, SqliteStateStore, SqliteWorkQueue } from '../../lib/store/sqlite-state.ts';
-import { SqliteDedupIndex } from '../../lib/store/sqlite-dedup-index.ts';
 import type { PipelineDeps } from '../../lib/pipeline/deps.ts';
 import { createPipeline } from '../../lib/pipeline/registry.ts';
 import { processShardMessage } from '../../lib/pipeline/runner.ts';
 import { keys } from '../../lib/pipeline/keys.ts';
 import { parseRunConfig } from '../../lib/config.ts';
+import { prepareDedup } from '../../lib/stages/dedup.ts';
+import { FilterConfigSchema } from '../../lib/codecot/filter-config.ts';
 import { parseShardMessage, PoisonMessageError } from '../../lib/aws/lambda-runtime.ts';
 
 function setup() {
@@ -23,7 +24,6 @@ function setup() {
     blobs: new FileBlobStore(join(dir, 'blobs')),
     state: new SqliteStateStore(db),
     queue: new SqliteWorkQueue(db),
-    dedup: new SqliteDedupIndex(join(dir, 'dedup.db')),
     log: { info() {}, warn() {}, error() {} },
     secrets: () => undefined,
   };
@@ -50,8 +50,10 @@ test('a record that does not fit the stage input schema fails the shard, naming 
   // A line that is not JSON names the blob and line too.
   await deps.blobs.put(keys.survivors('r', 'filter', 'g00001'), JSON.stringify(good) + '\n{"id": \n');
   await assert.rejects(processShardMessage({ runId: 'r', stage: 'dedup', shard: 'g00001' }, deps, impl), /runs\/r\/filter\/g00001\.jsonl line 2 is not JSON/);
-  // The good shard goes through (the check does not reject valid records).
+  // The good shard goes through (the check does not reject valid records), once its barrier has decided it.
   await deps.blobs.put(keys.survivors('r', 'filter', 'g00002'), JSON.stringify(good) + '\n');
+  await prepareDedup([good as never], FilterConfigSchema.parse({}).dedup, deps.blobs, 'r', 'g00002');
+  await deps.blobs.put(keys.dedupDecisions('r', 'g00002'), JSON.stringify([{ kind: 'kept' }]));
   assert.equal(await processShardMessage({ runId: 'r', stage: 'dedup', shard: 'g00002' }, deps, impl), 'done');
   assert.equal((await deps.blobs.get(keys.survivors('r', 'dedup', 'g00002')))!.toString(), JSON.stringify(good) + '\n');
 });

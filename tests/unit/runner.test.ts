@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PipelineDeps } from '../../lib/pipeline/deps.ts';
 import { localDepsWithoutDedup } from '../helpers/local-deps.ts';
-import { checkpointMarginMs, processShardMessage, generateShards, type PipelineImpl, type StageImpl } from '../../lib/pipeline/runner.ts';
+import { checkpointMarginMs, processShardMessage, generateShards, type BarrierImpl, type PipelineImpl, type StageImpl } from '../../lib/pipeline/runner.ts';
 import { drainLocal } from '../../lib/pipeline/local-orchestrator.ts';
 import { ingestRun } from '../../lib/pipeline/ingest.ts';
 import { keys } from '../../lib/pipeline/keys.ts';
@@ -27,9 +27,26 @@ function keepUnless(pred: (r: Rec) => boolean, reason: string): StageImpl {
   };
 }
 
+/** A barrier that only records what ran when (the real one: lib/stages/dedup.ts). */
+function recordingBarrier(log: string[], tasks = 3): BarrierImpl {
+  return {
+    async prepare(_kept, ctx) {
+      log.push(`prepare ${ctx.shard}`);
+    },
+    tasks: async () => tasks,
+    async task(step, i) {
+      log.push(`task ${step.branch} ${i}/${step.tasks} of ${step.shards.length}`);
+    },
+    async finish(step) {
+      log.push(`finish ${step.branch}`);
+    },
+  };
+}
+
 function setup(opts: { samples: number; shardSize: number }) {
   const { dir, queue, deps } = localDepsWithoutDedup('runner-', 3);
   const assembled: string[] = [];
+  const barrierLog: string[] = [];
   const calls: Record<string, number> = {};
   const count = (name: string, impl: StageImpl): StageImpl => ({
     ...impl,
@@ -44,7 +61,7 @@ function setup(opts: { samples: number; shardSize: number }) {
       unify: count('unify', keepUnless((r) => r.v % 5 === 0, 'five')),
       execute: count('execute', keepUnless(() => false, '')),
       filter: count('filter', keepUnless((r) => r.v % 7 === 0, 'seven')),
-      dedup: count('dedup', keepUnless(() => false, '')),
+      dedup: { ...count('dedup', keepUnless(() => false, '')), barrier: recordingBarrier(barrierLog) },
       generate: count('generate', {
         ...keepUnless(() => false, ''),
         async makeInput(ctx) {
@@ -72,7 +89,7 @@ function setup(opts: { samples: number; shardSize: number }) {
       await deps.blobs.put(keys.dataset(runId, 'data.jsonl'), rows.map((r) => JSON.stringify(r) + '\n').join(''));
     },
   };
-  return { dir, deps, queue, impl, calls, assembled };
+  return { dir, deps, queue, impl, calls, assembled, barrierLog };
 }
 
 async function ingestNumbers(deps: PipelineDeps, n: number, shardSize: number, samples = 0) {
@@ -114,7 +131,8 @@ test('every message delivered twice: same dataset, each stage ran once per shard
   const s = setup({ samples: 10, shardSize: 4 });
   await ingestNumbers(s.deps, 6, 4);
   const origSend = s.deps.queue.send.bind(s.deps.queue);
-  s.deps.queue = { send: async (m) => { await origSend(m); await origSend(m); } };
+  const twice = async (m: Parameters<typeof origSend>[0]) => { await origSend(m); await origSend(m); };
+  s.deps.queue = { send: twice, sendMany: async (ms) => { for (const m of ms) await twice(m); } };
   // One shard in flight per stage, so the second copy arrives after the first is recorded.
   await drainLocal({ queue: s.queue, deps: s.deps, impl: s.impl, concurrency: {} });
   assert.deepEqual(await dataset(s.deps), expectedDataset(10));
@@ -128,12 +146,12 @@ test('a crash between writing outputs and recording the shard is repaired by the
   await ingestNumbers(s.deps, 4, 4);
   const realRecord = s.deps.state.recordShard.bind(s.deps.state);
   let crashes = 0;
-  s.deps.state.recordShard = async (st) => {
+  s.deps.state.recordShard = async (st, expected) => {
     if (st.stage === 'filter' && crashes === 0) {
       crashes++;
       throw new Error('simulated crash');
     }
-    return realRecord(st);
+    return realRecord(st, expected);
   };
   const r = await drainLocal({ queue: s.queue, deps: s.deps, impl: s.impl, concurrency: {}, retryDelayMs: () => 0 });
   assert.equal(crashes, 1);
@@ -168,10 +186,10 @@ test('a stage that loses records fails the shard loudly; it ends in the dead let
   assert.match(r.deadLetters[0].error!, /conservation violated in unify\/u00000: 3 in, 0 kept/);
 });
 
-test('dedup claims shards in shard order even when filter finishes them out of order', async () => {
+test('dedup starts behind its barrier: every filter shard prepared, the tasks, the finish, then the shards (filter finishing out of order)', async () => {
   const s = setup({ samples: 40, shardSize: 5 });
   await ingestNumbers(s.deps, 0, 5, 40);
-  const order: string[] = [];
+  const log = s.barrierLog;
   const delays = [30, 5, 20, 0, 15, 25, 10, 1];
   s.impl.stages.filter = {
     async run(records, ctx) {
@@ -180,15 +198,48 @@ test('dedup claims shards in shard order even when filter finishes them out of o
     },
   };
   s.impl.stages.dedup = {
+    barrier: recordingBarrier(log),
     async run(records, ctx) {
-      order.push(ctx.shard);
+      log.push(`shard ${ctx.shard}`);
       return { kept: records, rejected: [], failed: [], counters: {} };
     },
   };
   await drainLocal({ queue: s.queue, deps: s.deps, impl: s.impl, concurrency: { generate: 8, execute: 8, filter: 8, dedup: 8 } });
-  assert.deepEqual(order, ['g00000', 'g00001', 'g00002', 'g00003', 'g00004', 'g00005', 'g00006', 'g00007']);
+  const where = (prefix: string) => log.flatMap((l, i) => (l.startsWith(prefix) ? [i] : []));
+  // each step exactly once, in barrier order
+  assert.equal(where('prepare g').length, 8);
+  assert.deepEqual(where('task').map((i) => log[i]).sort(), ['task generate 0/3 of 8', 'task generate 1/3 of 8', 'task generate 2/3 of 8']);
+  assert.equal(where('finish').length, 1);
+  assert.deepEqual(where('shard').map((i) => log[i]).sort(), Array.from({ length: 8 }, (_, k) => `shard g0000${k}`));
+  assert.ok(Math.max(...where('prepare')) < Math.min(...where('task')), log.join('\n'));
+  assert.ok(Math.max(...where('task')) < where('finish')[0]!, log.join('\n'));
+  assert.ok(where('finish')[0]! < Math.min(...where('shard')), log.join('\n'));
   // This filter keeps everything, so only backtranslate's multiples of three are dropped.
   assert.deepEqual(await dataset(s.deps), Array.from({ length: 40 }, (_, i) => 100 + i).filter((v) => v % 3 !== 0));
+});
+
+test('ingest fans out in checkpointed chunks: a retry after a failed send does not send the first chunks again', async () => {
+  const s = setup({ samples: 4500, shardSize: 1 });
+  const { FAN_OUT_CHUNK } = await import('../../lib/pipeline/ingest.ts');
+  const sent: string[] = [];
+  let calls = 0;
+  const real = s.deps.queue;
+  s.deps.queue = {
+    send: (m) => real.send(m),
+    sendMany: async (ms) => {
+      if (++calls === 2) throw new Error('throttled');
+      sent.push(...ms.map((m) => m.shard));
+      await real.sendMany(ms);
+    },
+  };
+  await assert.rejects(ingestNumbers(s.deps, 0, 1, 4500), /throttled/);
+  assert.equal(sent.length, FAN_OUT_CHUNK);
+  await ingestNumbers(s.deps, 0, 1, 4500); // the retry
+  assert.equal(sent.length, 4500, 'each message sent once');
+  assert.equal(new Set(sent).size, 4500);
+  assert.equal(s.queue.pending(), 4500);
+  const input = await s.deps.state.getShard('run1', 'ingest', 'input');
+  assert.deepEqual(input!.next, [], 'the ingest record lists no shards');
 });
 
 test('the checkpoint margin grows with the longest chunk seen, so a slow chunk still fits', () => {

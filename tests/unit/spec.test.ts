@@ -14,7 +14,7 @@ import { CacoStack } from '../../lib/infra/caco-stack.ts';
 import { routingOf } from '../../lib/infra/routing.ts';
 import { NODE_MAJOR } from '../../lib/infra/node-runtime.ts';
 import { CACO, withStage, type StageDecl } from '../../lib/pipeline/spec.ts';
-import { inputKeyOf, nextOf, orderedStart, completesBranch } from '../../lib/pipeline/flow.ts';
+import { inputKeyOf, nextOf, shardId, shardIndex, barrierAfter, barrierStepOf, barrierTask, barrierFinish, completesBranch } from '../../lib/pipeline/flow.ts';
 import { keys } from '../../lib/pipeline/keys.ts';
 import { localDepsWithoutDedup } from '../helpers/local-deps.ts';
 import { fanInMessage, generateShards, type PipelineImpl, type StageImpl } from '../../lib/pipeline/runner.ts';
@@ -34,11 +34,14 @@ test("Caco's spec gives the flow the runner follows", () => {
   assert.equal(inputKeyOf(CACO, 'r', 'generate', 'g00001'), null);
   assert.equal(inputKeyOf(CACO, 'r', 'backtranslate', 'g00001'), 'runs/r/dedup/g00001.jsonl');
   assert.deepEqual(nextOf(CACO, { runId: 'r', stage: 'execute', shard: 'u00002' }), [{ runId: 'r', stage: 'filter', shard: 'u00002' }]);
-  // dedup is ordered: filter never sends it directly, the gate does
+  // dedup is a barrier: filter never sends it directly, the barrier's finish does
   assert.deepEqual(nextOf(CACO, { runId: 'r', stage: 'filter', shard: 'g00002' }), []);
-  assert.deepEqual(orderedStart(CACO, 'filter', 'g00002'), { start: { stage: 'dedup', shard: 'g00002' }, needs: { stage: 'dedup', shard: 'g00001' } });
-  assert.deepEqual(orderedStart(CACO, 'filter', 'g00000'), { start: { stage: 'dedup', shard: 'g00000' }, needs: null });
-  assert.deepEqual(orderedStart(CACO, 'dedup', 'u00004'), { start: { stage: 'dedup', shard: 'u00005' }, needs: { stage: 'filter', shard: 'u00005' } });
+  assert.equal(barrierAfter(CACO, 'filter', 'g00002'), 'dedup');
+  assert.equal(barrierAfter(CACO, 'execute', 'g00002'), null);
+  assert.equal(barrierAfter(CACO, 'dedup', 'u00002'), null);
+  assert.deepEqual(barrierStepOf(CACO, barrierTask(CACO, 'generate', 12)), { branch: 'generate', task: 12 });
+  assert.deepEqual(barrierStepOf(CACO, barrierFinish(CACO, 'unify')), { branch: 'unify', task: null });
+  assert.equal(barrierStepOf(CACO, 'g00012'), null);
   assert.equal(completesBranch(CACO, 'dedup', 'u00000'), 'unify');
   assert.equal(completesBranch(CACO, 'dedup', 'g00000'), null);
   assert.equal(completesBranch(CACO, 'backtranslate', 'g00000'), 'generate');
@@ -48,6 +51,15 @@ test("Caco's spec gives the flow the runner follows", () => {
   assert.deepEqual(r.sendsTo.filter, ['generate', 'filter', 'dedup', 'backtranslate', 'assemble']);
   assert.deepEqual(r.llmFunctions, ['generate', 'backtranslate']);
   assert.deepEqual(r.sandboxFunctions, ['execute']);
+});
+
+test('shard ids sort as their indices at any size', () => {
+  const idx = [0, 7, 99_999, 100_000, 100_001, 999_999, 1_000_000, 12_345_678];
+  const ids = idx.map((i) => shardId(CACO, 'generate', i));
+  assert.deepEqual(ids.slice(0, 4), ['g00000', 'g00007', 'g99999', 'g~100000']);
+  assert.deepEqual([...ids].sort(), ids);
+  assert.deepEqual(ids.map(shardIndex), idx);
+  assert.throws(() => shardId(CACO, 'unify', -1), /non-negative integer/);
 });
 
 test('a spec must be consistent: unknown or duplicate stages are errors', () => {
@@ -94,7 +106,7 @@ test('an extra stage declared in the spec is routed by the local runner: every g
       unify: passThrough(),
       execute: passThrough(),
       filter: passThrough(),
-      dedup: passThrough(),
+      dedup: { ...passThrough(), barrier: { prepare: async () => {}, tasks: async () => 1, task: async () => {}, finish: async () => {} } },
       score: passThrough((r) => ({ ...r, scored: true })),
       generate: {
         ...passThrough(),

@@ -24,9 +24,10 @@ test('a run is created once; a re-drop of the same input finds it', async () => 
 
 test('recording a shard twice counts it once and keeps the first record', async () => {
   const st = new SqliteStateStore(openStateDb(dbFile()));
-  assert.deepEqual(await st.recordShard(shard('a', 5)), { first: true, doneShards: 1 });
-  assert.deepEqual(await st.recordShard(shard('a', 7)), { first: false, doneShards: 1 });
-  assert.deepEqual(await st.recordShard(shard('b')), { first: true, doneShards: 2 });
+  assert.deepEqual(await st.recordShard(shard('a', 5), 2), { first: true, complete: false });
+  assert.deepEqual(await st.recordShard(shard('a', 7), 2), { first: false, complete: false });
+  assert.deepEqual(await st.recordShard(shard('b'), 2), { first: true, complete: true });
+  assert.deepEqual(await st.recordShard(shard('b')), { first: false, complete: false });
   assert.equal((await st.getShard('r', 'execute', 'a'))!.counts.kept, 5);
   assert.equal((await st.listShards('r', 'execute')).length, 2);
   assert.equal(await st.getShard('r', 'filter', 'a'), null);
