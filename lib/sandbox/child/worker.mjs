@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { bootPyodide } from './boot.mjs';
 
 const { layerDir, sab, outputCapBytes, recursionLimit, memoryMb } = workerData;
+// The layer's files, loaded once per process by the controller (first message).
+const files = new Promise((resolve) => parentPort.once('message', (m) => resolve(m.files)));
 const ctrl = new Int32Array(sab); // [0] interrupt signal for Pyodide, [1] seq of the running program
 
 // Memory ceiling: Emscripten grows the heap through Memory.prototype.grow and turns a refusal into
@@ -30,7 +32,7 @@ process.binding = (name) => {
   if (name === 'constants') return { fs: fsConstants };
   throw new Error(`process.binding(${name}) is not available in the sandbox`);
 };
-const { py } = await bootPyodide(layerDir);
+const { py } = await bootPyodide(layerDir, { files });
 const mod = py._module;
 py.setInterruptBuffer(ctrl);
 py.globals.set('_caco_src', readFileSync(new URL('./runner.py', import.meta.url), 'utf8'));
