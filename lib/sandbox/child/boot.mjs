@@ -32,6 +32,9 @@ sympy.summation(_x, (_x, 1, 10)); sympy.latex(_x**2); sympy.N(sympy.E)
 import collections, random, base64, locale, ast, zipfile, sysconfig, tempfile, mpmath
 collections.Counter('ab').most_common(1); random.Random().seed('x'); mpmath.rand()
 base64.a85encode(b'x'); base64.b85decode(base64.b85encode(b'x')); locale.format_string('%d', 1)
+# ...except base64's two 7,225-entry pair tables: the guard would compare them after every program;
+# a program that needs them binds them and gets them unbound afterwards (LAZY_GLOBALS).
+base64._a85chars2 = base64._b85chars2 = None
 ast.unparse(ast.parse('x')); ast.get_source_segment('x', ast.parse('x').body[0]); zipfile._ZipDecrypter(b'')
 sysconfig.get_config_vars(); tempfile.gettempdir(); tempfile._get_candidate_names()
 # weakref.finalize registers its exit hook once, on first use (SymPy's lambdify uses it): now.
@@ -46,6 +49,19 @@ for _f in (lambda: sympy.solveset(sympy.sin(_x) - 1, _x, sympy.S.Reals), lambda:
         pass
 del _x, _y, _f
 `;
+
+// A Pyodide snapshot is a header (4 words: magic, heap offset, JSON length, 0), JSON and the whole
+// wasm heap, whose end is never-touched zeros. Those are cut off (a fresh memory is zero there) and
+// the heap's length goes in the header's unused 4th word, so the memory is still grown to it.
+function trimSnapshot(snap) {
+  const header = new Uint32Array(snap.buffer, snap.byteOffset, 4);
+  const heapBytes = snap.length - header[1];
+  let end = snap.length;
+  while (end > header[1] && snap[end - 1] === 0) end--;
+  end = Math.min(snap.length, Math.ceil(end / 16) * 16); // Pyodide reads it as 32-bit words
+  header[3] = heapBytes;
+  return snap.subarray(0, end);
+}
 
 // pyodide.restoreSnapshot copies the saved heap into the fresh instance's memory, which starts
 // smaller than a heap with SymPy in it: grow the exported memory right after instantiation.
@@ -161,13 +177,13 @@ _g = _t.ModuleType('_caco_guard')
 exec(compile(_caco_guard_src, 'guard.py', 'exec'), _g.__dict__)
 _g.plan()
 del _t, _g, _caco_guard_src`);
-    return { py, snapshot: py.makeMemorySnapshot() };
+    return { py, snapshot: trimSnapshot(py.makeMemorySnapshot()) };
   }
   // Pyodide only reads the snapshot (it copies the heap into the instance's memory).
   let snap = files ? files.snapshot : readFileSync(join(dir, SNAPSHOT));
   if (snap.byteOffset % 4) snap = new Uint8Array(snap); // its header is read as 32-bit words
   const header = new Uint32Array(snap.buffer, snap.byteOffset, 4);
-  hookInstantiate(snap.length - header[1], files?.compiled);
+  hookInstantiate(header[3] || snap.length - header[1], files?.compiled);
   py = await loadPyodide({ ...opts, _loadSnapshot: snap });
   mountZip(py.FS, files ? files.zipFd : openSync(join(dir, SITE_ZIP), 'r'));
   // Pyodide keeps its load options: drop the snapshot so it can be collected.

@@ -9,9 +9,10 @@ import { loadLayerFiles } from './boot.mjs';
 const cfg = JSON.parse(process.argv[2]);
 const GRACE_MS = 500;
 const TICK_MS = 20;
-// A spare interpreter boots this long after the first one is ready (not while the first programs
-// run); after a replacement, at once. A replacement then costs a message, not a boot.
-const SPARE_DELAY_MS = 1000;
+// A spare interpreter boots once this child has been idle this long, so it never takes CPU from
+// programs (on a busy machine that made programs near a limit miss it). A replacement then costs a
+// message, not a boot; back-to-back replacements with no idle time between boot each one.
+const SPARE_IDLE_MS = 1000;
 
 // The layer's files, read and Pyodide's wasm compiled once per process (every interpreter of this
 // process starts from them); loaded while the first worker thread starts up.
@@ -39,7 +40,6 @@ let watchSince = 0;
 let interruptedSeq = -1;
 let interruptedAt = 0;
 let failedStarts = 0;
-let replaced = 0; // interpreters replaced in this process's life
 
 function bootInterpreter() {
   const sab = new SharedArrayBuffer(8);
@@ -86,15 +86,15 @@ function activate() {
   // Not at once: a replacement activated inside onResults must not be sent the program that
   // dirtied its predecessor before that program's result is recorded.
   setImmediate(sendRemaining);
-  scheduleSpare(replaced || spareFailures ? 0 : SPARE_DELAY_MS);
+  if (!batch) scheduleSpare();
 }
 
-function scheduleSpare(ms) {
+function scheduleSpare() {
   if (spare || spareTimer || spareFailures >= 3) return;
   spareTimer = setTimeout(() => {
     spareTimer = null;
-    if (!spare && active?.ready) spare = bootInterpreter();
-  }, ms);
+    if (!spare && active?.ready && !batch) spare = bootInterpreter();
+  }, SPARE_IDLE_MS);
   spareTimer.unref();
 }
 
@@ -102,7 +102,6 @@ function replaceWorker() {
   const old = active;
   active = null;
   recycles++;
-  replaced++;
   if (old) {
     // terminate() stops wasm and Atomics.wait; if it does not finish, give up on the whole process
     // (the pool requeues what was not finished).
@@ -181,6 +180,7 @@ function complete(seq, json) {
     reasons = [];
     guardMs = 0;
     batch = null;
+    scheduleSpare();
   }
 }
 
@@ -190,7 +190,7 @@ function onInterpreterDeath(entry, err) {
     spare = null;
     spareFailures++;
     process.stderr.write(`sandbox spare interpreter died: ${String(err?.message ?? err).slice(0, 500)}\n`);
-    scheduleSpare(1000);
+    scheduleSpare();
     return;
   }
   if (entry !== active) return;
@@ -204,7 +204,6 @@ function onInterpreterDeath(entry, err) {
   const wasReady = workerReady;
   active = null;
   recycles++;
-  replaced++;
   if (batch && batch.remaining.length && wasReady) {
     // The program that was running when the interpreter died is the culprit.
     const seq = batch.remaining.some((j) => j.seq === running) ? running : batch.remaining[0].seq;
@@ -224,6 +223,11 @@ function bail(reason) {
 
 process.on('message', (m) => {
   if (m.type === 'batch') {
+    // Busy again: the spare waits for the next idle time.
+    if (spareTimer) {
+      clearTimeout(spareTimer);
+      spareTimer = null;
+    }
     batch = { batchId: m.batchId, remaining: m.jobs, results: [] };
     sendRemaining();
   } else if (m.type === 'exit') {
