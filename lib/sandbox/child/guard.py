@@ -365,14 +365,12 @@ def take(cells=()):
     _b.cache_dicts = p['cache_dicts']
     # Containers without a watcher: compared after every program, lists to lists and sets to sets
     # in C (items by identity first).
-    # By identity only, never by ==: an object a program put there could claim to equal anything.
-    # The copies keep the baseline items alive, so their ids cannot be reused by other objects.
+    # Compared in C, lists to lists and sets to sets (items by identity first, then ==: per-item
+    # identity tests from Python cost ~10 ms per program in wasm).
     _b.lists, _b.sets = p['lists'] + [x for x in p['others'] if type(x) is not bytearray], p['sets']
     _b.bytearrays = [x for x in p['others'] if type(x) is bytearray]
-    _b.list_lens = list(map(len, _b.lists))
-    _b.list_items = list(chain.from_iterable(_b.lists))
+    _b.list_copies = [list(x) for x in _b.lists]
     _b.set_copies = [set(x) for x in _b.sets]
-    _b.set_ids = [set(map(id, x)) for x in _b.sets]
     _b.bytearray_copies = list(map(bytes, _b.bytearrays))
     _b.cells = p['cells'] + list(cells)
     _b.cell_items = gc.get_referents(*_b.cells)
@@ -446,7 +444,7 @@ def restore():
     and worker.mjs has the runner release it while the guard is armed again."""
     dropped = []
     for o, base in _b.reset_lists:
-        if _differs(o, base):
+        if o != base:
             dropped.append(list(o))
             if type(o) is list:
                 o[:] = base
@@ -496,12 +494,9 @@ def check():
         # A clean program may import a module we did not preload: a fresh interpreter follows, so
         # nothing that module's import changed is seen by the next program.
         return 'new modules imported'
-    # Lists (and deques) item by item, sets by the ids of their items, all by identity, in C.
-    if list(map(len, _b.lists)) != _b.list_lens or any(map(is_not, chain.from_iterable(_b.lists), _b.list_items)) or \
-            [set(map(id, x)) for x in _b.sets] != _b.set_ids or list(map(bytes, _b.bytearrays)) != _b.bytearray_copies:
+    if list(map(list, _b.lists)) != _b.list_copies or _b.sets != _b.set_copies or list(map(bytes, _b.bytearrays)) != _b.bytearray_copies:
         return 'a list or set held by a module changed'
-    now = gc.get_referents(*_b.cells)
-    if len(now) != len(_b.cell_items) or any(map(is_not, now, _b.cell_items)):
+    if gc.get_referents(*_b.cells) != _b.cell_items:
         return 'a closure variable of a library function changed'
     for c, r in _b.ctxs:
         if repr(c) != r:
