@@ -1,4 +1,5 @@
-// The sandbox child process's main thread. It owns one worker thread running Pyodide, watches
+// The sandbox child process's main thread. It owns the worker thread running Pyodide (and a spare
+// one, booted when idle, that takes over when the active one is replaced), watches
 // which program runs (ctrl[1], written by the worker), interrupts the one that overruns (the
 // interrupt buffer), terminates the worker when the interrupt is not honoured (loops in C,
 // time.sleep), and replaces the worker after a crash, a memory-ceiling hit or a program that
