@@ -26,6 +26,8 @@ export interface SandboxPoolStats {
   guardMs: number;
   completed: number;
   queued: number;
+  /** Milliseconds from createSandboxPool() to the child processes spawned (options, layer check). */
+  spawnMs: number;
   /** Milliseconds from createSandboxPool() to the first child ready (the pool takes work from then on). */
   startMs: number;
   /** Milliseconds from createSandboxPool() to every child ready (0 until then). */
@@ -144,6 +146,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
   let completed = 0;
   let closing = false;
   let startMs = 0;
+  let spawnMs = 0;
   let allReadyMs = 0;
   let startupFailure: ((e: Error) => void) | null = null;
   let onFirstReady: (() => void) | null = null;
@@ -263,6 +266,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
       resolve();
     };
     for (let i = 0; i < workers; i++) spawnChild();
+    spawnMs = performance.now() - t0;
   }).catch(async (e) => {
     closing = true;
     for (const c of children) c.proc.kill('SIGKILL');
@@ -293,6 +297,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
         guardMs,
         completed,
         queued: queue.length,
+        spawnMs,
         startMs,
         allReadyMs,
       };

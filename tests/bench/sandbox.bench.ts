@@ -6,7 +6,7 @@
 // fork-per-program from a warm parent (the paper's executor model), family by family.
 // Prints programs/s and the ratio per family and overall (median of interleaved rounds), the
 // interpreter recycles per 1,000 programs (and why), the state guard's cost per program, output
-// agreement with CPython, pool start and memory. Exits 1 when a clean program recycled an
+// agreement with CPython, the cost of a recycle, pool start and memory. Exits 1 when a clean program recycled an
 // interpreter. --leaks: the writer/reader leak pairs (tests/fixtures/sandbox-doors.ts) on one
 // interpreter. --execute: `caco execute` of one program, wall time split into phases.
 import { spawn, spawnSync } from 'node:child_process';
@@ -99,6 +99,35 @@ let startMs = 0;
 let allReadyMs = 0;
 let idleRss: number[] = [];
 let tinyRate = 0;
+let recycle = { isolatedMs: 0, cleanPairMs: 0, backToBackMs: 0 };
+
+// What replacing a dirty interpreter costs (one worker, so every program lands on the same child):
+// a program that changes library state, then a clean one, with time for the spare to boot between
+// (against two clean programs); and dirty programs back to back (a boot each once no spare is left).
+async function measureRecycles(): Promise<typeof recycle> {
+  const pool = await createSandboxPool({ workers: 1 });
+  const dirty = 'import math\nmath.leak = 1\noutput = 1';
+  const clean = 'output = 1';
+  await pool.run({ id: 'first', code: clean });
+  const pair = async (a: string, b: string) => {
+    await new Promise((res) => setTimeout(res, 2500));
+    const t = performance.now();
+    await pool.run({ id: 'a', code: a });
+    await pool.run({ id: 'b', code: b });
+    return performance.now() - t;
+  };
+  const iso: number[] = [];
+  const cleanPairs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    iso.push(await pair(dirty, clean));
+    cleanPairs.push(await pair(clean, clean));
+  }
+  const t = performance.now();
+  for (let i = 0; i < 5; i++) await pool.run({ id: `d${i}`, code: dirty });
+  const backToBackMs = (performance.now() - t) / 5;
+  await pool.close();
+  return { isolatedMs: median(iso), cleanPairMs: median(cleanPairs), backToBackMs };
+}
 
 for (let r = 0; r < ROUNDS; r++) {
   const round: Record<string, FamilyRound> = {};
@@ -133,6 +162,7 @@ for (let r = 0; r < ROUNDS; r++) {
       tinyRate = rate(tiny.length, performance.now() - t);
     }
     await pool.close();
+    if (r === 0) recycle = await measureRecycles();
   };
   const measureFork = () => {
     for (const fam of families) {
@@ -194,6 +224,7 @@ const perK = (1000 * recycleTotal) / guarded;
 console.log(`recycles:         ${recycleTotal} in ${guarded} programs = ${perK.toFixed(2)} per 1,000 (target 0)${recycleTotal ? ': ' + JSON.stringify(reasons) : ''}`);
 console.log(`state guard:      ${(guardMs / guarded).toFixed(3)} ms per program (in-interpreter, summed over workers)`);
 console.log(`tiny programs:    ${tinyRate.toFixed(0)}/s (output = i * 2; per-program overhead of the sandbox itself)`);
+console.log(`recycle:          a dirty + a clean program ${recycle.isolatedMs.toFixed(0)} ms (two clean ones ${recycle.cleanPairMs.toFixed(0)} ms; spare interpreter ready); dirty programs back to back ${recycle.backToBackMs.toFixed(0)} ms each (an interpreter boot)`);
 console.log(`agreement with CPython (repr of output, status class): ${agree}/${compared}`);
 for (const d of disagreements.slice(0, 10)) console.log(`  differs: ${d}`);
 console.log(`pool start: first child ready ${startMs.toFixed(0)} ms, all ${WORKERS} ready ${allReadyMs.toFixed(0)} ms; idle RSS per child ${idleRss.map((x) => x.toFixed(0)).join(', ')} MB`);

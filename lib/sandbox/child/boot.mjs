@@ -1,7 +1,7 @@
 // Starts a Pyodide interpreter from the layer folder. Shared by the layer build (which makes the
 // memory snapshot with SymPy already imported) and the sandbox worker (which starts from it).
 // Plain JavaScript: it runs in permission-restricted child processes without tsx.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const SITE_ZIP = 'site-packages.zip';
@@ -32,6 +32,9 @@ sympy.summation(_x, (_x, 1, 10)); sympy.latex(_x**2); sympy.N(sympy.E)
 import collections, random, base64, locale, ast, zipfile, sysconfig, tempfile, mpmath
 collections.Counter('ab').most_common(1); random.Random().seed('x'); mpmath.rand()
 base64.a85encode(b'x'); base64.b85decode(base64.b85encode(b'x')); locale.format_string('%d', 1)
+# ...except base64's two 7,225-entry pair tables: the guard would compare them after every program;
+# a program that needs them binds them and gets them unbound afterwards (LAZY_GLOBALS).
+base64._a85chars2 = base64._b85chars2 = None
 ast.unparse(ast.parse('x')); ast.get_source_segment('x', ast.parse('x').body[0]); zipfile._ZipDecrypter(b'')
 sysconfig.get_config_vars(); tempfile.gettempdir(); tempfile._get_candidate_names()
 # weakref.finalize registers its exit hook once, on first use (SymPy's lambdify uses it): now.
@@ -47,30 +50,112 @@ for _f in (lambda: sympy.solveset(sympy.sin(_x) - 1, _x, sympy.S.Reals), lambda:
 del _x, _y, _f
 `;
 
+// A Pyodide snapshot is a header (4 words: magic, heap offset, JSON length, 0), JSON and the whole
+// wasm heap, whose end is never-touched zeros. Those are cut off (a fresh memory is zero there) and
+// the heap's length goes in the header's unused 4th word, so the memory is still grown to it.
+function trimSnapshot(snap) {
+  const header = new Uint32Array(snap.buffer, snap.byteOffset, 4);
+  const heapBytes = snap.length - header[1];
+  let end = snap.length;
+  while (end > header[1] && snap[end - 1] === 0) end--;
+  end = Math.min(snap.length, Math.ceil(end / 16) * 16); // Pyodide reads it as 32-bit words
+  header[3] = heapBytes;
+  return snap.subarray(0, end);
+}
+
 // pyodide.restoreSnapshot copies the saved heap into the fresh instance's memory, which starts
 // smaller than a heap with SymPy in it: grow the exported memory right after instantiation.
 // Only the instance that exports a memory is Pyodide's: on Node 22+ pyodide.mjs also instantiates
 // a tiny feature-probe module (no memory) first, which must not use up this one-shot hook.
-function growMemoryOnInstantiate(heapBytes) {
+// With `compiled` (Pyodide's WebAssembly.Module, compiled once per process by the controller), the
+// bytes Pyodide read are not compiled again: the instance is made from the shared module, which
+// also shares the code V8 has optimized so far with every interpreter of the process.
+function hookInstantiate(heapBytes, compiled) {
   const orig = WebAssembly.instantiate;
   WebAssembly.instantiate = async function (...args) {
-    const r = await orig.apply(this, args);
+    if (compiled && !(args[0] instanceof WebAssembly.Module) && args[0]?.byteLength > 1_000_000) {
+      const instance = await orig.call(this, compiled, args[1]);
+      args = null;
+      return grown({ instance, module: compiled });
+    }
+    return grown(await orig.apply(this, args));
+  };
+  function grown(r) {
     const mem = (r.instance ?? r).exports?.memory;
     if (!(mem instanceof WebAssembly.Memory)) return r;
     if (heapBytes > mem.buffer.byteLength) mem.grow(Math.ceil((heapBytes - mem.buffer.byteLength) / 65536));
     WebAssembly.instantiate = orig;
     return r;
+  }
+}
+
+/**
+ * The layer's files an interpreter starts from, opened once per process: the snapshot read into a
+ * SharedArrayBuffer (posted to worker threads without a copy), Pyodide's wasm compiled, and the
+ * packages zip opened (a file descriptor is the process's, so every worker thread reads through it).
+ */
+export async function loadLayerFiles(dir) {
+  const compiling = WebAssembly.compile(readFileSync(join(dir, 'pyodide.asm.wasm')));
+  const fd = openSync(join(dir, SNAPSHOT), 'r');
+  let snapshot;
+  try {
+    const size = fstatSync(fd).size;
+    snapshot = new Uint8Array(new SharedArrayBuffer(size));
+    for (let at = 0; at < size; ) {
+      const n = readSync(fd, snapshot, at, size - at, at);
+      if (n <= 0) throw new Error(`${SNAPSHOT}: short read at ${at} of ${size}`);
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { snapshot, zipFd: openSync(join(dir, SITE_ZIP), 'r'), compiled: await compiling };
+}
+
+const ZIP_PATH = '/lib/site-packages.zip';
+/**
+ * The packages zip in the interpreter's file system, read from the layer file on demand: most
+ * programs import nothing the snapshot does not hold, so its 25 MB are neither read nor copied
+ * per interpreter. Read-only for Python (no write, truncation, chmod or mmap), so no program can
+ * change the modules another interpreter imports.
+ */
+function mountZip(FS, fd) {
+  const size = fstatSync(fd).size;
+  FS.writeFile(ZIP_PATH, new Uint8Array(0));
+  FS.chmod(ZIP_PATH, 0o444);
+  const node = FS.lookupPath(ZIP_PATH).node;
+  node.usedBytes = size;
+  const deny = () => {
+    throw new FS.ErrnoError(63); // EPERM
+  };
+  node.stream_ops = {
+    ...node.stream_ops,
+    read(stream, buffer, offset, length, position) {
+      if (position >= size) return 0;
+      return readSync(fd, buffer, offset, Math.min(length, size - position), position);
+    },
+    write: deny,
+    mmap: deny,
+    msync: () => 0,
+  };
+  const setattr = node.node_ops.setattr;
+  node.node_ops = {
+    ...node.node_ops,
+    setattr(n, attr) {
+      if (attr.mode !== undefined || attr.size !== undefined) deny();
+      return setattr(n, attr);
+    },
   };
 }
 
 /**
  * Loads Pyodide from `dir`. With `makeSnapshot`, imports PRELOAD and returns the snapshot bytes
- * too; otherwise starts from dir/snapshot.bin. The packages zip goes on sys.path (zipimport), so
- * Python never needs a host-file mount.
+ * too; otherwise starts from the snapshot (`files`: loadLayerFiles' result or a promise of it, else
+ * dir/snapshot.bin). The packages zip goes on sys.path (zipimport).
  */
-export async function bootPyodide(dir, { makeSnapshot = false, stdout = () => {}, stderr = () => {} } = {}) {
+export async function bootPyodide(dir, { makeSnapshot = false, stdout = () => {}, stderr = () => {}, files: filesPromise = null } = {}) {
   const { loadPyodide } = await import(join(dir, 'pyodide.mjs'));
-  const zip = new Uint8Array(readFileSync(join(dir, SITE_ZIP)));
+  const files = await filesPromise;
   const opts = {
     indexURL: dir.endsWith('/') ? dir : dir + '/',
     // Python's `js` module becomes this object: no prototype, so no route to Function/globalThis.
@@ -83,7 +168,7 @@ export async function bootPyodide(dir, { makeSnapshot = false, stdout = () => {}
   let py;
   if (makeSnapshot) {
     py = await loadPyodide({ ...opts, _makeSnapshot: true });
-    py.FS.writeFile('/lib/site-packages.zip', zip);
+    py.FS.writeFile(ZIP_PATH, readFileSync(join(dir, SITE_ZIP)), { canOwn: true });
     py.runPython(`import sys\nsys.path.insert(0, '/lib/site-packages.zip')\nimport ${PRELOAD.join(', ')}\n${WARMUP}`);
     // The state guard's walk of everything the modules reach, done once here (guard.py plan()).
     py.globals.set('_caco_guard_src', readFileSync(new URL('./guard.py', import.meta.url), 'utf8'));
@@ -92,14 +177,16 @@ _g = _t.ModuleType('_caco_guard')
 exec(compile(_caco_guard_src, 'guard.py', 'exec'), _g.__dict__)
 _g.plan()
 del _t, _g, _caco_guard_src`);
-    return { py, snapshot: py.makeMemorySnapshot() };
+    return { py, snapshot: trimSnapshot(py.makeMemorySnapshot()) };
   }
-  const snap = new Uint8Array(readFileSync(join(dir, SNAPSHOT)));
+  // Pyodide only reads the snapshot (it copies the heap into the instance's memory).
+  let snap = files ? files.snapshot : readFileSync(join(dir, SNAPSHOT));
+  if (snap.byteOffset % 4) snap = new Uint8Array(snap); // its header is read as 32-bit words
   const header = new Uint32Array(snap.buffer, snap.byteOffset, 4);
-  growMemoryOnInstantiate(snap.length - header[1]);
+  hookInstantiate(header[3] || snap.length - header[1], files?.compiled);
   py = await loadPyodide({ ...opts, _loadSnapshot: snap });
-  py.FS.writeFile('/lib/site-packages.zip', zip);
-  // Pyodide keeps its load options: drop the 54 MB snapshot so it can be collected.
+  mountZip(py.FS, files ? files.zipFd : openSync(join(dir, SITE_ZIP), 'r'));
+  // Pyodide keeps its load options: drop the snapshot so it can be collected.
   if (py._api?.config) py._api.config._loadSnapshot = null;
   return { py, snapshot: null };
 }

@@ -1,15 +1,34 @@
-// The sandbox child process's main thread. It owns one worker thread running Pyodide, watches
+// The sandbox child process's main thread. It owns the worker thread running Pyodide (and a spare
+// one, booted when idle, that takes over when the active one is replaced), watches
 // which program runs (ctrl[1], written by the worker), interrupts the one that overruns (the
 // interrupt buffer), terminates the worker when the interrupt is not honoured (loops in C,
 // time.sleep), and replaces the worker after a crash, a memory-ceiling hit or a program that
 // changed interpreter state. It talks to the pool over IPC, one message per batch.
 import { Worker } from 'node:worker_threads';
+import { loadLayerFiles } from './boot.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const GRACE_MS = 500;
 const TICK_MS = 20;
+// A spare interpreter boots once this child has been idle this long, so it never takes CPU from
+// programs (on a busy machine that made programs near a limit miss it). A replacement then costs a
+// message, not a boot; back-to-back replacements with no idle time between boot each one.
+const SPARE_IDLE_MS = 1000;
 
-let worker = null;
+// The layer's files, read and Pyodide's wasm compiled once per process (every interpreter of this
+// process starts from them); loaded while the first worker thread starts up.
+const filesReady = loadLayerFiles(cfg.layerDir);
+filesReady.catch((e) => {
+  process.stderr.write(`sandbox layer files could not be loaded: ${String(e?.stack ?? e).slice(0, 2000)}\n`);
+  process.exit(1);
+});
+
+// An interpreter: its worker thread and progress word. `active` runs the programs; `spare` waits.
+let active = null;
+let spare = null;
+let spareTimer = null;
+let spareFailures = 0;
+let worker = null; // active.w once it is ready
 let workerReady = false;
 let ctrl = null;
 let batch = null; // { batchId, remaining: jobs[], results: string[] }
@@ -23,10 +42,10 @@ let interruptedSeq = -1;
 let interruptedAt = 0;
 let failedStarts = 0;
 
-function startWorker() {
+function bootInterpreter() {
   const sab = new SharedArrayBuffer(8);
-  ctrl = new Int32Array(sab);
-  ctrl[1] = -1;
+  const entry = { w: null, ctrl: new Int32Array(sab), ready: false };
+  entry.ctrl[1] = -1;
   const w = new Worker(new URL('./worker.mjs', import.meta.url), {
     workerData: { ...cfg, sab },
     resourceLimits: { maxOldGenerationSizeMb: 512 },
@@ -34,32 +53,61 @@ function startWorker() {
     stderr: true,
     env: {},
   });
-  worker = w;
-  workerReady = false;
+  entry.w = w;
+  filesReady.then((files) => w.postMessage({ type: 'files', files }), () => {});
   w.stdout.resume();
   w.stderr.on('data', (d) => process.stderr.write(d.toString().slice(0, 2000)));
   w.on('message', (m) => {
-    if (w !== worker) return;
     if (m.type === 'ready') {
-      workerReady = true;
-      failedStarts = 0;
-      process.send({ type: 'ready', baseHeap: m.baseHeap });
-      sendRemaining();
-    } else if (m.type === 'results') onResults(m.items);
+      entry.ready = true;
+      if (entry === active) activate();
+      else if (entry === spare) spareFailures = 0;
+    } else if (m.type === 'results' && entry === active && workerReady) onResults(m.items);
   });
-  w.on('error', (e) => w === worker && onWorkerDeath(e));
-  w.on('exit', (code) => w === worker && onWorkerDeath(new Error(`worker exited with code ${code}`)));
+  w.on('error', (e) => onInterpreterDeath(entry, e));
+  w.on('exit', (code) => onInterpreterDeath(entry, new Error(`worker exited with code ${code}`)));
+  return entry;
+}
+
+/** Makes the spare (else a new interpreter) the active one; it takes work once ready. */
+function startWorker() {
+  active = spare ?? bootInterpreter();
+  spare = null;
+  worker = null;
+  workerReady = false;
+  ctrl = active.ctrl;
+  if (active.ready) activate();
+}
+
+function activate() {
+  worker = active.w;
+  workerReady = true;
+  failedStarts = 0;
+  process.send({ type: 'ready' });
+  // Not at once: a replacement activated inside onResults must not be sent the program that
+  // dirtied its predecessor before that program's result is recorded.
+  setImmediate(sendRemaining);
+  if (!batch) scheduleSpare();
+}
+
+function scheduleSpare() {
+  if (spare || spareTimer || spareFailures >= 3) return;
+  spareTimer = setTimeout(() => {
+    spareTimer = null;
+    if (!spare && active?.ready && !batch) spare = bootInterpreter();
+  }, SPARE_IDLE_MS);
+  spareTimer.unref();
 }
 
 function replaceWorker() {
-  const old = worker;
-  worker = null;
+  const old = active;
+  active = null;
   recycles++;
   if (old) {
     // terminate() stops wasm and Atomics.wait; if it does not finish, give up on the whole process
     // (the pool requeues what was not finished).
     const hard = setTimeout(() => bail('worker did not terminate'), 3000);
-    old.terminate().finally(() => clearTimeout(hard));
+    old.w.terminate().finally(() => clearTimeout(hard));
   }
   startWorker();
 }
@@ -133,20 +181,31 @@ function complete(seq, json) {
     reasons = [];
     guardMs = 0;
     batch = null;
+    scheduleSpare();
   }
 }
 
-function onWorkerDeath(err) {
+function onInterpreterDeath(entry, err) {
+  if (entry === spare) {
+    // A spare that died is replaced later; after 3 in a row there is no spare (replacements boot).
+    spare = null;
+    spareFailures++;
+    process.stderr.write(`sandbox spare interpreter died: ${String(err?.message ?? err).slice(0, 500)}\n`);
+    scheduleSpare();
+    return;
+  }
+  if (entry !== active) return;
   const msg = String(err?.message ?? err);
-  if (!workerReady && ++failedStarts >= 3) {
+  if (!entry.ready && ++failedStarts >= 3) {
     // The interpreter cannot start at all: say why and let the pool report it.
     process.stderr.write(`sandbox worker failed to start: ${String(err?.stack ?? msg).slice(0, 3000)}\n`);
     process.exit(1);
   }
   const running = ctrl ? Atomics.load(ctrl, 1) : -1;
-  worker = null;
+  const wasReady = workerReady;
+  active = null;
   recycles++;
-  if (batch && batch.remaining.length && workerReady) {
+  if (batch && batch.remaining.length && wasReady) {
     // The program that was running when the interpreter died is the culprit.
     const seq = batch.remaining.some((j) => j.seq === running) ? running : batch.remaining[0].seq;
     const oom = /out of memory|ERR_WORKER_OUT_OF_MEMORY|memory/i.test(msg + (err?.code ?? ''));
@@ -165,6 +224,11 @@ function bail(reason) {
 
 process.on('message', (m) => {
   if (m.type === 'batch') {
+    // Busy again: the spare waits for the next idle time.
+    if (spareTimer) {
+      clearTimeout(spareTimer);
+      spareTimer = null;
+    }
     batch = { batchId: m.batchId, remaining: m.jobs, results: [] };
     sendRemaining();
   } else if (m.type === 'exit') {

@@ -17,7 +17,7 @@
 # Caches that clean programs fill (re's compiled patterns, codec lookups, ...) are not watched:
 # they are put back to their baseline contents after every program instead.
 import sys, gc, builtins
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import is_, is_not, and_, attrgetter
 
 _ctypes = None
@@ -41,14 +41,19 @@ def _on_dict(event, d, key, value):
     if d in _special:
         _state[3] = True
     elif _state[1] is None:
-        k = ''
-        if key and event in (0, 1, 2):
-            try:
-                k = ' key %.60r' % (_ctypes.cast(_ctypes.c_void_p(key), _ctypes.py_object).value,)
-            except Exception:
-                pass
-        _state[1] = 'dict %#x changed (%s%s)' % (d or 0, _DICT_EVENTS.get(event, event), k)
+        # Dirty first: whatever the description below meets, the interpreter is replaced.
+        _state[1] = 'dict %#x changed (%s)' % (d or 0, _DICT_EVENTS.get(event, event))
         _state[2] = d or 0
+        if key and event in (0, 1, 2):
+            # Only a str key is shown: repr of any other key could run the program's own code
+            # inside this callback, whose frame leads to the guard's state.
+            try:
+                o = _key_object(key)
+                if type(o) is str:
+                    _state[1] = 'dict %#x changed (%s key %.60r)' % (d or 0, _DICT_EVENTS.get(event, event), o)
+            except Exception as e:
+                if _DEBUG:
+                    print('key', repr(e))
     return 0
 
 
@@ -79,8 +84,9 @@ def _audit(event, args):
     if event == 'open':
         mode = args[1] if len(args) > 1 else 'r'
         flags = args[2] if len(args) > 2 else 0
-        if (isinstance(mode, str) and any(c in mode for c in 'wax+')) or (isinstance(flags, int) and flags & 0o3):
-            _state[1] = 'file opened for writing: %r' % (args[0],)
+        if (type(mode) is str and any(c in mode for c in 'wax+')) or (type(flags) is int and flags & 0o3):
+            path = args[0] if type(args[0]) in (str, bytes, int) else type(args[0]).__name__
+            _state[1] = 'file opened for writing: %r' % (path,)
     elif event in _FS_EVENTS:
         _state[1] = 'file system or environment changed (%s)' % event
     elif event in _HOOK_EVENTS:
@@ -93,6 +99,9 @@ def _watchers():
     import ctypes
     _ctypes = ctypes
     _api = ctypes.pythonapi
+    # Bound now: hardening empties the ctypes module's namespace (ctypes.cast reads it).
+    cast, py_object = ctypes._cast, ctypes.py_object
+    globals()['_key_object'] = lambda key: cast(key, key, py_object).value
     dict_cb = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
     func_cb = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
     _api.PyDict_AddWatcher.argtypes = [dict_cb]
@@ -317,11 +326,15 @@ def _roots():
     return [m for m in list(sys.modules.values()) if m is not None] + [builtins, sys, sys.modules]
 
 
-def take(private=()):
+def take(cells=()):
     """The baseline, in the worker after hardening. With the snapshot's plan: only objects newer
-    than the snapshot are walked; without one (a layer built before the plan existed): all."""
+    than the snapshot are walked; without one (a layer built before the plan existed): all.
+    `cells`: the runner's closure cells (a program climbing its frames can rebind them), compared
+    after every program; everything else the runner holds (its module's globals, its classes, its
+    sets) is watched like any library state."""
     import random, time
     t0 = time.perf_counter()
+    private = [cells]
     p = sys.__dict__.pop('_caco_guard_plan', None)
     resets, counters = _reset_targets()
     priv = {id(_state), id(globals())} | set(map(id, private))
@@ -352,11 +365,14 @@ def take(private=()):
     _b.cache_dicts = p['cache_dicts']
     # Containers without a watcher: compared after every program, lists to lists and sets to sets
     # in C (items by identity first).
-    _b.lists, _b.sets, _b.others = p['lists'], p['sets'], p['others']
+    # Compared in C, lists to lists and sets to sets (items by identity first, then ==: per-item
+    # identity tests from Python cost ~10 ms per program in wasm).
+    _b.lists, _b.sets = p['lists'] + [x for x in p['others'] if type(x) is not bytearray], p['sets']
+    _b.bytearrays = [x for x in p['others'] if type(x) is bytearray]
     _b.list_copies = [list(x) for x in _b.lists]
     _b.set_copies = [set(x) for x in _b.sets]
-    _b.other_copies = list(map(_copy, _b.others))
-    _b.cells = p['cells']
+    _b.bytearray_copies = list(map(bytes, _b.bytearrays))
+    _b.cells = p['cells'] + list(cells)
     _b.cell_items = gc.get_referents(*_b.cells)
     _b.resets = [o for o in resets.values() if o is not None] + p['reset_dicts']
     _b.reset_copies = [o.copy() for o in _b.resets]
@@ -380,7 +396,7 @@ def take(private=()):
     gc.freeze()
     _b.c_state = _c_state()
     _b.counts = {'mode': mode, 'objects': p['objects'], 'watched_dicts': len(_b.dicts),
-                 'lists_sets': len(_b.lists) + len(_b.sets) + len(_b.others), 'cells': len(_b.cells),
+                 'lists_sets': len(_b.lists) + len(_b.sets) + len(_b.bytearrays), 'cells': len(_b.cells),
                  'functions': p['functions'], 'lru_caches': len(_b.caches), 'reset': len(_b.resets),
                  'rngs': len(_b.rngs), 'contexts': len(_b.ctxs), 'ms': [round((b - a) * 1000) for a, b in ((t0, t1), (t1, t2), (t2, time.perf_counter()))]}
     if _DEBUG:
@@ -409,11 +425,6 @@ def _walk(roots, seen, within=None):
     return everything
 
 
-def _copy(s):
-    t = type(s)
-    return list(s) if t is list else set(s) if t is set else bytes(s) if t is bytearray else list(s)
-
-
 def arm(keep=False):
     if not keep:
         _state[1] = None
@@ -426,72 +437,88 @@ def disarm():
     _state[0] = False
 
 
-def check():
-    """After a program (disarmed): a reason when the interpreter must be replaced, else None."""
-    reason = _state[1]
-    if reason is not None and _state[2]:
-        reason = reason.replace('%#x' % _state[2], _describe(_state[2]))
+def restore():
+    """After a program (disarmed): caches, reset containers and lazily bound globals back to their
+    baseline. Nothing is freed here: what they held (objects of the program among it, whose
+    __del__ would otherwise run here, unwatched and with the guard's frames below it) is returned,
+    and worker.mjs has the runner release it while the guard is armed again."""
+    dropped = []
     for o, base in _b.reset_lists:
         if o != base:
+            dropped.append(list(o))
             if type(o) is list:
                 o[:] = base
             else:
                 o.clear()
                 o.update(base)
     if _state[3]:
-        reason = _restore_special(reason)
+        for o, base in zip(_b.resets, _b.reset_copies):
+            if isinstance(o, dict) and _differs(o, base):
+                dropped.append(list(dict.items(o)))
+                o.clear()
+                o.update(base)
+        for ns, base, keys in _b.lazy:
+            if _differs(ns, base):
+                for k in keys:
+                    dropped.append(ns.get(k))
+                    if k in base:
+                        ns[k] = base[k]
+                    else:
+                        ns.pop(k, None)
     if any(map(len, _b.cache_dicts)):
         # lru caches hand out shared objects: what a program cached (or changed in a cached
         # object) must not reach the next one.
+        dropped.extend(gc.get_referents(*_b.cache_dicts))
         for c in _b.caches:
             c.cache_clear()
+    if _state[3] and _state[1] is None:
+        _state[1] = _special_check()
+        _state[2] = 0
+    # From here on (the release), a write to a cache is a finalizer's: it would outlive the program.
+    _state[3] = False
+    return dropped
+
+
+def check():
+    """After restore() and the release of what it dropped (disarmed): a reason when the
+    interpreter must be replaced, else None. Compares only, by identity: no object of a program
+    is called or freed here."""
+    reason = _state[1]
+    if reason is not None and _state[2]:
+        reason = reason.replace('%#x' % _state[2], _describe(_state[2]))
+    if reason is None and _state[3]:
+        reason = 'a cache was changed as the objects of the program were freed'
     if reason is not None:
         return reason
     if len(sys.modules) != _b.modules:
         # A clean program may import a module we did not preload: a fresh interpreter follows, so
         # nothing that module's import changed is seen by the next program.
         return 'new modules imported'
-    # Lists to lists and sets to sets in C (items by identity first).
-    if _b.lists != _b.list_copies or _b.sets != _b.set_copies or list(map(_copy, _b.others)) != _b.other_copies:
-        if _DEBUG:
-            for x, c in zip(_b.lists + _b.sets, _b.list_copies + _b.set_copies):
-                if x != c:
-                    print('changed', type(x).__name__, len(x), len(c), repr(x)[:200])
+    if list(map(list, _b.lists)) != _b.list_copies or _b.sets != _b.set_copies or list(map(bytes, _b.bytearrays)) != _b.bytearray_copies:
         return 'a list or set held by a module changed'
     if gc.get_referents(*_b.cells) != _b.cell_items:
-        if _DEBUG:
-            now = gc.get_referents(*_b.cells)
-            print('cells', len(now), len(_b.cell_items), [(i, repr(a)[:60], repr(b)[:60]) for i, (a, b) in enumerate(zip(now, _b.cell_items)) if a is not b][:3])
         return 'a closure variable of a library function changed'
     for c, r in _b.ctxs:
         if repr(c) != r:
             return 'a decimal context held by a module changed'
     now = _c_state()
-    if now != _b.c_state:
+    if now != _b.c_state:  # plain values and ids only (see _c_state)
         i = next((i for i, (a, b) in enumerate(zip(now, _b.c_state)) if a != b), -1)
         return 'interpreter settings changed (%s)' % (_C_STATE_NAMES[i] if 0 <= i < len(_C_STATE_NAMES) else i)
     return None
 
 
-def _restore_special(reason):
-    """Caches and lazily bound globals back to their baseline; counters may only have grown."""
-    if _b.resets != _b.reset_copies:
-        for o, base in zip(_b.resets, _b.reset_copies):
-            if o != base and isinstance(o, dict):
-                o.clear()
-                o.update(base)
+def _special_check():
+    """Lazily bound globals' modules must equal their baseline (once restored); counters may only
+    have grown."""
     for ns, base, keys in _b.lazy:
-        if ns != base:
-            for k in keys:
-                if k in base:
-                    ns[k] = base[k]
-                else:
-                    ns.pop(k, None)
-            if reason is None and ns != base:
-                reason = 'module %s changed' % ns.get('__name__')
+        if not _same_mapping(ns, base):
+            return 'module %s changed' % base.get('__name__')
     for cls, base, keys in _b.counters:
-        reason = reason or _counter_check(cls, base, keys)
-    return reason
+        r = _counter_check(cls, base, keys)
+        if r:
+            return r
+    return None
 
 
 def _describe(addr):
@@ -524,11 +551,12 @@ _C_STATE_NAMES = ['sys.getswitchinterval', 'sys.get_coroutine_origin_tracking_de
 def _c_state():
     """Interpreter settings kept in C (no dict to watch), read through their getters."""
     import os
-    out = [sys.getswitchinterval(), sys.get_coroutine_origin_tracking_depth(), sys.get_asyncgen_hooks(),
-           sys.getprofile(), sys.gettrace(), gc.get_threshold(), gc.get_debug(), _abc_token()]
+    # Hooks a program could set are compared by id (never by ==, which could run its code).
+    out = [sys.getswitchinterval(), sys.get_coroutine_origin_tracking_depth(), tuple(map(id, sys.get_asyncgen_hooks())),
+           id(sys.getprofile()), id(sys.gettrace()), gc.get_threshold(), gc.get_debug(), _abc_token()]
     mon = getattr(sys, 'monitoring', None)
     if mon is not None:
-        out += [(mon.get_tool(i), mon.get_events(i)) for i in range(6)]
+        out += [(id(mon.get_tool(i)), mon.get_events(i)) for i in range(6)]
     old = os.umask(0o22)
     os.umask(old)
     out.append(old)
@@ -547,16 +575,35 @@ def _abc_token():
     return abc.get_cache_token()
 
 
+def _differs(o, base):
+    """A container against its baseline copy, by identity only (keys, values, items, order)."""
+    if len(o) != len(base):
+        return True
+    if isinstance(o, dict):
+        return any(map(is_not, o, base)) or any(map(is_not, o.values(), base.values()))
+    if isinstance(o, (set, frozenset)):
+        return set(map(id, o)) != set(map(id, base))
+    return any(map(is_not, o, base))
+
+
+def _same_mapping(o, base):
+    """The same keys mapped to the same values, in any order, by identity (the key sets are
+    compared first, so the lookups meet only the baseline's own keys, never a program's)."""
+    if len(o) != len(base) or set(map(id, o)) != set(map(id, base)):
+        return False
+    return not any(map(is_not, map(o.__getitem__, base), base.values()))
+
+
 def _counter_check(cls, base, keys):
-    d = vars(cls)
-    if d == base:
+    d = gc.get_referents(cls.__dict__)[0]
+    if _same_mapping(d, base):
         return None
-    if len(d) != len(base):
+    if len(d) != len(base) or set(map(id, d)) != set(map(id, base)):
         return 'class %s changed' % cls.__qualname__
     grown = []
     for k, v in base.items():
-        w = d.get(k, _Base)
-        if w is v or w == v:
+        w = d[k]
+        if w is v:
             continue
         if k in keys and type(v) is int and type(w) is int and w > v:
             grown.append((k, w))

@@ -170,9 +170,11 @@ def encode_value(x):
 
 
 # ---- state isolation ---------------------------------------------------------------------------
-# guard.py (loaded by worker.mjs next to this module as `_guard`) watches everything the modules
-# reach; here we only reset the per-program interpreter settings before every program.
-_guard = globals().get('_guard')
+# guard.py (the state guard) is driven by worker.mjs around the calls below and is not reachable
+# from here: a program that climbs its frames (sys._getframe(1), a traceback's tb_frame...) reaches
+# run()'s frame, this module's globals and run()'s closure variables, never the guard's state. What
+# it can reach here is watched by the guard like any library state (dicts, sets, closure cells).
+# Here we only reset the per-program interpreter settings before every program.
 
 
 def _reset_globals_state(recursion_limit, seed):
@@ -206,29 +208,38 @@ def _module_missing(e):
     return name.split('.')[0]
 
 
-def _setup(output_cap, recursion_limit):
-    # Hardening happens once, before any program: see _harden below. The guard installs its
-    # watchers first (it needs ctypes, which hardening then hides) and takes its baseline last.
-    _guard.install()
-    _harden()
-    _guard.take([globals(), sys._getframe()])
-    real_stdout, real_stderr, real_stdin = sys.stdout, sys.stderr, sys.stdin
+class _Program:
+    """One program's state between start(), run() and finish() (reset by start())."""
+    __slots__ = ('code', 'g', 'out', 'err', 't0', 'json', 'dropped')
 
-    def run_one(code, seed):
-        t0 = time.perf_counter()
-        out = _Capture(output_cap)
-        err = _Capture(output_cap)
-        g = {'__name__': '__main__', '__builtins__': builtins, '__doc__': None}
+
+def _setup(output_cap, recursion_limit):
+    """Hardens the interpreter (once, before any program) and returns the steps worker.mjs calls
+    per program: start (guard disarmed), run (guard armed: the program, the encoding of its values,
+    which may call its own __repr__, the result's JSON and the collection of its garbage), finish
+    (disarmed: the standard streams back), release (armed again, after the guard's restore: frees
+    what was taken back from the program), and the closure cells the guard compares."""
+    _harden()
+    _is_sympy(None)  # binds _sympy_basic now: this module's globals are watched while programs run
+    real_stdout, real_stderr, real_stdin = sys.stdout, sys.stderr, sys.stdin
+    cur = _Program()
+
+    def start(code, seed):
+        cur.t0 = time.perf_counter()
+        cur.code = code
+        cur.out = _Capture(output_cap)
+        cur.err = _Capture(output_cap)
+        cur.g = {'__name__': '__main__', '__builtins__': builtins, '__doc__': None}
+        cur.json = cur.dropped = None
+        _reset_globals_state(recursion_limit, seed)
+        sys.stdout, sys.stderr, sys.stdin = cur.out, cur.err, io.StringIO()
+
+    def run():
+        g = cur.g
         status = 'ok'
         error = None
-        _reset_globals_state(recursion_limit, seed)
-        g0 = time.perf_counter()
-        _guard.before_program()
-        guard_ms = time.perf_counter() - g0
-        sys.stdout, sys.stderr, sys.stdin = out, err, io.StringIO()
-        _guard.arm()
         try:
-            exec(compile(code, '<program>', 'exec'), g)
+            exec(compile(cur.code, '<program>', 'exec'), g)
         except _OutputLimit:
             status = 'output_limit'
         except KeyboardInterrupt:
@@ -252,16 +263,13 @@ def _setup(output_cap, recursion_limit):
                 msg = '<unprintable>'
             error = {'type': type(e).__name__, 'message': _cap_text(msg)}
         finally:
-            _guard.disarm()
-            sys.stdout, sys.stderr, sys.stdin = real_stdout, real_stderr, real_stdin
             sys.setrecursionlimit(max(recursion_limit, 1000))
+        out, err = cur.out, cur.err
         if out.overflow or err.overflow:
             status = 'output_limit'
             error = {'type': 'OutputLimit', 'message': 'output exceeded %d characters' % output_cap}
-        inp = outp = None
-        source = None
         # Encoding may call the program's own __repr__/__str__: still watched.
-        _guard.arm(keep=True)
+        inp = outp = source = None
         try:
             if 'input' in g:
                 inp = encode_value(g['input'])
@@ -278,33 +286,48 @@ def _setup(output_cap, recursion_limit):
         except KeyboardInterrupt:
             status = 'timeout'
             error = {'type': 'Timeout', 'message': 'wall-clock limit reached while encoding the result'}
-        g.clear()
-        g0 = time.perf_counter()
-        # Objects of the program freed now or in a cycle run their __del__ while still watched.
-        gc.collect()
-        _guard.disarm()
-        dirty = None
-        try:
-            dirty = _guard.check()
-        except BaseException as e:
-            dirty = 'state check failed: %s' % type(e).__name__
-        guard_ms = (guard_ms + time.perf_counter() - g0) * 1000
         res = {
             'status': status, 'input': inp, 'output': outp, 'outputSource': source,
             'stdout': out.value(), 'stderr': err.value(), 'truncated': out.overflow or err.overflow,
-            'error': error, 'durationMs': (time.perf_counter() - t0) * 1000,
-            # Last keys, in this order: worker.mjs reads them from the end of the JSON text.
-            'guardMs': guard_ms, 'dirty': dirty,
+            'error': error, 'durationMs': (time.perf_counter() - cur.t0) * 1000,
         }
+        # The JSON text now, still watched: strings the program handed us (a str subclass with a
+        # __del__, say) are dropped here, not after the guard is disarmed.
         try:
-            return json.dumps(res, allow_nan=False)
+            cur.json = json.dumps(res, allow_nan=False)
         except BaseException as e:
             res['input'] = res['output'] = None
             res['status'] = 'error'
             res['error'] = {'type': 'EncodingError', 'message': type(e).__name__}
-            return json.dumps(res, allow_nan=True)
+            cur.json = json.dumps(res, allow_nan=True)
+        res = inp = outp = error = None
+        out.parts.clear()
+        err.parts.clear()
+        g.clear()
+        cur.g = cur.code = None
+        # Objects of the program freed now or in a cycle run their __del__ while still watched.
+        t = time.perf_counter()
+        gc.collect()
+        return (time.perf_counter() - t) * 1000
 
-    return run_one
+    def finish():
+        """The result's JSON text (worker.mjs appends the guard's keys after every value the
+        program controls). What the standard streams held is kept for release()."""
+        cur.dropped = [sys.stdout, sys.stderr, sys.stdin, cur.out, cur.err]
+        sys.stdout, sys.stderr, sys.stdin = real_stdout, real_stderr, real_stdin
+        cur.out = cur.err = None
+        text, cur.json = cur.json, None
+        return text
+
+    def release(dropped):
+        """Frees what finish() and the guard's restore() took back from the program (the guard is
+        armed: a finalizer that changes library state is seen), then collects its cycles."""
+        dropped.clear()
+        cur.dropped = None
+        gc.collect()
+
+    cells = [c for f in (start, run, finish, release) for c in (f.__closure__ or ())]
+    return start, run, finish, release, cells
 
 
 # ---- hardening ---------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { bootPyodide } from './boot.mjs';
 
 const { layerDir, sab, outputCapBytes, recursionLimit, memoryMb } = workerData;
+// The layer's files, loaded once per process by the controller (first message).
+const files = new Promise((resolve) => parentPort.once('message', (m) => resolve(m.files)));
 const ctrl = new Int32Array(sab); // [0] interrupt signal for Pyodide, [1] seq of the running program
 
 // Memory ceiling: Emscripten grows the heap through Memory.prototype.grow and turns a refusal into
@@ -30,24 +32,70 @@ process.binding = (name) => {
   if (name === 'constants') return { fs: fsConstants };
   throw new Error(`process.binding(${name}) is not available in the sandbox`);
 };
-const { py } = await bootPyodide(layerDir);
+const { py } = await bootPyodide(layerDir, { files });
 const mod = py._module;
 py.setInterruptBuffer(ctrl);
 py.globals.set('_caco_src', readFileSync(new URL('./runner.py', import.meta.url), 'utf8'));
 py.globals.set('_caco_guard_src', readFileSync(new URL('./guard.py', import.meta.url), 'utf8'));
-const setup = py.runPython(`
+// The runner and the state guard: two modules outside sys.modules. The guard is held only here
+// (JavaScript), never by the runner, so a program climbing its own frames cannot reach it.
+const [guard, setup] = py.runPython(`
 import types
 _g = types.ModuleType('_caco_guard')
 exec(compile(_caco_guard_src, 'guard.py', 'exec'), _g.__dict__)
 _m = types.ModuleType('_caco_runner')
-_m._guard = _g
 exec(compile(_caco_src, 'runner.py', 'exec'), _m.__dict__)
 del _caco_src, _caco_guard_src
-_m._caco_setup
-`);
+(_g, _m._caco_setup)
+`).toJs({ depth: 1 });
 py.runPython('del _m, _g, types');
-const runOne = setup(outputCapBytes, recursionLimit);
+// The guard's watchers first (they need ctypes, which the runner's hardening then hides), its
+// baseline last; the runner's closure cells are part of it (a program can reach them by frames).
+guard.install();
+const steps = setup(outputCapBytes, recursionLimit);
 setup.destroy();
+const [start, run, finish, release, cells] = steps.toJs({ depth: 1 });
+guard.take(cells);
+const [arm, disarm, restore, check, beforeProgram] = ['arm', 'disarm', 'restore', 'check', 'before_program'].map((k) => guard[k]);
+
+/**
+ * One program. The guard is armed while it runs (and its values are encoded, its garbage
+ * collected); disarmed while the runner puts the standard streams back and the guard puts caches
+ * back; armed again while what those held is freed (a program's object freed there runs its
+ * __del__ watched, with no frame of the guard below it); then the guard compares.
+ */
+function runOne(code, seed) {
+  const g0 = performance.now();
+  beforeProgram();
+  let guardMs = performance.now() - g0;
+  start(code, seed);
+  arm();
+  let gcMs;
+  try {
+    gcMs = run();
+  } finally {
+    disarm();
+  }
+  const json = finish();
+  const g1 = performance.now();
+  let dirty;
+  try {
+    const dropped = restore();
+    arm(true);
+    try {
+      release(dropped);
+    } finally {
+      disarm();
+      dropped.destroy();
+    }
+    dirty = check();
+  } catch (e) {
+    dirty = `state check failed: ${String(e?.type ?? e?.message ?? e).slice(0, 100)}`;
+  }
+  guardMs += performance.now() - g1 + gcMs;
+  // Our keys last, after every value the program controls: `dirty` is read from the end of the text.
+  return `${json.slice(0, -1)}, "guardMs": ${guardMs}, "dirty": ${JSON.stringify(dirty ?? null)}}`;
+}
 
 // Lock the JavaScript side before any program runs: nothing left that reaches the network, other
 // processes or native code, and no further imports of any module.
