@@ -5,7 +5,7 @@
 // (standard error sqrt(J(1-J)/numPerm): 0.032 at J=0.85 with 128 permutations).
 
 /** murmur3's 32-bit finalizer: a bijection on uint32 with good avalanche. */
-function fmix32(h: number): number {
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -27,7 +27,7 @@
 // at the exact claim), and so does a bucket here (it keeps the minimum position per hash).
 // Nothing depends on the order in which shards or partitions are read: positions come from the
 // shard's rank in the branch, never from arrival.
-import { bandKeys, estimateJaccard } from './minhash.ts';
+import { bandKeys, estimateJaccard, fmix32 } from './minhash.ts';
 import { shingleArray, sortedJaccard } from './claims.ts';
 import type { DedupClaim, DedupDecision } from '../store/ports.ts';
 import type { ClaimKeys } from './claim-blobs.ts';
@@ -65,24 +65,15 @@ export function memorySource(shards: DedupClaim[][], bands: number, order: (rank
   };
 }
 
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 /** Partition of an exact hash (hex): from its first 8 hex digits. */
 export function hashPartition(hash: string, partitions: number): number {
   const v = parseInt(hash.slice(0, 8), 16);
-  return mix(Number.isNaN(v) ? hash.length : v) % partitions;
+  return fmix32(Number.isNaN(v) ? hash.length : v) % partitions;
 }
 
 /** Partition of an LSH bucket (band, 52-bit key). */
 export function bucketPartition(band: number, key: number, partitions: number): number {
-  return mix((key >>> 0) ^ mix(Math.floor(key / 0x100000000) ^ mix(band + 1))) % partitions;
+  return fmix32((key >>> 0) ^ fmix32(Math.floor(key / 0x100000000) ^ fmix32(band + 1))) % partitions;
 }
 
 /** What a partition found: duplicate -> owner pairs, similar pairs, the ids it names, and its shape. */

@@ -1,6 +1,7 @@
 // Adapts lib/llm's clients (one per role) to the LlmPort the stages call, and counts what each
 // shard's calls bought: tokens and dollars per role and model go into the shard's counters, so
 // the totals survive across processes and Lambdas and a retried shard never counts twice.
+import type { LlmEndpointConfig } from '../llm/config.ts';
 import type { LlmClient } from '../llm/client.ts';
 import type { ResponseCacheLike } from '../llm/shard-cache.ts';
 import { LlmUnavailableError as ClientUnavailable } from '../llm/errors.ts';
@@ -75,14 +76,44 @@ export function usageFromCounters(counterMaps: Iterable<Record<string, number>>)
 
 /** An LlmPort over the role clients whose usage lands in `counters` (and, when given, whose
  * responses are cached in `cache` instead of the clients' own cache). */
+/**
+ * Books one answer in a shard's counters: bought (requests, tokens, dollars) or served from the
+ * cache or a cassette (nothing bought; what it would have cost). A batch answer is priced at
+ * `price.batchFactor` of the endpoint's price; an endpoint without a price counts as unpriced.
+ */
+export function bookUsage(
+  counters: Record<string, number>,
+  role: string,
+  config: Pick<LlmEndpointConfig, 'model' | 'price'>,
+  usage: { promptTokens: number; completionTokens: number },
+  how: { served: boolean; batch: boolean },
+): void {
+  const add = (what: Parameters<typeof usageKey>[2], v: number) => {
+    const k = usageKey(role, config.model, what);
+    counters[k] = (counters[k] ?? 0) + v;
+  };
+  const price = config.price;
+  const dollars = price ? ((usage.promptTokens * price.inputPerMTok + usage.completionTokens * price.outputPerMTok) / 1e6) * (how.batch ? price.batchFactor : 1) : 0;
+  if (!price) add('unpriced', 1);
+  if (how.served) {
+    add('cache_hits', 1);
+    add('saved_usd', dollars);
+    add('cached_prompt_tokens', usage.promptTokens);
+    add('cached_completion_tokens', usage.completionTokens);
+  } else {
+    add('requests', 1);
+    if (how.batch) add('batch_requests', 1);
+    add('prompt_tokens', usage.promptTokens);
+    add('completion_tokens', usage.completionTokens);
+    add('cost_usd', dollars);
+  }
+}
+
 export function llmPortFor(clients: RoleClients, counters: Record<string, number>, cache?: ResponseCacheLike): LlmPort {
   const client = (role: LlmRole): LlmClient => {
     const c = clients[role];
     if (!c) throw new Error(`no LLM endpoint is configured for role '${role}'`);
     return c;
-  };
-  const add = (k: string, v: number) => {
-    counters[k] = (counters[k] ?? 0) + v;
   };
   return {
     model: (role) => client(role).config.model,
@@ -95,22 +126,7 @@ export function llmPortFor(clients: RoleClients, counters: Record<string, number
         if (err instanceof ClientUnavailable) throw new LlmUnavailableError(err.message);
         throw err;
       }
-      const model = c.config.model;
-      const price = c.config.price;
-      const dollars = price ? (r.usage.promptTokens * price.inputPerMTok + r.usage.completionTokens * price.outputPerMTok) / 1e6 : 0;
-      if (!price) add(usageKey(role, model, 'unpriced'), 1);
-      if (r.cached) {
-        // Served from the cache or a cassette: nothing bought; count what it would have cost.
-        add(usageKey(role, model, 'cache_hits'), 1);
-        add(usageKey(role, model, 'saved_usd'), dollars);
-        add(usageKey(role, model, 'cached_prompt_tokens'), r.usage.promptTokens);
-        add(usageKey(role, model, 'cached_completion_tokens'), r.usage.completionTokens);
-      } else {
-        add(usageKey(role, model, 'requests'), 1);
-        add(usageKey(role, model, 'prompt_tokens'), r.usage.promptTokens);
-        add(usageKey(role, model, 'completion_tokens'), r.usage.completionTokens);
-        add(usageKey(role, model, 'cost_usd'), dollars);
-      }
+      bookUsage(counters, role, c.config, r.usage, { served: r.cached, batch: false });
       return { content: r.content, finishReason: r.finishReason, cached: r.cached };
     },
   };

@@ -6,7 +6,7 @@
 // `price.batchFactor`; replayed from a cassette, nothing is bought (as an interactive replay).
 import type { LlmClient } from '../client.ts';
 import { buildWireRequest, requestKey } from '../request.ts';
-import { usageKey, type RoleClients } from '../../pipeline/llm-adapter.ts';
+import { bookUsage, type RoleClients } from '../../pipeline/llm-adapter.ts';
 import { LlmUnavailableError, type LlmPort, type LlmReply, type LlmRequest, type LlmRole } from '../../stages/llm-port.ts';
 import type { ShardBatch } from './shard-batch.ts';
 
@@ -21,9 +21,6 @@ export class BatchPendingError extends LlmUnavailableError {
 export const batchRoles = (clients: RoleClients): LlmRole[] => (Object.keys(clients) as LlmRole[]).filter((r) => clients[r]?.config.batch);
 
 export function batchPortFor(clients: RoleClients, counters: Record<string, number>, batch: ShardBatch, inner: LlmPort): LlmPort {
-  const add = (k: string, v: number) => {
-    counters[k] = (counters[k] ?? 0) + v;
-  };
   return {
     model: (role) => inner.model(role),
     async call(role: LlmRole, req: LlmRequest): Promise<LlmReply> {
@@ -35,24 +32,9 @@ export function batchPortFor(clients: RoleClients, counters: Record<string, numb
       if (got.kind === 'deferred') throw new BatchPendingError(role);
       if (got.kind === 'exhausted') throw new LlmUnavailableError(`${role}: ${got.detail}`, got.reason);
       const r = got.response;
-      const model = c.config.model;
-      const price = c.config.price;
-      const dollars = price ? ((r.usage.promptTokens * price.inputPerMTok + r.usage.completionTokens * price.outputPerMTok) / 1e6) * price.batchFactor : 0;
-      if (!price) add(usageKey(role, model, 'unpriced'), 1);
       const replayed = c.mode === 'replay';
-      if (replayed) {
-        add(usageKey(role, model, 'cache_hits'), 1);
-        add(usageKey(role, model, 'saved_usd'), dollars);
-        add(usageKey(role, model, 'cached_prompt_tokens'), r.usage.promptTokens);
-        add(usageKey(role, model, 'cached_completion_tokens'), r.usage.completionTokens);
-      } else {
-        add(usageKey(role, model, 'requests'), 1);
-        add(usageKey(role, model, 'batch_requests'), 1);
-        add(usageKey(role, model, 'prompt_tokens'), r.usage.promptTokens);
-        add(usageKey(role, model, 'completion_tokens'), r.usage.completionTokens);
-        add(usageKey(role, model, 'cost_usd'), dollars);
-        if (c.mode === 'record') c.cassette?.record({ key, stage: role, request: wire, response: r });
-      }
+      bookUsage(counters, role, c.config, r.usage, { served: replayed, batch: true });
+      if (!replayed && c.mode === 'record') c.cassette?.record({ key, stage: role, request: wire, response: r });
       return { content: r.content, finishReason: r.finishReason, cached: replayed };
     },
   };
