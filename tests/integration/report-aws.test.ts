@@ -12,6 +12,7 @@ import { CostLedger } from '../../lib/aws/cost-ledger.ts';
 import { loadPrices, runCost } from '../../lib/aws/cost.ts';
 import { writeAwsReport } from '../../lib/report/remote.ts';
 import { syntheticRun } from '../fixtures/report/synthetic-run.ts';
+import { keys as blobKeys } from '../../lib/pipeline/keys.ts';
 
 let emu: AwsEmulators;
 let t: RemoteTarget;
@@ -28,12 +29,13 @@ test('an AWS run gets its report in S3 with the AWS cost of the run, and --out d
   const runId = 'run-aws1';
   await assert.rejects(writeAwsReport(t, runId), /no stats\.json yet/);
 
-  // A small run laid out as assemble leaves it: stats, dataset parts, rejected and failed shards.
+  // A small run laid out as assemble leaves it: stats, the samples' shard, rejected and failed shards.
   const run = syntheticRun(120, 9);
   await blobs.put(`runs/${runId}/dataset/stats.json`, JSON.stringify({ ...run.input.stats, runId }));
   const samples: string[] = [];
   for await (const s of run.input.samples) samples.push(JSON.stringify(s));
-  await blobs.put(`runs/${runId}/dataset/data/part-g00000.jsonl`, samples.join('\n') + '\n');
+  // The page reads the samples from the blobs assemble starts from (the Parquet parts are for trainers).
+  await blobs.put(`${blobKeys.samples(runId)}00000.jsonl`, samples.join('\n') + '\n');
   const shards = new Map<string, string[]>();
   for await (const r of run.input.rejections) {
     const key = `runs/${runId}/${r.verdict}/${r.stage}/g00000.jsonl`;

@@ -128,7 +128,10 @@ export async function deploy(emu: AwsEmulators, synthed: { outDir: string; templ
   await emu.clients.s3.send(new CreateBucketCommand({ Bucket: refs[bucketId] }));
   await emu.clients.dynamo.send(new CreateTableCommand(tableDefinition(refs[tableId]!)));
 
-  const fnIds = ids('AWS::Lambda::Function').filter((id) => t.Resources[id]!.Properties.Environment?.Variables?.CACO_STAGE);
+  // The stage functions: driven by their SQS queues. The batch poller (a schedule, for batch mode)
+  // is not run here: the demo runs interactively.
+  const hasQueue = (id: string) => Object.values(t.Resources).some((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName?.Ref === id);
+  const fnIds = ids('AWS::Lambda::Function').filter((id) => t.Resources[id]!.Properties.Environment?.Variables?.CACO_STAGE && hasQueue(id));
   const queues = {} as DeployedStack['queues'];
   const dlqs = {} as DeployedStack['dlqs'];
   let maxReceiveCount = 0;
