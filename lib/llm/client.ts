@@ -26,6 +26,8 @@ import {
   type WireRequest,
 } from './request.ts';
 import { Semaphore, TokenBucket } from './token-bucket.ts';
+import { ProviderGate } from './provider-gate.ts';
+import { readRateHeaders } from './rate-headers.ts';
 import { UsageMeter } from './usage.ts';
 import type { ResponseCacheLike } from './shard-cache.ts';
 
@@ -74,6 +76,8 @@ export class LlmClient {
   private readonly sem: Semaphore;
   private readonly rpm: TokenBucket;
   private readonly tpm: TokenBucket;
+  /** The provider's x-ratelimit-* picture, global across instances (see provider-gate.ts). */
+  readonly gate = new ProviderGate();
   private readonly random: () => number;
   private readonly backoffBase: number;
 
@@ -177,6 +181,7 @@ export class LlmClient {
       try {
         // The breaker is asked last, right before sending: a caller that queued for a slot or a
         // token while it opened must not slip through. Tokens taken before it opened go back.
+        await this.gate.admit(estimate);
         for (;;) {
           await this.rpm.take(1);
           await this.tpm.take(estimate);
@@ -192,9 +197,10 @@ export class LlmClient {
         }
         row.attempts++;
         try {
-          const raw = wire.api === 'chat'
-            ? await this.sdk!.chat.completions.create(body as never, { maxRetries: 0, timeout: this.config.timeoutMs })
-            : await this.sdk!.completions.create(body as never, { maxRetries: 0, timeout: this.config.timeoutMs });
+          const { data: raw, response } = wire.api === 'chat'
+            ? await this.sdk!.chat.completions.create(body as never, { maxRetries: 0, timeout: this.config.timeoutMs }).withResponse()
+            : await this.sdk!.completions.create(body as never, { maxRetries: 0, timeout: this.config.timeoutMs }).withResponse();
+          this.observeHeaders(response.headers);
           const parsed = parseCompletion(raw, wire, this.config.model);
           if (parsed) {
             this.breaker.success(probe);
@@ -209,6 +215,7 @@ export class LlmClient {
           }
           failure = { kind: 'malformed', message: 'response is not a completion (no choices)' };
         } catch (err) {
+          this.observeHeaders((err as { headers?: Headers }).headers);
           failure = classifyError(err);
         }
       } finally {
@@ -229,6 +236,8 @@ export class LlmClient {
         // Refused unserved: the provider's quota was not used, so neither is ours.
         this.rpm.refund(1);
         this.tpm.refund(estimate);
+        // The quota is the key's, not this call's: every call of the endpoint waits it out.
+        if (failure.retryAfterMs !== null) this.gate.hold(failure.retryAfterMs);
       }
       this.breaker.failure(probe);
       if (attempt === this.config.maxRetries) break;
@@ -245,6 +254,11 @@ export class LlmClient {
       last!,
       `LLM endpoint for stage '${this.stage}' (${this.config.baseURL}, model ${this.config.model}) still failing after ${this.config.maxRetries + 1} attempts: ${last!.kind}: ${last!.message}`,
     );
+  }
+
+  private observeHeaders(headers: Headers | undefined): void {
+    const h = readRateHeaders(headers);
+    if (h) this.gate.observe(h);
   }
 
   close(): void {

@@ -98,6 +98,12 @@ export interface FakeServerOptions {
   faults?: FaultOptions;
   /** A real limit on served requests per minute; excess gets 429 with retry-after-ms. */
   rateLimit?: { rpm: number; burst?: number };
+  /** A provider-side quota shared by every client: `requests` per fixed window of `windowMs`
+   * (windows start at server start). Every completion answer carries OpenAI's
+   * x-ratelimit-remaining-requests / x-ratelimit-reset-requests; arrivals past the budget get 429
+   * with retry-after-ms until the window ends (`enforce: false`: served anyway, to measure what
+   * clients send; `headers: false`: a server that sends none). `stats.arrivalsPerWindow` counts every attempt. */
+  quota?: { requests: number; windowMs: number; enforce?: boolean; headers?: boolean };
   /** When set, requests without `Authorization: Bearer <apiKey>` get 401. */
   apiKey?: string;
   /** When set, other models get 404. */
@@ -127,6 +133,8 @@ export interface FakeStats {
   maxConcurrent: number;
   /** Arrival times (ms since start) of served requests. */
   servedAt: number[];
+  /** With `quota`: completion attempts that reached the server, per window (index = window number). */
+  arrivalsPerWindow: number[];
   /** Batch API calls by kind (create, retrieve, list, cancel, upload, content). */
   batchCalls: Record<string, number>;
   /** Batch lines answered per request key (the same key in two batches: bought twice). */
@@ -207,6 +215,7 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
     byOutcome: {},
     maxConcurrent: 0,
     servedAt: [],
+    arrivalsPerWindow: [],
     batchCalls: {},
     batchServedByKey: new Map(),
   };
@@ -232,6 +241,25 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
       return 0;
     }
     return Math.ceil(((1 - tokens) * 60_000) / limit!.rpm);
+  };
+
+  const quota = options.quota;
+  /** Counts an arrival against the quota; the headers to send, and whether it is over budget. */
+  const quotaTake = (): { headers: Record<string, string>; over: boolean; resetMs: number } => {
+    const elapsed = performance.now() - t0;
+    const w = Math.floor(elapsed / quota!.windowMs);
+    while (stats.arrivalsPerWindow.length <= w) stats.arrivalsPerWindow.push(0);
+    const used = ++stats.arrivalsPerWindow[w];
+    const resetMs = Math.max(1, Math.ceil((w + 1) * quota!.windowMs - elapsed));
+    return {
+      headers: quota!.headers === false ? {} : {
+        'x-ratelimit-limit-requests': String(quota!.requests),
+        'x-ratelimit-remaining-requests': String(Math.max(0, quota!.requests - used)),
+        'x-ratelimit-reset-requests': goDuration(resetMs),
+      },
+      over: quota!.enforce !== false && used > quota!.requests,
+      resetMs,
+    };
   };
 
   const outcome = (k: string) => (stats.byOutcome[k] = (stats.byOutcome[k] ?? 0) + 1);
@@ -318,6 +346,15 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
       outcome('400');
       return apiError(res, 400, "'messages' is a required property", 'invalid_request_error');
     }
+    let quotaHeaders: Record<string, string> = {};
+    if (quota) {
+      const q = quotaTake();
+      quotaHeaders = q.headers;
+      if (q.over) {
+        outcome('429_quota');
+        return apiError(res, 429, `Rate limit of ${quota.requests} requests per ${quota.windowMs} ms reached`, 'requests', { ...q.headers, 'retry-after-ms': String(q.resetMs) });
+      }
+    }
     const fault = pickFault(freq);
     if (fault === '429') {
       outcome('429');
@@ -381,7 +418,7 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
       stats.servedByKey.set(key, (stats.servedByKey.get(key) ?? 0) + 1);
       stats.servedAt.push(performance.now() - t0);
       outcome(fault === 'ok' || fault === 'slow' ? 'ok' : fault);
-      json(res, 200, payload);
+      json(res, 200, payload, quotaHeaders);
     } finally {
       done();
     }
@@ -753,4 +790,12 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
       });
     },
   };
+}
+
+/** A duration as OpenAI's reset headers write it: '20ms', '1s', '1.5s', '6m0s'. */
+export function goDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const m = Math.floor(ms / 60_000);
+  const sec = Math.round((ms - m * 60_000) / 10) / 100;
+  return m > 0 ? `${m}m${sec}s` : `${sec}s`;
 }
