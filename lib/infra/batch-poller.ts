@@ -10,10 +10,11 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ESBUILD_TARGET, LAMBDA_RUNTIME } from './node-runtime.ts';
+import { LAMBDA_RUNTIME } from './node-runtime.ts';
+import { functionBundling } from './stage-function.ts';
 
 export interface BatchPollerProps {
   entry: string;
@@ -41,16 +42,7 @@ export class BatchPoller extends Construct {
       projectRoot: props.projectRoot,
       depsLockFilePath: props.depsLockFilePath,
       environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'caco-batch-poller', CACO_STAGE: 'batch-poller', ...props.environment },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: ESBUILD_TARGET,
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-        externalModules: ['esbuild'],
-      },
+      bundling: functionBundling(),
     });
     Validations.of(this.fn).acknowledge({
       id: 'AwsSolutions-L1',

@@ -6,11 +6,29 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Architecture, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ESBUILD_TARGET, LAMBDA_RUNTIME } from './node-runtime.ts';
+
+/** How every function of the stack is bundled (the stage functions and the batch poller). */
+export function functionBundling(externalModules: string[] = []): BundlingOptions {
+  return {
+    forceDockerBundling: false,
+    format: OutputFormat.ESM,
+    target: ESBUILD_TARGET,
+    minify: true,
+    sourceMap: true,
+    mainFields: ['module', 'main'],
+    // ESM bundles of CommonJS dependencies still call require()
+    banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    // The AWS SDK is bundled too: the functions run the SDK version the tests ran, not
+    // whichever one the Lambda runtime happens to ship. esbuild is external: it builds the report
+    // page only outside Lambda (assemble's bundle carries the page prebuilt).
+    externalModules: ['esbuild', ...externalModules],
+  };
+}
 
 export interface StageFunctionProps {
   /** The stage name: also the handler file, functions/<entryName>.ts. */
@@ -85,21 +103,7 @@ export class StageFunction extends Construct {
         CACO_MAX_RECEIVE_COUNT: String(maxReceiveCount),
         ...props.environment,
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: ESBUILD_TARGET,
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        // ESM bundles of CommonJS dependencies still call require()
-        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-        // The AWS SDK is bundled too: the functions run the SDK version the tests ran, not
-        // whichever one the Lambda runtime happens to ship. esbuild is external: it builds the report
-        // page only outside Lambda (assemble's bundle carries the page prebuilt).
-        externalModules: ['esbuild', ...(props.externalModules ?? [])],
-        commandHooks: props.commandHooks,
-      },
+      bundling: { ...functionBundling(props.externalModules), commandHooks: props.commandHooks },
     });
     Validations.of(this.fn).acknowledge({
       id: 'AwsSolutions-L1',

@@ -35,15 +35,8 @@ export interface DatasetProvenance {
   extra: string | null;
 }
 
-export interface DataRow {
-  id: string;
-  instruction: string;
-  output: string;
-  answer: string;
-  code: string;
-  code_output: string;
-  provenance: DatasetProvenance;
-}
+/** A sample as the dataset stores it: the backtranslated record with its provenance flattened to one struct. */
+export type DataRow = Omit<BacktranslatedRecord, 'provenance'> & { provenance: DatasetProvenance };
 
 const PROVENANCE: Field = {
   name: 'provenance',
