@@ -32,6 +32,9 @@ export interface InstanceReport {
   lease: number;
   /** Calls this instance sent, by the window its ticket was for (the client-side count). */
   ticketsPerWindow: Record<string, number>;
+  /** When each call's HTTP request left (epoch ms), by its prompt: with the server's arrival time,
+   * the time a call spent between the client and the server. */
+  sentAt: Record<string, number>;
 }
 
 /** Forks one process per config; resolves once every one is ready; `run(phase)` runs a phase in all at once. */
@@ -63,7 +66,19 @@ async function main(c: InstanceConfig) {
   process.send!('ready');
 }
 
+// The openai SDK calls the global fetch: note when each completion request leaves.
+const sentAt: Record<string, number> = {};
+const realFetch = globalThis.fetch;
+globalThis.fetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+  if (typeof init?.body === 'string' && init.body.includes('"messages"')) sentAt[JSON.parse(init.body).messages[0].content] = Date.now();
+  return realFetch(input, init);
+}) as typeof fetch;
+
 async function runPhase(c: InstanceConfig, store: DynamoRateLimitStore, phase: Phase) {
+  for (const k of Object.keys(sentAt)) delete sentAt[k];
+  // Open the connections to this phase's server first (keep-alive), as a warm instance has them.
+  const origin = new URL(String(phase.endpoint.baseURL)).origin;
+  await Promise.all(Array.from({ length: phase.endpoint.concurrency ?? 8 }, () => realFetch(`${origin}/health`).then((r) => r.arrayBuffer()).catch(() => null)));
   const client = new LlmClient('generate', phase.endpoint, { rateLimits: store, rateWindowMs: phase.windowMs, rateGuardMs: phase.guardMs });
   const writesBefore = store.writes;
   const ticketsPerWindow: Record<string, number> = {};
@@ -76,7 +91,7 @@ async function runPhase(c: InstanceConfig, store: DynamoRateLimitStore, phase: P
   };
   await Promise.all(Array.from({ length: phase.calls }, (_, j) => client.complete({ messages: [{ role: 'user', content: `instance ${c.id} call ${j}` }] })));
   client.close();
-  const report: InstanceReport = { id: c.id, writes: store.writes - writesBefore, stats: limiter.stats, lease: limiter.lease, ticketsPerWindow };
+  const report: InstanceReport = { id: c.id, writes: store.writes - writesBefore, stats: limiter.stats, lease: limiter.lease, ticketsPerWindow, sentAt };
   process.send!(report);
 }
 
