@@ -70,7 +70,7 @@ export class DynamoRateLimitStore implements RateLimitStore {
 }
 
 /** The counters of the item a refused write returned (plain numbers or DynamoDB's {N: "..."}). */
-function countersOf(item: Record<string, unknown> | undefined): { requests: number; tokens: number } | null {
+export function countersOf(item: Record<string, unknown> | undefined): { requests: number; tokens: number } | null {
   if (!item) return null;
   const num = (v: unknown) => {
     const n = typeof v === 'object' && v !== null && 'N' in v ? Number((v as { N: string }).N) : Number(v ?? 0);

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GlobalLimiter } from '../../lib/llm/global-limiter.ts';
 import { MemoryRateLimitStore, rateScope } from '../../lib/llm/rate-limit-store.ts';
+import { countersOf } from '../../lib/aws/dynamo-rate-limit-store.ts';
 
 const WINDOW = 60_000;
 
@@ -77,4 +78,11 @@ test('one key for every client of the same base URL and key variable; the key it
   assert.equal(rateScope('https://api.openai.com/v1', 'OPENAI_API_KEY'), rateScope('https://api.openai.com/v1/', 'OPENAI_API_KEY'));
   assert.notEqual(rateScope('https://api.openai.com/v1', 'OPENAI_API_KEY'), rateScope('https://api.openai.com/v1', 'OTHER_KEY'));
   assert.match(rateScope('http://x/v1', 'K'), /^[0-9a-f]{24}$/);
+});
+
+test('a refused DynamoDB claim reads the counters from the returned item, marshalled or not (dynalite returns none)', () => {
+  assert.deepEqual(countersOf({ pk: { S: 'RATE#x#1' }, requests: { N: '96' }, tokens: { N: '1200' } }), { requests: 96, tokens: 1200 });
+  assert.deepEqual(countersOf({ requests: 96, tokens: 0 }), { requests: 96, tokens: 0 });
+  assert.equal(countersOf(undefined), null);
+  assert.equal(countersOf({ requests: { N: 'x' } }), null);
 });
