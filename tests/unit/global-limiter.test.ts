@@ -86,3 +86,14 @@ test('a refused DynamoDB claim reads the counters from the returned item, marsha
   assert.equal(countersOf(undefined), null);
   assert.equal(countersOf({ requests: { N: 'x' } }), null);
 });
+
+test('a ticket given back (the call was not sent) serves the next call of its window without a claim; after the window it is gone', async () => {
+  const c = clock(Date.UTC(2026, 0, 1, 0, 0, 1));
+  const l = new GlobalLimiter(new MemoryRateLimitStore(), 's', { rpm: 5, tpm: 0 }, { now: c.now, sleep: c.sleep, random: () => 0 });
+  const t = await l.acquire(0);
+  l.release(t);
+  assert.equal(await drain(l, c), 5, 'the window still holds all 5');
+  const stale = { window: t.window, tokens: 0 };
+  l.release(stale); // a ticket of a window that has passed
+  assert.equal(await drain(l, c), 4, 'the next window: 5 - the one drain took at its start');
+});
