@@ -144,15 +144,24 @@ export function scaleToTarget(m: MeasuredRun, a: ScaleAssumptions = DEFAULT_ASSU
  */
 export const MEASURED_NON_LLM_PER_MILLION = 2.9;
 
+/**
+ * DynamoDB writes per LLM call of an endpoint with `rpm`/`tpm` (lib/aws/dynamo-rate-limit-store.ts:
+ * one claim per lease of 16, plus refused claims when windows fill), as measured by
+ * tests/integration/llm-rate-limit-store.test.ts: 0.066-0.093.
+ */
+export const RATE_LIMIT_WRITES_PER_CALL = 0.09;
+
 /** A run's AWS cost before it runs: the LLM functions' wait from the cost model, the rest as measured. */
 export function estimateAwsCost(
-  r: { candidates: number; llmCalls: number; llmLatencyS: number },
+  r: { candidates: number; llmCalls: number; llmLatencyS: number; rateLimitedCalls?: number },
   p: Prices = loadPrices(),
   a: Pick<ScaleAssumptions, 'callsInFlight' | 'llmMemoryMb'> = DEFAULT_ASSUMPTIONS,
 ): { total: number; llmWait: number; rest: number; assumptions: string[] } {
   const gbs = (r.llmCalls * r.llmLatencyS) / a.callsInFlight * (a.llmMemoryMb / 1024);
   const llmWait = gbs * p.lambda.arm64PerGbSecond;
-  const rest = (r.candidates / 1e6) * MEASURED_NON_LLM_PER_MILLION;
+  // Global rpm/tpm: the endpoints' calls claimed in leases in the stack's table.
+  const rateWrites = (r.rateLimitedCalls ?? 0) * RATE_LIMIT_WRITES_PER_CALL;
+  const rest = (r.candidates / 1e6) * MEASURED_NON_LLM_PER_MILLION + (rateWrites / 1e6) * p.dynamodb.onDemandPerMillionWriteUnits;
   return {
     total: llmWait + rest,
     llmWait,
@@ -160,6 +169,9 @@ export function estimateAwsCost(
     assumptions: [
       `AWS (if run there): Lambda waiting on the LLM = calls x ${r.llmLatencyS.toFixed(1)} s latency / ${a.callsInFlight} calls in flight x ${a.llmMemoryMb} MB at $${p.lambda.arm64PerGbSecond}/GB-s (${p.region}, ${p.pricesAsOf}); ` +
         `everything else $${MEASURED_NON_LLM_PER_MILLION} per 1M candidate programs as measured on the emulated stack (bench:aws-scale); locally nothing but the tokens is paid`,
+      ...(rateWrites > 0
+        ? [`rpm/tpm hold per key across the stack: ${RATE_LIMIT_WRITES_PER_CALL} DynamoDB writes per limited LLM call (leases of 16), $${((rateWrites / 1e6) * p.dynamodb.onDemandPerMillionWriteUnits).toFixed(2)}`]
+        : []),
     ],
   };
 }

@@ -31,6 +31,7 @@ import { configForDrop, recordRefusedDrop, refusedRunId } from './drop-config.ts
 import { runIdFor } from '../hosts/run-id.ts';
 import { startRun } from '../hosts/start-run.ts';
 import { llmClientsFor } from '../hosts/llm-clients.ts';
+import { DynamoRateLimitStore } from './dynamo-rate-limit-store.ts';
 import { loadRunConfig, RunCache } from '../hosts/run-cache.ts';
 import { onePoolPerLimits } from '../sandbox/pool-cache.ts';
 import { randomUUID } from 'node:crypto';
@@ -183,6 +184,7 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
       writeFileSync(local, blob);
       return local;
     });
+  const rateLimits = new DynamoRateLimitStore(clients.doc, env.table);
   // No per-request cache objects on S3: responses are cached per shard (registry, responseCache).
   const runClients = new RunCache<RoleClients>();
   const llmFor = (runId: string, cfg: RunConfig) =>
@@ -191,6 +193,8 @@ export function createLambdaRuntime(opts: LambdaRuntimeOptions = {}): LambdaRunt
         cassettePath: await fetchCassette(runId),
         env: keyEnv(),
         endpoint: (role, resolved) => ({ ...resolved, concurrency: llmConcurrencyOnLambda(cfg, role, env.llmConcurrency) }),
+        // rpm/tpm per key across every instance of the stack (one table item per key and window).
+        ports: { rateLimits },
       }),
     );
 

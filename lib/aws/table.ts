@@ -1,7 +1,7 @@
 // The single DynamoDB table: key names, item keys and the table definition (used by the CDK stack
 // and by tests that create the table in dynalite). One table holds runs, per-stage progress
 // counters (under the run's key) and recorded shards (spread over SHARD_PARTITIONS keys per run).
-// Deduplication keeps no items here (lib/stages/dedup.ts).
+// Deduplication keeps no items here (lib/stages/dedup.ts). LLM rate windows live here too (tiny, TTL).
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const PK = 'pk';
@@ -27,6 +27,9 @@ export const keys = {
   /** A stage's counters (no shard list: it stays ~200 bytes at any run size). */
   progress: (runId: string, stage: string) => ({ pk: `RUN#${runId}`, sk: `PROGRESS#${stage}` }),
   progressPrefix: 'PROGRESS#',
+  /** One window of an LLM key's global rate counters (lib/aws/dynamo-rate-limit-store.ts): a
+   * partition per window, so no item or partition grows with time. */
+  rateWindow: (scope: string, window: number) => ({ pk: `RATE#${scope}#${window}`, sk: 'RATE' }),
 };
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {

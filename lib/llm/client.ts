@@ -28,6 +28,8 @@ import {
 import { Semaphore, TokenBucket } from './token-bucket.ts';
 import { ProviderGate } from './provider-gate.ts';
 import { readRateHeaders } from './rate-headers.ts';
+import { GlobalLimiter, type RateTicket } from './global-limiter.ts';
+import { processRateLimits, rateScope, type RateLimitStore } from './rate-limit-store.ts';
 import { UsageMeter } from './usage.ts';
 import type { ResponseCacheLike } from './shard-cache.ts';
 
@@ -59,6 +61,14 @@ export interface LlmPorts {
   /** Backoff base (ms) for retries without Retry-After. */
   backoffBaseMs?: number;
   random?: () => number;
+  /** Where `rpm`/`tpm` are counted for every client of the same key (base URL + apiKeyEnv):
+   * default this process (a local run); on AWS the stack's DynamoDB table, so the limits hold
+   * across all Lambda instances. */
+  rateLimits?: RateLimitStore;
+  /** The limiter's window, lease and guard (tests; default 60 s, the store's lease, 250 ms). */
+  rateWindowMs?: number;
+  rateLease?: number;
+  rateGuardMs?: number;
 }
 
 const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\//;
@@ -78,6 +88,8 @@ export class LlmClient {
   private readonly tpm: TokenBucket;
   /** The provider's x-ratelimit-* picture, global across instances (see provider-gate.ts). */
   readonly gate = new ProviderGate();
+  /** The key's rpm/tpm across every client and instance (null: no limit configured). */
+  readonly limiter: GlobalLimiter | null;
   private readonly random: () => number;
   private readonly backoffBase: number;
 
@@ -105,6 +117,16 @@ export class LlmClient {
     this.rpm = new TokenBucket(this.config.rpm, 1.5);
     // A second's worth of tokens may accumulate, so typical requests are not serialised behind the estimate.
     this.tpm = new TokenBucket(this.config.tpm, Math.max(1, this.config.tpm / 60));
+    // The local buckets above pace this instance; the limiter bounds all of them together.
+    this.limiter =
+      this.mode !== 'replay' && (this.config.rpm > 0 || this.config.tpm > 0)
+        ? new GlobalLimiter(
+            ports.rateLimits ?? processRateLimits,
+            rateScope(this.config.baseURL, this.config.apiKeyEnv),
+            { rpm: this.config.rpm, tpm: this.config.tpm },
+            { windowMs: ports.rateWindowMs, leaseRequests: ports.rateLease, guardMs: ports.rateGuardMs },
+          )
+        : null;
     if (this.mode === 'replay') {
       this.sdk = null;
     } else {
@@ -178,22 +200,28 @@ export class LlmClient {
       await this.sem.acquire();
       let failure: AttemptFailure;
       let probe = false;
+      let ticket: RateTicket | null = null;
       try {
         // The breaker is asked last, right before sending: a caller that queued for a slot or a
         // token while it opened must not slip through. Tokens taken before it opened go back.
+        // The key's global share is taken after every other wait, so it is spent in the window
+        // it was claimed for.
         await this.gate.admit(estimate);
         for (;;) {
           await this.rpm.take(1);
           await this.tpm.take(estimate);
-          if (this.breaker.state === 'closed') break;
+          if (this.breaker.state !== 'closed' && !probe) {
+            this.rpm.refund(1);
+            this.tpm.refund(estimate);
+            probe = await this.breaker.admit();
+            continue;
+          }
+          ticket = this.limiter ? await this.limiter.acquire(estimate) : null;
+          if (probe || this.breaker.state === 'closed') break;
+          // The breaker opened while this call waited for the key's window.
+          if (ticket) this.limiter!.release(ticket);
           this.rpm.refund(1);
           this.tpm.refund(estimate);
-          probe = await this.breaker.admit();
-          if (probe) {
-            await this.rpm.take(1);
-            await this.tpm.take(estimate);
-            break;
-          }
         }
         row.attempts++;
         try {
@@ -206,6 +234,7 @@ export class LlmClient {
             this.breaker.success(probe);
             this.breaker.observe(true);
             const used = parsed.usage.promptTokens + parsed.usage.completionTokens;
+            if (ticket) this.limiter!.settle(ticket, used);
             if (used > 0) {
               if (used < estimate) this.tpm.refund(estimate - used);
               else this.tpm.charge(used - estimate);

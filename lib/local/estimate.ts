@@ -155,7 +155,9 @@ export async function estimateRun(inputPath: string, cfg: RunConfig, o: Estimate
     const usd = e.price ? (promptTokens * e.price.inputPerMTok + completionTokens * e.price.outputPerMTok) / 1e6 : null;
     if (usd === null) unpriced.push(`${e.model} (${role})`);
     else llmUSD += usd;
-    // Calls in flight: the endpoint's concurrency cap, under its requests-per-minute limit.
+    // Calls in flight: the endpoint's concurrency cap, under its requests-per-minute limit (per key
+    // across every instance; roles are modelled one after another, so roles sharing a key do not
+    // compete here).
     const latencyS = firstTokenS + completionPerCall / tps;
     let wallS = (calls * latencyS) / e.concurrency;
     if (e.rpm > 0) wallS = Math.max(wallS, (calls / e.rpm) * 60);
@@ -172,7 +174,8 @@ export async function estimateRun(inputPath: string, cfg: RunConfig, o: Estimate
   assumptions.push(`sandbox: ${SANDBOX_MS_PER_RUN} ms per program run, ${cfg.execute.rerun ? 'each run twice' : 'run once'}, ${workers} workers`);
 
   const llmCalls = roles.reduce((a, r) => a + r.calls, 0);
-  const aws = estimateAwsCost({ candidates: programs, llmCalls, llmLatencyS: mean(roles.map((r) => firstTokenS + r.completionTokens / Math.max(1, r.calls) / tps), 20) }, loadPrices());
+  const rateLimitedCalls = roles.filter((r) => { const e = resolveEndpoint(cfg, r.role); return !e.batch && (e.rpm > 0 || e.tpm > 0); }).reduce((a, r) => a + r.calls, 0);
+  const aws = estimateAwsCost({ candidates: programs, llmCalls, rateLimitedCalls, llmLatencyS: mean(roles.map((r) => firstTokenS + r.completionTokens / Math.max(1, r.calls) / tps), 20) }, loadPrices());
   assumptions.push(...aws.assumptions);
 
   return {

@@ -251,3 +251,21 @@ export async function queueDepth(emu: AwsEmulators, queueUrl: string): Promise<{
     inFlight: Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
   };
 }
+
+/** dynalite alone (DynamoDB's protocol on a random port) with the stack's table, and its clients. */
+export async function startDynalite(table: string): Promise<{ endpoint: string; clientOptions: ClientOptions; clients: AwsClients; stop(): Promise<void> }> {
+  const dyn: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const endpoint = `http://127.0.0.1:${await listen(dyn)}`;
+  const clientOptions: ClientOptions = { region: 'us-east-1', endpoints: { dynamodb: endpoint }, credentials: EMULATOR_CREDENTIALS };
+  const clients = makeClients(clientOptions);
+  if (table) await clients.dynamo.send(new CreateTableCommand(tableDefinition(table)));
+  return {
+    endpoint,
+    clientOptions,
+    clients,
+    async stop() {
+      for (const c of Object.values(clients)) (c as { destroy(): void }).destroy();
+      await new Promise<void>((r) => dyn.close(() => r()));
+    },
+  };
+}

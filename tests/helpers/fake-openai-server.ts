@@ -102,8 +102,10 @@ export interface FakeServerOptions {
    * (windows start at server start). Every completion answer carries OpenAI's
    * x-ratelimit-remaining-requests / x-ratelimit-reset-requests; arrivals past the budget get 429
    * with retry-after-ms until the window ends (`enforce: false`: served anyway, to measure what
-   * clients send; `headers: false`: a server that sends none). `stats.arrivalsPerWindow` counts every attempt. */
-  quota?: { requests: number; windowMs: number; enforce?: boolean; headers?: boolean };
+   * clients send; `headers: false`: a server that sends none). `stats.arrivalsPerWindow` counts every attempt.
+   * `alignToEpoch`: windows are floor(Date.now() / windowMs) counted from the first arrival's
+   * window (as lib/llm/global-limiter.ts cuts them) instead of starting at server start. */
+  quota?: { requests: number; windowMs: number; enforce?: boolean; headers?: boolean; alignToEpoch?: boolean };
   /** When set, requests without `Authorization: Bearer <apiKey>` get 401. */
   apiKey?: string;
   /** When set, other models get 404. */
@@ -135,6 +137,8 @@ export interface FakeStats {
   servedAt: number[];
   /** With `quota`: completion attempts that reached the server, per window (index = window number). */
   arrivalsPerWindow: number[];
+  /** With `quota`: tokens (prompt + completion) of the answers served, by their arrival's window. */
+  tokensPerWindow: number[];
   /** Batch API calls by kind (create, retrieve, list, cancel, upload, content). */
   batchCalls: Record<string, number>;
   /** Batch lines answered per request key (the same key in two batches: bought twice). */
@@ -216,6 +220,7 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
     maxConcurrent: 0,
     servedAt: [],
     arrivalsPerWindow: [],
+    tokensPerWindow: [],
     batchCalls: {},
     batchServedByKey: new Map(),
   };
@@ -245,10 +250,17 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
 
   const quota = options.quota;
   /** Counts an arrival against the quota; the headers to send, and whether it is over budget. */
-  const quotaTake = (): { headers: Record<string, string>; over: boolean; resetMs: number } => {
-    const elapsed = performance.now() - t0;
+  let epochBase: number | null = null;
+  const quotaTake = (): { headers: Record<string, string>; over: boolean; resetMs: number; window: number } => {
+    let elapsed = performance.now() - t0;
+    if (quota!.alignToEpoch) {
+      const now = Date.now();
+      epochBase ??= Math.floor(now / quota!.windowMs) * quota!.windowMs;
+      elapsed = now - epochBase;
+    }
     const w = Math.floor(elapsed / quota!.windowMs);
     while (stats.arrivalsPerWindow.length <= w) stats.arrivalsPerWindow.push(0);
+    while (stats.tokensPerWindow.length <= w) stats.tokensPerWindow.push(0);
     const used = ++stats.arrivalsPerWindow[w];
     const resetMs = Math.max(1, Math.ceil((w + 1) * quota!.windowMs - elapsed));
     return {
@@ -259,6 +271,7 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
       },
       over: quota!.enforce !== false && used > quota!.requests,
       resetMs,
+      window: w,
     };
   };
 
@@ -347,9 +360,11 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
       return apiError(res, 400, "'messages' is a required property", 'invalid_request_error');
     }
     let quotaHeaders: Record<string, string> = {};
+    let quotaWindow = -1;
     if (quota) {
       const q = quotaTake();
       quotaHeaders = q.headers;
+      quotaWindow = q.window;
       if (q.over) {
         outcome('429_quota');
         return apiError(res, 429, `Rate limit of ${quota.requests} requests per ${quota.windowMs} ms reached`, 'requests', { ...q.headers, 'retry-after-ms': String(q.resetMs) });
@@ -417,6 +432,7 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
       stats.served++;
       stats.servedByKey.set(key, (stats.servedByKey.get(key) ?? 0) + 1);
       stats.servedAt.push(performance.now() - t0);
+      if (quotaWindow >= 0) stats.tokensPerWindow[quotaWindow] += payload.usage.total_tokens;
       outcome(fault === 'ok' || fault === 'slow' ? 'ok' : fault);
       json(res, 200, payload, quotaHeaders);
     } finally {

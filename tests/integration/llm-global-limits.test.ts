@@ -1,11 +1,14 @@
-// Global LLM limits: several LlmClient instances (as many Lambda instances) share one provider
-// quota. Each obeys its configured rpm locally, so together they send N times the limit; reading
-// the provider's x-ratelimit-* headers brings the provider-side rate back to about the limit (the
-// excess left is about one in-flight call per instance per window).
+// Global LLM limits, the provider's headers alone: several LlmClient instances (as many Lambda
+// instances) share one provider quota but no rate store (each counts in its own memory, as
+// separate processes would). Each obeys its configured rpm, so together they send N times the
+// limit; reading the provider's x-ratelimit-* headers brings the provider-side rate back to about
+// the limit (the excess left is about one in-flight call per instance per window). The shared
+// store that makes it a hard bound: llm-rate-limit-store.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeServer } from '../helpers/fake-openai-server.ts';
 import { LlmClient } from '../../lib/llm/client.ts';
+import { MemoryRateLimitStore } from '../../lib/llm/rate-limit-store.ts';
 
 const INSTANCES = 6;
 const CALLS = 50;
@@ -17,7 +20,7 @@ async function run(headers: boolean, after: (fn: () => unknown) => void) {
   // enforce: false, so the server counts what the clients send rather than refusing it.
   const s = await startFakeServer({ quota: { requests: BUDGET, windowMs: WINDOW_MS, enforce: false, headers }, latencyMs: 20 });
   const clients = Array.from({ length: INSTANCES }, () =>
-    new LlmClient('unify', { baseURL: s.baseURL, model: 'qwen', rpm: RPM, concurrency: 4, timeoutMs: 5_000 }));
+    new LlmClient('unify', { baseURL: s.baseURL, model: 'qwen', rpm: RPM, concurrency: 4, timeoutMs: 5_000 }, { rateLimits: new MemoryRateLimitStore() }));
   after(async () => {
     for (const c of clients) c.close();
     await s.close();

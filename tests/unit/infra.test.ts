@@ -210,6 +210,19 @@ test('least privilege: each function sends only to its next queues; only LLM fun
   }
 });
 
+test('global LLM limits: the LLM functions may claim rate windows (conditional UpdateItem) in the stack\'s table, which expires them by TTL', () => {
+  const tableId = stack.getLogicalId(stack.table.node.defaultChild as never);
+  for (const name of ['generate', 'backtranslate']) {
+    const env = fnProps(name).Environment.Variables;
+    assert.deepEqual(env.CACO_TABLE, { Ref: tableId }, `${name}: the table the rate store writes`);
+    const updates = statementsOf(name).filter(
+      (s) => actionsOf(s).includes('dynamodb:UpdateItem') && JSON.stringify(s.Resource).includes(tableId),
+    );
+    assert.ok(updates.length > 0, `${name}: dynamodb:UpdateItem on the table`);
+  }
+  t.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+});
+
 test('no API key in plain text: env holds only the secret name', () => {
   const json = JSON.stringify(t.toJSON());
   assert.ok(!/sk-[A-Za-z0-9]{10,}/.test(json));
