@@ -50,7 +50,7 @@ export interface PlanSummary {
   parts: Omit<PartPlan, 'slices'>[];
 }
 
-interface Source {
+export interface Source {
   key: string;
   rows: number;
   outcome?: 'rejected' | 'failed';

@@ -34,6 +34,13 @@ export interface AssembleInfo {
   limits?: PartLimits;
 }
 
+/**
+ * Dataset rows above which a time-limited host (Lambda) skips the report page in the finish:
+ * bench:assemble builds it at ~6-10k records/s on these loaded cores, so 1M rows is a few minutes
+ * of the finish's 15. Locally (no time limit) the report is always built.
+ */
+export const REPORT_MAX_ROWS_IN_FINISH = 1_000_000;
+
 /** Source blobs read at once by a task (in order: rows keep the plan's order). */
 const READ_AHEAD = 16;
 
@@ -100,8 +107,15 @@ export async function assembleFinish(runId: string, id: string, info: AssembleIn
   await deps.blobs.put(keys.dataset(runId, 'stats.json'), JSON.stringify(summaryJson, null, 2) + '\n');
   await deps.blobs.put(keys.dataset(runId, 'README.md'), datasetCard({ runId, mode: run.mode, samples, codegen, models: info.models, stats, spec: info.spec, files }));
   // The report page (dataset/report/), also for a run that fails the check below. It is derived
-  // data: a failure to write it is logged, never fails the run (`caco report` rebuilds it).
-  await writeRunReport(runId, deps.blobs).catch((err: Error) => deps.log.warn('could not write the run report; rebuild it with caco report', { error: err.message }));
+  // data: a failure to write it is logged, never fails the run (`caco report` rebuilds it). It
+  // reads every record in this one step, so on a host with a time limit (Lambda) a run too large
+  // for it gets none: a timeout here would repeat the finish until its message is dead-lettered.
+  const records = summary.parts.reduce((a, p) => a + p.rows, 0);
+  if (deps.remainingMs && records > REPORT_MAX_ROWS_IN_FINISH) {
+    deps.log.warn('run too large to build its report inside assemble; build it with caco report', { rows: records, limit: REPORT_MAX_ROWS_IN_FINISH });
+  } else {
+    await writeRunReport(runId, deps.blobs).catch((err: Error) => deps.log.warn('could not write the run report; rebuild it with caco report', { error: err.message }));
+  }
   if (!stats.conservation.ok) {
     await deps.state.setRunStatus(runId, 'failed');
     throw new Error(`conservation check failed for run ${runId}:\n  ${stats.conservation.problems.join('\n  ')}`);

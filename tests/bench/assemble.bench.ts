@@ -20,6 +20,10 @@ import { openStateDb, SqliteStateStore, SqliteWorkQueue } from '../../lib/store/
 import type { BacktranslatedRecord } from '../../lib/stages/backtranslate.ts';
 import { mulberry32 } from '../../lib/util/random.ts';
 import { assembleRunSingle } from '../helpers/assemble-single.ts';
+import { cutParts, type Source } from '../../lib/pipeline/assemble-plan.ts';
+import { computeStats } from '../../lib/pipeline/stats.ts';
+import type { ShardState } from '../../lib/store/ports.ts';
+import { createHash } from 'node:crypto';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -120,6 +124,32 @@ interface Step {
   rssMb: number;
   extra: unknown;
 }
+/** The plan's and the finish's work that grows with the run, on synthetic inputs of paper size. */
+function paperCpu(shards: number): { sources: number; records: number; cutMs: number; hashMs: number; statsMs: number } {
+  const samples: Source[] = Array.from({ length: shards }, (_, i) => ({ key: `runs/x/backtranslate/g${String(i).padStart(5, '0')}.jsonl`, rows: 25, group: 'samples' }));
+  const rejected: Source[] = Array.from({ length: shards * 4 }, (_, i) => ({ key: `runs/x/rejected/filter/g${String(i).padStart(6, '0')}.jsonl`, rows: 19, group: 'filter/rejected', outcome: 'rejected' }));
+  let t0 = performance.now();
+  let parts = 0;
+  for (const c of ['default', 'sft', 'rlvr'] as const) parts += cutParts(c, samples, () => 3300, HUB_LIMITS).length;
+  parts += cutParts('rejected', rejected, () => 1800, HUB_LIMITS).length;
+  const cutMs = performance.now() - t0;
+  const stages = ['generate', 'execute', 'filter', 'dedup', 'backtranslate', 'dedup:prepared:generate', 'ingest'];
+  const states: ShardState[] = [];
+  for (let i = 0; i < shards; i++) {
+    for (const stage of stages) states.push({ runId: 'x', stage, shard: `g${String(i).padStart(5, '0')}`, counts: { in: 100, kept: 80, rejected: { too_short: 12, exec_error: 8 }, failed: {}, counters: { records: 100, 'tokens.in': 123456, 'tokens.out': 23456 } }, next: [] });
+  }
+  t0 = performance.now();
+  const digest = createHash('sha256');
+  for (const s of [...states].sort((a, b) => (a.stage + '/' + a.shard < b.stage + '/' + b.shard ? -1 : 1))) digest.update(JSON.stringify([s.stage, s.shard, s.counts]));
+  digest.digest('hex');
+  const hashMs = performance.now() - t0;
+  t0 = performance.now();
+  computeStats(states);
+  const statsMs = performance.now() - t0;
+  void parts;
+  return { sources: samples.length * 3 + rejected.length, records: states.length, cutMs, hashMs, statsMs };
+}
+
 const self = fileURLToPath(import.meta.url);
 function step(dir: string, what: string, more: string[] = [], limits?: PartLimits): Step {
   const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', what, '--dir', dir, ...(limits ? ['--limits', JSON.stringify(limits)] : []), ...more], { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -154,6 +184,22 @@ async function parent(): Promise<void> {
       tasks.push({ ...s, config: e.config, rows: e.rows });
       console.log(`  task ${String(i).padStart(2)} ${e.config.padEnd(8)} part ${e.part}: ${e.rows.toLocaleString()} rows, ${(s.ms / 1000).toFixed(2)} s, peak RSS ${s.rssMb.toFixed(0)} MiB (+${(s.rssMb - idle.rssMb).toFixed(0)})`);
     }
+    // Memory against part size: the first part of each big config again, planned at twice the rows.
+    const twice: PartLimits = { ...limits, maxRows: 2 * partRows };
+    const plan2 = step(dir, 'plan', [], twice).extra as { id: string; tasks: number };
+    const firstOf = new Map<string, number>();
+    tasks.forEach((t, i) => firstOf.has(t.config) || firstOf.set(t.config, i));
+    const summary2 = JSON.parse((await new FileBlobStore(join(dir, 'blobs')).get(keys.assemblePlan(RUN, plan2.id)))!.toString()) as { parts: { config: string; rows: number }[] };
+    const slope = new Map<string, number>();
+    for (const cfg of ['default', 'sft', 'rlvr', 'rejected']) {
+      const j = summary2.parts.findIndex((p) => p.config === cfg);
+      const i = firstOf.get(cfg);
+      if (j < 0 || i === undefined || summary2.parts[j]!.rows !== 2 * partRows) continue;
+      const s2 = step(dir, 'task', ['--plan', plan2.id, '--task', String(j)], twice);
+      const per = (s2.rssMb - tasks[i]!.rssMb) / partRows;
+      slope.set(cfg, per);
+      console.log(`  ${cfg} part of ${(2 * partRows).toLocaleString()} rows: ${(s2.ms / 1000).toFixed(2)} s, peak RSS ${s2.rssMb.toFixed(0)} MiB: ${(per * 1024).toFixed(2)} KiB per extra row`);
+    }
     const finish = step(dir, 'finish', ['--plan', id]);
     const report = step(dir, 'report');
     console.log(`finish: ${(finish.ms / 1000).toFixed(2)} s (of which the report page, rebuilt alone: ${(report.ms / 1000).toFixed(2)} s), peak RSS ${finish.rssMb.toFixed(0)} MiB (+${(finish.rssMb - idle.rssMb).toFixed(0)})`);
@@ -171,9 +217,10 @@ async function parent(): Promise<void> {
       const ts = tasks.filter((t) => cfgs.includes(t.config));
       return ts.reduce((a, t) => a + t.rows, 0) / (ts.reduce((a, t) => a + t.ms, 0) / 1000);
     };
-    const mbPerRow = (cfg: string) => {
-      const ts = tasks.filter((t) => t.config === cfg && t.rows === partRows);
-      return ts.length ? Math.max(...ts.map((t) => t.rssMb - idle.rssMb)) / partRows : NaN;
+    /** Peak RSS above the idle child of a part of `rows` rows: the measured part plus the slope per extra row. */
+    const memAt = (cfg: string, rows: number) => {
+      const t = tasks[firstOf.get(cfg)!]!;
+      return t.rssMb - idle.rssMb + (slope.get(cfg) ?? NaN) * (rows - t.rows);
     };
     const P = { shards: 53_000, samples: 1_300_000, rejected: 4_000_000 };
     const sampleJson = 3_300; // bytes of a data row's JSON (~3 KB samples, as here and in bench:dataset)
@@ -191,12 +238,16 @@ async function parent(): Promise<void> {
     console.log('paper scale (extrapolated; assumptions below):');
     console.log(`  tasks: ${n} (data ${parts.data} parts of ${dataRowsPerPart.toLocaleString()} rows, sft ${parts.sft}, rlvr ${parts.rlvr}, rejected ${parts.rejected}, codegen ${parts.codegen})`);
     console.log(`  time per task: data ${tData.toFixed(0)} s, sft/rlvr ${tSft.toFixed(0)} s, rejected ${tRej.toFixed(0)} s (15-minute limit: 900 s)`);
-    console.log(`  memory per task: data ~${(mbPerRow('default') * dataRowsPerPart).toFixed(0)} MiB, sft ~${(mbPerRow('sft') * HUB_LIMITS.maxRows).toFixed(0)} MiB, rejected ~${(mbPerRow('rejected') * HUB_LIMITS.maxRows).toFixed(0)} MiB above the runtime (function: 2,048 MB)`);
-    console.log(`  plan: ${((plan.ms / (shards * 5)) * P.shards * 5 / 1000).toFixed(0)} s here-rate (shard records and listings grow with the run; on AWS add ~${((P.shards * 7) / 1000 / 16 * 0.05).toFixed(0)} s of DynamoDB pages and ~${((P.shards * 5) / 1000 * 0.03).toFixed(0)} s of S3 listings)`);
-    console.log(`  finish without the report: ${((finishNoReport / recordsHere) * (P.samples + P.rejected) / 1000).toFixed(0)} s if it grew with the records (it reads only the shard records: ${((finishNoReport / (shards * 5)) * P.shards * 7 / 1000).toFixed(0)} s by shard records)`);
+    console.log(`  memory per task (peak RSS above the runtime, linear in rows from the two part sizes): data ~${memAt('default', dataRowsPerPart).toFixed(0)} MiB, sft ~${memAt('sft', HUB_LIMITS.maxRows).toFixed(0)} MiB, rlvr ~${memAt('rlvr', HUB_LIMITS.maxRows).toFixed(0)} MiB, rejected ~${memAt('rejected', HUB_LIMITS.maxRows).toFixed(0)} MiB (function: 2,048 MB)`);
+    // The plan's and the finish's CPU at paper scale, measured here on synthetic inputs of that size.
+    const cpu = paperCpu(P.shards);
+    const listS = ((P.shards * 5) / 1000) * 0.03;
+    const ddbS = ((P.shards * 7 * 600) / 2 ** 20) * 0.05 / 16;
+    console.log(`  plan: cutting ${cpu.sources.toLocaleString()} source blobs into parts ${(cpu.cutMs / 1000).toFixed(2)} s + hashing ${cpu.records.toLocaleString()} shard records ${(cpu.hashMs / 1000).toFixed(2)} s (measured) + S3 listings ~${listS.toFixed(0)} s + shard records from DynamoDB ~${ddbS.toFixed(0)} s + ${n + 1} plan PUTs`);
+    console.log(`  finish without the report: computeStats over ${cpu.records.toLocaleString()} shard records ${(cpu.statsMs / 1000).toFixed(2)} s (measured) + the shard records again ~${ddbS.toFixed(0)} s + a few PUTs (here: ${(finishNoReport / 1000).toFixed(2)} s at ${shards} shards)`);
     console.log(`  the report page (reads every record): ${((report.ms / recordsHere) * (P.samples + P.rejected) / 1000 / 60).toFixed(0)} min at this rate: NOT bounded; the finish logs and skips it on failure (caco report rebuilds it)`);
     console.log(`  wall time with every task in parallel (assemble's maxConcurrency 20): ~${Math.ceil(n / 20)} waves x ~${Math.max(tData, tRej, tSft).toFixed(0)} s`);
-    console.log(`  assumptions: S3 GET ${getMs} ms, ${inFlight} in flight per task; ~25 samples and ~19 rejected records per blob (53,000 shards, rejections over 4 stages); rows/s as measured here per config; memory linear in rows per part; data parts cut at 256 MB / ${sampleJson} B per row`);
+    console.log(`  assumptions: DynamoDB query pages of 1 MB at 50 ms over 16 partition keys, ~600 B a shard record; S3 LIST 1,000 keys at 30 ms; S3 GET ${getMs} ms, ${inFlight} in flight per task; ~25 samples and ~19 rejected records per blob (53,000 shards, rejections over 4 stages); rows/s as measured here per config; memory linear in rows per part; data parts cut at 256 MB / ${sampleJson} B per row`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(dir2, { recursive: true, force: true });
