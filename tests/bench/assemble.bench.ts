@@ -161,7 +161,8 @@ async function parent(): Promise<void> {
   const shards = arg('shards', 300);
   const rejected = arg('rejected', 90_000);
   const partRows = arg('part-rows', 10_000);
-  const limits: PartLimits = { ...HUB_LIMITS, maxRows: partRows };
+  // Row groups of a quarter part, so the parts measured hold several (as a Hub-sized part's ten do).
+  const limits: PartLimits = { ...HUB_LIMITS, maxRows: partRows, rowGroupRows: Math.max(1, Math.floor(partRows / 4)) };
   const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
   console.log(`bench:assemble: ${samples.toLocaleString()} samples (~3 KB) in ${shards} shards, ${rejected.toLocaleString()} rejected records (~1.5 KB) over 4 stages, parts of ${partRows.toLocaleString()} rows; load average ${load()}`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-assemble-'));
