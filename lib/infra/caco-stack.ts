@@ -122,7 +122,10 @@ export class CacoStack extends Stack {
       // its partition (default 500k records: under 1 GB): 3008 MB, and 15 minutes for the reads.
       filter: { memorySize: 3008, timeout: Duration.minutes(15), maxConcurrency: 20 },
       backtranslate: { memorySize: 512, timeout: Duration.minutes(15), maxConcurrency: llmMax },
-      assemble: { memorySize: 2048, timeout: Duration.minutes(15), maxConcurrency: 2 },
+      // assemble runs in parallel steps (lib/pipeline/assemble.ts): a task compacts one Parquet part
+      // (<= 100k rows or ~256 MB of row JSON held in memory while it is encoded), ~40-100 tasks at
+      // paper scale; 20 at once keeps the S3 reads of a run's shards moderate.
+      assemble: { memorySize: 2048, timeout: Duration.minutes(15), maxConcurrency: 20 },
     };
     // A function this file does not know (a stage added to the spec with a host of its own).
     const sizeOf = (name: string): StageSpec => sizes[name] ?? { memorySize: 1024, timeout: Duration.minutes(15), maxConcurrency: 10 };

@@ -80,8 +80,29 @@ export function barrierStepOf(spec: PipelineSpec, shard: string): { branch: Bran
   return { branch, task: m[2] === undefined ? null : Number(m[2]) };
 }
 
-/** State-store key under which a barrier counts its prepared shards, finished tasks and finish, per branch. */
-export const barrierKey = (stage: string, what: 'prepared' | 'tasks' | 'finish', branch: Branch): string => `${stage}:${what}:${branch}`;
+/**
+ * State-store key under which a barrier counts its prepared shards, finished tasks and finish, per
+ * branch; the fan-in counts its tasks the same way, per plan (scope: the plan's id).
+ */
+export const barrierKey = (stage: string, what: 'prepared' | 'tasks' | 'finish', scope: Branch | string): string => `${stage}:${what}:${scope}`;
+
+/**
+ * The fan-in's steps (assemble in parallel): the trigger is `all`; it plans the parts and sends a
+ * task per part (`all.<plan>.task3`); the task that completes the plan's count sends the finish
+ * (`all.<plan>.finish`). The plan's id is in every step, so a re-assemble of a changed run (after
+ * `--retry-failed`) counts its own tasks, never the earlier plan's.
+ */
+export const FAN_IN_TRIGGER = 'all';
+export const fanInTask = (plan: string, i: number): string => `${FAN_IN_TRIGGER}.${plan}.task${i}`;
+export const fanInFinish = (plan: string): string => `${FAN_IN_TRIGGER}.${plan}.finish`;
+
+/** The step a fan-in message names: the trigger (null), or a plan's task or finish. */
+export function fanInStepOf(shard: string): { plan: string; task: number | null } | null {
+  if (shard === FAN_IN_TRIGGER) return null;
+  const m = /^all\.([0-9a-f]+)\.(?:task(\d+)|finish)$/.exec(shard);
+  if (!m) throw new Error(`not a fan-in step: ${shard}`);
+  return { plan: m[1]!, task: m[2] === undefined ? null : Number(m[2]) };
+}
 
 /** The branch whose fan-in a finished shard counts toward, if this stage ends it. */
 export function completesBranch(spec: PipelineSpec, stage: string, shard: string): Branch | null {

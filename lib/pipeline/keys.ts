@@ -31,6 +31,10 @@ export const keys = {
   dedupPartition: (runId: string, branch: string, p: number) => `${run(runId)}dedup-index/${branch}/part-${p}.json`,
   /** Dedup: a shard's decisions, in record order. */
   dedupDecisions: (runId: string, shard: string) => `${run(runId)}dedup-index/decisions/${shard}.json`,
+  /** Assemble's plan (lib/pipeline/assemble-plan.ts): its summary (every part, in order), named by the plan's id. */
+  assemblePlan: (runId: string, planId: string) => `${run(runId)}assemble-plan/${planId}/plan.json`,
+  /** Assemble: what task `i` of a plan compacts (its part and the blob slices that fill it). */
+  assembleTask: (runId: string, planId: string, i: number) => `${run(runId)}assemble-plan/${planId}/task-${String(i).padStart(5, '0')}.json`,
   /** A shard's LLM responses (AWS), in a few part objects under this prefix. */
   llmShardCache: (runId: string, stage: StageName, shard: string) => `${run(runId)}llm-cache/${stage}/${shard}/`,
   /** Why ingest refused a drop (no or a bad config): the run exists only to say so. */

@@ -89,8 +89,11 @@ export class PartWriter<Row extends object> {
     /** The folder the card names the files under (`data`, `sft`, ...). */
     private readonly dir: string,
     private readonly fields: Field[],
-    private readonly opts: { jsonl: boolean; limits?: PartLimits },
-  ) {}
+    /** `firstPart`: the number of the first part (a task of the parallel assemble writes part k alone). */
+    private readonly opts: { jsonl: boolean; limits?: PartLimits; firstPart?: number },
+  ) {
+    this.part = opts.firstPart ?? 0;
+  }
 
   private get limits(): PartLimits {
     return this.opts.limits ?? HUB_LIMITS;
@@ -113,7 +116,7 @@ export class PartWriter<Row extends object> {
 
   /** Closes the last part. A config with no rows still gets one empty part, so it always loads. */
   async close(): Promise<{ rows: number; files: WrittenFile[] }> {
-    if (this.writer || this.part === 0) {
+    if (this.writer || this.files.length === 0) {
       if (!this.writer) this.open();
       await this.closePart();
     }

@@ -18,7 +18,9 @@ import { unifyShard } from '../stages/unify.ts';
 import { verifyGoldShard } from '../stages/verify-gold.ts';
 import { sandboxWorkers } from '../sandbox/config.ts';
 import type { PipelineDeps } from './deps.ts';
-import { assembleRun } from './assemble.ts';
+import { assembleFinish, assembleTask, planAssemble } from './assemble.ts';
+import { readPlanSummary } from './assemble-plan.ts';
+import type { PartLimits } from './parquet-parts.ts';
 import { branchOf, shardIndex } from './flow.ts';
 import { keys } from './keys.ts';
 import type { Validated } from './ingest.ts';
@@ -50,6 +52,8 @@ export interface PipelineServices {
   responseCache?: 'shard';
   /** Batch mode (`llm.<role>.batch`): where shards' batch rounds are recorded and the providers. */
   batch?: BatchServices;
+  /** The dataset's part and row-group sizes (default: the Hub's, lib/pipeline/parquet-parts.ts). */
+  partLimits?: PartLimits;
 }
 
 export function createPipeline(services: PipelineServices): PipelineImpl {
@@ -209,13 +213,28 @@ export function createPipeline(services: PipelineServices): PipelineImpl {
       }
       return [fanInMessage(runId, spec)];
     },
-    async assemble(runId, deps) {
-      const cfg = await configOf(runId, deps);
-      const models = Object.fromEntries(rolesUsed(cfg).map((r) => [r, resolveEndpoint(cfg, r).model]));
-      await assembleRun(runId, { mode: cfg.mode, models, spec, jsonl: cfg.dataset.jsonl }, deps);
-      // The run is over here: its cached values have an end.
-      configs.end(runId);
-      pools.end(runId);
+    // Assemble in parallel steps: a plan, a task per Parquet part, a finish (lib/pipeline/assemble.ts).
+    fanIn: {
+      async plan(runId, deps) {
+        const cfg = await configOf(runId, deps);
+        const summary = await planAssemble(runId, { spec, jsonl: cfg.dataset.jsonl, limits: services.partLimits }, deps);
+        deps.log.info('assemble planned', { runId, plan: summary.id, tasks: summary.parts.length });
+        return { id: summary.id, tasks: summary.parts.length };
+      },
+      tasks: async (runId, id, deps) => (await readPlanSummary(deps.blobs, runId, id)).parts.length,
+      async task(runId, id, i, deps) {
+        const started = performance.now();
+        const r = await assembleTask(runId, id, i, deps);
+        deps.log.info('assemble part written', { runId, plan: id, task: i, config: r.config, part: r.part, rows: r.rows, ms: Math.round(performance.now() - started) });
+      },
+      async finish(runId, id, deps) {
+        const cfg = await configOf(runId, deps);
+        const models = Object.fromEntries(rolesUsed(cfg).map((r) => [r, resolveEndpoint(cfg, r).model]));
+        await assembleFinish(runId, id, { mode: cfg.mode, models, spec, jsonl: cfg.dataset.jsonl }, deps);
+        // The run is over here: its cached values have an end.
+        configs.end(runId);
+        pools.end(runId);
+      },
     },
   };
 }

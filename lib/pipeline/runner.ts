@@ -4,12 +4,13 @@
 // (4) if this shard completes a branch, trigger the fan-in. A redelivered message whose shard is
 // recorded skips to step 4, so a crash anywhere loses nothing and duplicates nothing. A stage
 // followed by a barrier stage also prepares the shard for it before recording (step 1b) and counts
-// it toward the barrier after (step 4); the barrier's task and finish steps run here too.
+// it toward the barrier after (step 4); the barrier's task and finish steps run here too, and so
+// do the fan-in's (plan, a task per part, finish: the same counted tasks).
 import type { Rejection } from '../schema.ts';
 import type { ShardCounts, ShardMessage, StageName } from '../store/ports.ts';
 import type { StageOutput } from '../stages/types.ts';
 import type { PipelineDeps } from './deps.ts';
-import { barrierAfter, barrierFinish, barrierKey, barrierStepOf, barrierTask, branchOf, completesBranch, inputKeyOf, nextOf, shardId, type Branch } from './flow.ts';
+import { barrierAfter, barrierFinish, barrierKey, barrierStepOf, barrierTask, branchOf, completesBranch, FAN_IN_TRIGGER, fanInFinish, fanInStepOf, fanInTask, inputKeyOf, nextOf, shardId, type Branch } from './flow.ts';
 import { keys } from './keys.ts';
 import { CACO, fanInStage, firstOf, stageOf, type PipelineSpec } from './spec.ts';
 import { parseJsonl, toJsonl } from './lines.ts';
@@ -63,6 +64,23 @@ export interface BarrierImpl {
   finish(step: BarrierStep, deps: PipelineDeps): Promise<void>;
 }
 
+/**
+ * The fan-in in parallel steps, on the barrier's machinery (tasks counted under a state-store key,
+ * the count that completes them sends the finish). Every step is idempotent (deterministic blobs).
+ *   plan:   once the run's branches are done (the `all` message): what each task does, written as
+ *           blobs under an id that is a function of the run's shards; returns the id and task count;
+ *   task:   one per part, in parallel; skipped once recorded;
+ *   finish: one, once every task is recorded: what depends on all of them, then the run's status,
+ *           its last effect (a finished run skips every later fan-in message: the exactly-once close).
+ */
+export interface FanInImpl {
+  plan(runId: string, deps: PipelineDeps): Promise<{ id: string; tasks: number }>;
+  /** The task count of plan `id` (as planned; the same answer every time). */
+  tasks(runId: string, id: string, deps: PipelineDeps): Promise<number>;
+  task(runId: string, id: string, index: number, deps: PipelineDeps): Promise<void>;
+  finish(runId: string, id: string, deps: PipelineDeps): Promise<void>;
+}
+
 export interface BarrierStep {
   runId: string;
   branch: Branch;
@@ -78,8 +96,10 @@ export interface PipelineImpl {
   stages: Record<string, StageImpl>;
   /** Called once a branch's fan-in is complete; returns the messages to send (may be retried). */
   onBranchComplete(branch: Branch, runId: string, deps: PipelineDeps): Promise<ShardMessage[]>;
-  /** The final stage: builds the dataset from every shard; must be idempotent. */
-  assemble(runId: string, deps: PipelineDeps): Promise<void>;
+  /** The final stage in parallel steps (plan, a task per part, finish): the pipeline's own assemble. */
+  fanIn?: FanInImpl;
+  /** The final stage in one call (pipelines without `fanIn`: tests' toy pipelines); must be idempotent. */
+  assemble?(runId: string, deps: PipelineDeps): Promise<void>;
   /** Batch mode: opens a shard's batch rounds when its stage sends requests through a Batch API. */
   batch?(ctx: ShardContext): Promise<ShardBatchHook | null>;
 }
@@ -103,13 +123,7 @@ export async function processShardMessage(msg: ShardMessage, deps: PipelineDeps,
   const valid = shardMessageSchema(impl.spec).safeParse(msg);
   if (!valid.success) throw new RecordError(`not a shard message {runId, stage, shard}: ${describeZodError(valid.error)}`);
   const decl = stageOf(impl.spec, msg.stage);
-  if (decl.kind === 'fanIn') {
-    // A fan-in trigger can arrive more than once (redelivery, both sides of a race): a finished
-    // run is not assembled again. Two concurrent copies write identical bytes.
-    if ((await deps.state.getRun(msg.runId))?.status === 'done') return 'skipped';
-    await impl.assemble(msg.runId, deps);
-    return 'done';
-  }
+  if (decl.kind === 'fanIn') return runFanIn(msg, deps, impl);
   if (decl.kind === 'source') throw new Error(`${msg.stage} is not a shard message: it is triggered by the input itself`);
   if (decl.barrier) {
     const step = barrierStepOf(impl.spec, msg.shard);
@@ -229,12 +243,9 @@ async function runBarrierStep(msg: ShardMessage, at: { branch: Branch; task: num
   const step = await barrierStep(msg.runId, at.branch, msg.stage, deps, impl);
   if (at.task !== null) {
     if (at.task >= step.tasks) throw new Error(`barrier task ${msg.shard} of ${msg.stage}: the branch has ${step.tasks} tasks`);
-    const key = barrierKey(msg.stage, 'tasks', at.branch);
-    const done = await deps.state.getShard(msg.runId, key, msg.shard);
-    if (!done) await b.task(step, at.task, deps);
-    const rec = await deps.state.recordShard({ runId: msg.runId, stage: key, shard: msg.shard, counts: NO_COUNTS, next: [] }, step.tasks);
-    if (rec.complete) await deps.queue.send({ runId: msg.runId, stage: msg.stage, shard: barrierFinish(impl.spec, at.branch) });
-    return done ? 'skipped' : 'done';
+    const task = at.task;
+    const finish = { runId: msg.runId, stage: msg.stage, shard: barrierFinish(impl.spec, at.branch) };
+    return runCountedTask(msg, barrierKey(msg.stage, 'tasks', at.branch), step.tasks, () => b.task(step, task, deps), finish, deps);
   }
   const key = barrierKey(msg.stage, 'finish', at.branch);
   if (await deps.state.getShard(msg.runId, key, msg.shard)) return 'skipped';
@@ -244,6 +255,49 @@ async function runBarrierStep(msg: ShardMessage, at: { branch: Branch; task: num
   await deps.queue.sendMany(step.shards.map((shard) => ({ runId: msg.runId, stage: msg.stage, shard })));
   await deps.state.recordShard({ runId: msg.runId, stage: key, shard: msg.shard, counts: NO_COUNTS, next: [] });
   return 'done';
+}
+
+/**
+ * One task of a set of parallel steps (a barrier's partitions, the fan-in's parts): runs unless
+ * recorded, then counts toward `total` under `key`; the count that completes the set sends the
+ * finish (again after a redelivery: a finish is idempotent). A crash before the record repeats
+ * the task, which rewrites the same blobs.
+ */
+async function runCountedTask(msg: ShardMessage, key: string, total: number, work: () => Promise<void>, finish: ShardMessage, deps: PipelineDeps): Promise<ShardOutcome> {
+  const done = await deps.state.getShard(msg.runId, key, msg.shard);
+  if (!done) await work();
+  const rec = await deps.state.recordShard({ runId: msg.runId, stage: key, shard: msg.shard, counts: NO_COUNTS, next: [] }, total);
+  if (rec.complete) await deps.queue.send(finish);
+  return done ? 'skipped' : 'done';
+}
+
+/**
+ * The fan-in: in one call (`assemble`), or in parallel steps (`fanIn`): the trigger plans and sends
+ * the tasks, each task counts toward its plan, the last sends the finish. A fan-in message can
+ * arrive more than once (redelivery, both sides of a race): a finished run skips it.
+ */
+async function runFanIn(msg: ShardMessage, deps: PipelineDeps, impl: PipelineImpl): Promise<ShardOutcome> {
+  if ((await deps.state.getRun(msg.runId))?.status === 'done') return 'skipped';
+  const steps = impl.fanIn;
+  if (!steps) {
+    if (!impl.assemble) throw new Error('the pipeline has neither fanIn steps nor assemble');
+    await impl.assemble(msg.runId, deps);
+    return 'done';
+  }
+  const at = fanInStepOf(msg.shard);
+  if (at === null) {
+    const plan = await steps.plan(msg.runId, deps);
+    await deps.queue.sendMany(Array.from({ length: plan.tasks }, (_, i) => ({ runId: msg.runId, stage: msg.stage, shard: fanInTask(plan.id, i) })));
+    return 'done';
+  }
+  if (at.task === null) {
+    await steps.finish(msg.runId, at.plan, deps);
+    return 'done';
+  }
+  const total = await steps.tasks(msg.runId, at.plan, deps);
+  if (at.task >= total) throw new Error(`fan-in task ${msg.shard}: plan ${at.plan} has ${total} tasks`);
+  const task = at.task;
+  return runCountedTask(msg, barrierKey(msg.stage, 'tasks', at.plan), total, () => steps.task(msg.runId, at.plan, task, deps), { runId: msg.runId, stage: msg.stage, shard: fanInFinish(at.plan) }, deps);
 }
 
 /**
@@ -300,7 +354,7 @@ export function generateShards(runId: string, samples: number, shardSize: number
 
 /** The message that starts the fan-in of a run. */
 export function fanInMessage(runId: string, spec: PipelineSpec = CACO): ShardMessage {
-  return { runId, stage: fanInStage(spec), shard: 'all' };
+  return { runId, stage: fanInStage(spec), shard: FAN_IN_TRIGGER };
 }
 
 /** The message(s) that start the unify branch's `shards` shards. */
