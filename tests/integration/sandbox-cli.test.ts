@@ -56,7 +56,7 @@ test('caco execute starts its sandbox before the CLI has loaded, and --timings p
     assert.equal(ExecutionResultSchema.parse(JSON.parse(r.stdout)).stdout, '42\n');
     const line = /execute timings \(ms since process start\): (.*)/.exec(r.stderr)?.[1];
     assert.ok(line, r.stderr);
-    const at = Object.fromEntries(line.split(', ').map((p) => [p.replace(/ -?\d+$/, ''), Number(/(-?\d+)$/.exec(p)![1])]));
+    const at = Object.fromEntries([...line.matchAll(/(?:^|, )(.+?) (-?\d+)(?=, |$)/g)].map((m) => [m[1], Number(m[2])]));
     for (const phase of ['cli loaded', 'child: child process started', 'child: wasm compiled', 'child: heap read into memory', 'child: guard baseline taken', 'first interpreter ready', 'first result']) {
       assert.ok(phase in at, `${phase} in ${line}`);
     }

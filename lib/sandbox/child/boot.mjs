@@ -180,7 +180,7 @@ function mountZip(FS, fd) {
 export async function bootPyodide(dir, { makeSnapshot = false, stdout = () => {}, stderr = () => {}, files: filesPromise = null } = {}) {
   const { loadPyodide } = await import(join(dir, 'pyodide.mjs'));
   const files = await filesPromise;
-  mark('pyodide.mjs loaded, layer files ready');
+  mark('pyodide.mjs loaded and layer files ready');
   const opts = {
     indexURL: dir.endsWith('/') ? dir : dir + '/',
     // Python's `js` module becomes this object: no prototype, so no route to Function/globalThis.
