@@ -106,10 +106,17 @@ function toResult(id: string, r: Record<string, unknown>): ExecutionResult {
  */
 export async function createSandboxPool(opts: Partial<SandboxOptions> = {}, { prestarted = null }: { prestarted?: PrestartedSandbox | null } = {}): Promise<SandboxPool> {
   const t0 = performance.now();
-  const options = SandboxOptionsSchema.parse(opts);
+  let options: SandboxOptions;
+  let launch: ReturnType<typeof sandboxLaunch>;
+  try {
+    options = SandboxOptionsSchema.parse(opts);
+    launch = sandboxLaunch(await ensureLayer((m) => process.stderr.write(`[sandbox layer] ${m}\n`)));
+  } catch (e) {
+    // Children started for this pool must not outlive its failure (a warm Lambda retries later).
+    for (const p of prestarted?.procs ?? []) p.kill('SIGKILL');
+    throw e;
+  }
   const workers = sandboxWorkers(options);
-  const layer = await ensureLayer((m) => process.stderr.write(`[sandbox layer] ${m}\n`));
-  const launch = sandboxLaunch(layer);
   const early = (prestarted?.procs ?? []).filter((p) => p.exitCode === null && p.signalCode === null && p.connected);
   const sameLaunch = prestarted && JSON.stringify(prestarted.launch) === JSON.stringify(launch);
   for (const p of sameLaunch ? early.slice(workers) : early) p.kill('SIGKILL');
