@@ -11,9 +11,12 @@ if (asked === 'execute' && process.env.CACO_SANDBOX_PRESTART !== '0') {
   // The sandbox children boot Pyodide (most of a first result's time) while the CLI loads
   // (CACO_SANDBOX_PRESTART=0: only once the command runs, for bench:execute-start's baseline).
   const { prestartSandbox } = await import('../lib/sandbox/launch.ts');
-  const at = process.argv.findIndex((a) => a === '--workers' || a.startsWith('--workers='));
-  const workers = at < 0 ? undefined : Number(process.argv[at].split('=')[1] ?? process.argv[at + 1]);
-  prestartSandbox(Number.isInteger(workers) && workers! > 0 ? workers : undefined);
+  const { workersForInput } = await import('../lib/sandbox/input-workers.ts');
+  const args = process.argv.slice(2);
+  const at = args.findIndex((a) => a === '--workers' || a.startsWith('--workers='));
+  const workers = at < 0 ? undefined : Number(args[at]!.split('=')[1] ?? args[at + 1]);
+  const input = args[args.indexOf('execute') + 1];
+  prestartSandbox(Number.isInteger(workers) && workers! > 0 ? workers : input && !input.startsWith('-') ? workersForInput(input) : undefined);
 }
 const { Command } = await import('commander');
 

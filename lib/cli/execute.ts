@@ -5,6 +5,7 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { createSandboxPool } from '../sandbox/pool.ts';
 import { takePrestartedSandbox } from '../sandbox/launch.ts';
+import { workersForInput } from '../sandbox/input-workers.ts';
 import { executeJsonl } from '../stages/execute.ts';
 
 function positiveInt(name: string) {
@@ -22,7 +23,7 @@ export function register(program: Command): void {
     .argument('<input>', 'JSONL file of {id, code} records')
     .option('-o, --output <file>', 'write results here instead of stdout')
     .option('--timeout <ms>', 'wall-clock limit per program', positiveInt('--timeout'))
-    .option('--workers <n>', 'sandbox processes (default: number of cores)', positiveInt('--workers'))
+    .option('--workers <n>', 'sandbox processes (default: number of cores, at most one per program of a small input)', positiveInt('--workers'))
     .option('--timings', 'print where the time went (CLI loaded, sandbox processes started, first interpreter ready, first result, done) to stderr')
     .action(async (input: string, opts: { output?: string; timeout?: number; workers?: number; timings?: boolean }) => {
       if (!existsSync(input)) throw new Error(`no such file: ${input}`);
@@ -33,7 +34,7 @@ export function register(program: Command): void {
       // The children bin/caco.ts started before loading the CLI (if it did) are adopted.
       const pool = await createSandboxPool({
         ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
-        ...(opts.workers ? { workers: opts.workers } : {}),
+        workers: opts.workers ?? workersForInput(input),
       }, { prestarted: takePrestartedSandbox() });
       const { spawnMs, startMs, bootMarks } = pool.stats();
       marks.push(['sandbox processes started', poolCall + spawnMs], ['first interpreter ready', poolCall + startMs]);
