@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { createSandboxPool } from '../sandbox/pool.ts';
+import { takePrestartedSandbox } from '../sandbox/launch.ts';
+import { workersForInput } from '../sandbox/input-workers.ts';
 import { executeJsonl } from '../stages/execute.ts';
 
 function positiveInt(name: string) {
@@ -21,7 +23,7 @@ export function register(program: Command): void {
     .argument('<input>', 'JSONL file of {id, code} records')
     .option('-o, --output <file>', 'write results here instead of stdout')
     .option('--timeout <ms>', 'wall-clock limit per program', positiveInt('--timeout'))
-    .option('--workers <n>', 'sandbox processes (default: number of cores)', positiveInt('--workers'))
+    .option('--workers <n>', 'sandbox processes (default: number of cores, at most one per program of a small input)', positiveInt('--workers'))
     .option('--timings', 'print where the time went (CLI loaded, sandbox processes started, first interpreter ready, first result, done) to stderr')
     .action(async (input: string, opts: { output?: string; timeout?: number; workers?: number; timings?: boolean }) => {
       if (!existsSync(input)) throw new Error(`no such file: ${input}`);
@@ -29,12 +31,15 @@ export function register(program: Command): void {
       // (Node, the TypeScript loader and this command's modules).
       const marks: Array<[string, number]> = [['cli loaded', performance.now()]];
       const poolCall = performance.now();
+      // The children bin/caco.ts started before loading the CLI (if it did) are adopted.
       const pool = await createSandboxPool({
         ...(opts.timeout ? { timeoutMs: opts.timeout } : {}),
-        ...(opts.workers ? { workers: opts.workers } : {}),
-      });
-      const { spawnMs, startMs } = pool.stats();
+        workers: opts.workers ?? workersForInput(input),
+      }, { prestarted: takePrestartedSandbox() });
+      const { spawnMs, startMs, bootMarks } = pool.stats();
       marks.push(['sandbox processes started', poolCall + spawnMs], ['first interpreter ready', poolCall + startMs]);
+      // The first child's own phases (epoch ms) on this process's clock.
+      for (const [phase, at] of bootMarks) marks.push([`  child: ${phase}`, at - performance.timeOrigin]);
       const out = opts.output ? createWriteStream(opts.output) : process.stdout;
       const t0 = performance.now();
       const tty = process.stderr.isTTY;
@@ -57,7 +62,8 @@ export function register(program: Command): void {
         process.stderr.write(`${tty ? '\r' : ''}execute: ${counts.lines} lines (${counts.malformed} malformed) in ${secs.toFixed(1)} s: ${statuses}\n`);
         if (opts.timings) {
           marks.push(['done', performance.now()]);
-          process.stderr.write(`execute timings (ms since process start): ${marks.map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}\n`);
+          marks.sort((a, b) => a[1] - b[1]);
+          process.stderr.write(`execute timings (ms since process start): ${marks.map(([k, v]) => `${k.trim()} ${v.toFixed(0)}`).join(', ')}\n`);
         }
       } finally {
         await pool.close();

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Bump when the layout of the layer changes, so old layers are rebuilt. */
-const LAYER_FORMAT = 6;
+const LAYER_FORMAT = 7;
 export const RUNTIME_FILES = ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide-lock.json', 'package.json'];
 export const SITE_ARCHIVE = 'site-packages.zip';
 export const SNAPSHOT_FILE = 'snapshot.bin';
@@ -230,7 +230,7 @@ len(bad)
 
 /** The sandbox child's own scripts, copied into <layer>/child so one read-only grant covers all. */
 const CHILD_SRC = fileURLToPath(new URL('./child/', import.meta.url));
-export const CHILD_FILES = ['boot.mjs', 'controller.mjs', 'worker.mjs', 'deny-hooks.mjs', 'runner.py', 'guard.py'];
+export const CHILD_FILES = ['boot.mjs', 'controller.mjs', 'worker.mjs', 'runner.py', 'guard.py'];
 
 /**
  * Where the sandbox children run their scripts from: the layer's child/ once it holds exactly this
@@ -263,6 +263,15 @@ export function syncChildFiles(dir: string): boolean {
     }
   }
   return ok;
+}
+
+/** The layer folder when ensureLayer() would use it as it is (no build, no error); else null. */
+export function readyLayerDir(): string | null {
+  const dir = layerDir();
+  if (!isLayerComplete(dir)) return null;
+  const major = (v?: string) => v?.split('.')[0];
+  if (process.env.CACO_PYODIDE_DIR) return major(readManifest(dir)?.node) === major(process.versions.node) ? dir : null;
+  return isLayerBuiltByThisNode(dir) ? dir : null;
 }
 
 let ensuring: Promise<string> | null = null;

@@ -2,11 +2,12 @@
 // permission model (fs read of the layer and the child scripts only; no fs write, no child
 // processes), with an empty environment and no inherited stdio. Programs are batched per IPC
 // message; a child that dies or hangs is replaced and its unfinished programs are requeued.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, realpathSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { ExecutionResult } from '../schema.ts';
 import { sandboxWorkers, SandboxOptionsSchema, type SandboxOptions } from './config.ts';
-import { childScriptsDir, ensureLayer } from './layer.ts';
+import { ensureLayer } from './layer.ts';
+import { sandboxLaunch, spawnSandboxChild, type PrestartedSandbox } from './launch.ts';
 
 export interface SandboxProgram {
   id: string;
@@ -32,6 +33,8 @@ export interface SandboxPoolStats {
   startMs: number;
   /** Milliseconds from createSandboxPool() to every child ready (0 until then). */
   allReadyMs: number;
+  /** Start-up phases of the first child ready, [phase, ms since the epoch] (`caco execute --timings`). */
+  bootMarks: Array<[string, number]>;
 }
 
 export interface SandboxPool {
@@ -62,30 +65,7 @@ interface Child {
   stderrTail: string;
 }
 
-/**
- * The permission model's flag as the running Node spells it: `--permission` from 22.13 on, the
- * experimental one before (Node 22.0-22.12 reject `--permission`). Asked of Node, not its version.
- */
-export function permissionFlag(accepted: ReadonlySet<string> = process.allowedNodeEnvironmentFlags): string {
-  if (accepted.has('--permission')) return '--permission';
-  if (accepted.has('--experimental-permission')) return '--experimental-permission';
-  throw new Error(`Node ${process.version} has no permission model: the sandbox cannot run`);
-}
-
-/** Node flags for a sandbox child: the permission model, read-only access to what it needs. */
-export function childNodeFlags(layer: string, childDir = `${layer}/child`): string[] {
-  const layerReal = `${realpathSync(layer)}/`;
-  const childReal = `${realpathSync(childDir)}/`;
-  // The child scripts usually sit in <layer>/child (one grant); on a read-only layer with an older
-  // copy they are the bundle's own (childScriptsDir) and get a grant of their own.
-  return [
-    permissionFlag(),
-    `--allow-fs-read=${layerReal}`,
-    ...(childReal.startsWith(layerReal) ? [] : [`--allow-fs-read=${childReal}`]),
-    '--allow-worker',
-    '--no-warnings',
-  ];
-}
+export { permissionFlag, childNodeFlags } from './launch.ts';
 
 /** Resident memory of a process in MB (Linux /proc; 0 where unavailable). */
 function residentMb(pid: number): number {
@@ -119,21 +99,35 @@ function toResult(id: string, r: Record<string, unknown>): ExecutionResult {
   };
 }
 
-export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Promise<SandboxPool> {
+/**
+ * `prestarted`: children spawned earlier (launch.ts prestartSandbox) for the same layer: the pool
+ * adopts them (up to its worker count; extras are stopped) instead of spawning, so their boot that
+ * already ran is not lost. Others are killed.
+ */
+export async function createSandboxPool(opts: Partial<SandboxOptions> = {}, { prestarted = null }: { prestarted?: PrestartedSandbox | null } = {}): Promise<SandboxPool> {
   const t0 = performance.now();
-  const options = SandboxOptionsSchema.parse(opts);
+  let options: SandboxOptions;
+  let launch: ReturnType<typeof sandboxLaunch>;
+  try {
+    options = SandboxOptionsSchema.parse(opts);
+    launch = sandboxLaunch(await ensureLayer((m) => process.stderr.write(`[sandbox layer] ${m}\n`)));
+  } catch (e) {
+    // Children started for this pool must not outlive its failure (a warm Lambda retries later).
+    for (const p of prestarted?.procs ?? []) p.kill('SIGKILL');
+    throw e;
+  }
   const workers = sandboxWorkers(options);
-  const layer = await ensureLayer((m) => process.stderr.write(`[sandbox layer] ${m}\n`));
-  const childDir = childScriptsDir(layer);
-  const flags = childNodeFlags(layer, childDir);
-  const controller = `${realpathSync(childDir)}/controller.mjs`;
-  const cfg = JSON.stringify({
-    layerDir: realpathSync(layer),
+  const early = (prestarted?.procs ?? []).filter((p) => p.exitCode === null && p.signalCode === null && p.connected);
+  const sameLaunch = prestarted && JSON.stringify(prestarted.launch) === JSON.stringify(launch);
+  for (const p of sameLaunch ? early.slice(workers) : early) p.kill('SIGKILL');
+  const adoptable = sameLaunch ? early.slice(0, workers) : [];
+  // The limits go to each child in its first message (a prestarted child was spawned without them).
+  const limits = {
     timeoutMs: options.timeoutMs,
     memoryMb: options.memoryMb,
     outputCapBytes: options.outputCapBytes,
     recursionLimit: options.recursionLimit,
-  });
+  };
 
   const queue: Job[] = [];
   const children = new Set<Child>();
@@ -148,6 +142,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
   let startMs = 0;
   let spawnMs = 0;
   let allReadyMs = 0;
+  let bootMarks: Array<[string, number]> = [];
   let startupFailure: ((e: Error) => void) | null = null;
   let onFirstReady: (() => void) | null = null;
   // Children that exit before they are ready, in a row: past the limit none is spawned again.
@@ -168,20 +163,23 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
     queue.unshift(...again);
   }
 
-  function spawnChild(): Child {
-    const proc = spawn(process.execPath, [...flags, controller, cfg], {
-      env: {},
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    });
+  function spawnChild(early?: ChildProcess): Child {
+    const proc = early ?? spawnSandboxChild(launch);
+    if (early) {
+      proc.ref();
+      (proc.channel as { ref?: () => void } | undefined)?.ref?.();
+    }
+    proc.send({ type: 'limits', limits });
     const child: Child = { proc, ready: false, batch: null, batchId: -1, lastSeen: performance.now(), stderrTail: '' };
     children.add(child);
     proc.stderr!.on('data', (d: Buffer) => {
       child.stderrTail = (child.stderrTail + d.toString()).slice(-4000);
     });
-    proc.on('message', (m: { type: string; batchId?: number; recycles?: number; reasons?: string[]; guardMs?: number; payload?: string }) => {
+    proc.on('message', (m: { type: string; batchId?: number; recycles?: number; reasons?: string[]; guardMs?: number; payload?: string; marks?: Array<[string, number]> }) => {
       child.lastSeen = performance.now();
       if (m.type === 'ready') {
         child.ready = true;
+        if (!bootMarks.length && m.marks) bootMarks = m.marks;
         failedStarts = 0;
         onFirstReady?.();
         if (!allReadyMs && children.size === workers && [...children].every((c) => c.ready)) {
@@ -265,7 +263,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
       startupFailure = null;
       resolve();
     };
-    for (let i = 0; i < workers; i++) spawnChild();
+    for (let i = 0; i < workers; i++) spawnChild(adoptable[i]);
     spawnMs = performance.now() - t0;
   }).catch(async (e) => {
     closing = true;
@@ -300,6 +298,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}): Pro
         spawnMs,
         startMs,
         allReadyMs,
+        bootMarks,
       };
     },
     async close() {

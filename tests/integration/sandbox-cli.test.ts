@@ -45,3 +45,26 @@ test('caco execute writes one result per line, in order, with malformed lines re
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('caco execute starts its sandbox before the CLI has loaded, and --timings prints the phases', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'caco-exec-'));
+  try {
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, JSON.stringify({ id: 'one', code: 'print(6 * 7)' }) + '\n');
+    const r = spawnSync(process.execPath, ['bin/caco.js', 'execute', input, '--timings', '--workers', '1'], { cwd: root, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(ExecutionResultSchema.parse(JSON.parse(r.stdout)).stdout, '42\n');
+    const line = /execute timings \(ms since process start\): (.*)/.exec(r.stderr)?.[1];
+    assert.ok(line, r.stderr);
+    const at = Object.fromEntries([...line.matchAll(/(?:^|, )(.+?) (-?\d+)(?=, |$)/g)].map((m) => [m[1], Number(m[2])]));
+    for (const phase of ['cli loaded', 'child: child process started', 'child: wasm compiled', 'child: heap read into memory', 'child: guard baseline taken', 'first interpreter ready', 'first result']) {
+      assert.ok(phase in at, `${phase} in ${line}`);
+    }
+    // The child was spawned before the command's modules loaded (bin/caco.ts prestarts it), and
+    // its phases come in boot order.
+    assert.ok(at['child: child process started']! < at['cli loaded']!, line);
+    assert.ok(at['child: heap read into memory']! < at['child: guard baseline taken']! && at['child: guard baseline taken']! <= at['first interpreter ready']! + 1, line);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

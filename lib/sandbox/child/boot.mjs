@@ -1,8 +1,9 @@
 // Starts a Pyodide interpreter from the layer folder. Shared by the layer build (which makes the
 // memory snapshot with SymPy already imported) and the sandbox worker (which starts from it).
 // Plain JavaScript: it runs in permission-restricted child processes without tsx.
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 
 export const SITE_ZIP = 'site-packages.zip';
 export const SNAPSHOT = 'snapshot.bin';
@@ -70,7 +71,7 @@ function trimSnapshot(snap) {
 // With `compiled` (Pyodide's WebAssembly.Module, compiled once per process by the controller), the
 // bytes Pyodide read are not compiled again: the instance is made from the shared module, which
 // also shares the code V8 has optimized so far with every interpreter of the process.
-function hookInstantiate(heapBytes, compiled) {
+function hookInstantiate(heapBytes, compiled, onMemory = () => {}) {
   const orig = WebAssembly.instantiate;
   WebAssembly.instantiate = async function (...args) {
     if (compiled && !(args[0] instanceof WebAssembly.Module) && args[0]?.byteLength > 1_000_000) {
@@ -85,31 +86,54 @@ function hookInstantiate(heapBytes, compiled) {
     if (!(mem instanceof WebAssembly.Memory)) return r;
     if (heapBytes > mem.buffer.byteLength) mem.grow(Math.ceil((heapBytes - mem.buffer.byteLength) / 65536));
     WebAssembly.instantiate = orig;
+    onMemory(mem);
     return r;
   }
 }
 
+/** The Python files the worker runs, compiled into the snapshot (sys._caco_code, by sourceKey). */
+export const CODE_FILES = ['runner.py', 'guard.py'];
+export function sourceKey(file, src) {
+  return `${file}:${createHash('sha256').update(src).digest('hex')}`;
+}
+
+function readExactly(fd, into, position) {
+  for (let at = 0; at < into.length; ) {
+    const n = readSync(fd, into, at, into.length - at, position + at);
+    if (n <= 0) throw new Error(`${SNAPSHOT}: short read at ${position + at}`);
+    at += n;
+  }
+}
+
 /**
- * The layer's files an interpreter starts from, opened once per process: the snapshot read into a
- * SharedArrayBuffer (posted to worker threads without a copy), Pyodide's wasm compiled, and the
- * packages zip opened (a file descriptor is the process's, so every worker thread reads through it).
+ * The layer's files an interpreter starts from, opened once per process: Pyodide's wasm compiled,
+ * the snapshot and packages zip opened (a file descriptor is the process's, so every worker thread
+ * reads through it) and the snapshot's header read. The snapshot's heap is not read here: each
+ * interpreter reads it from the file straight into its wasm memory (bootPyodide), so its 60 MB are
+ * written to fresh memory once, not twice (a first touch of fresh memory is what the copy costs).
  */
 export async function loadLayerFiles(dir) {
   const compiling = WebAssembly.compile(readFileSync(join(dir, 'pyodide.asm.wasm')));
-  const fd = openSync(join(dir, SNAPSHOT), 'r');
-  let snapshot;
-  try {
-    const size = fstatSync(fd).size;
-    snapshot = new Uint8Array(new SharedArrayBuffer(size));
-    for (let at = 0; at < size; ) {
-      const n = readSync(fd, snapshot, at, size - at, at);
-      if (n <= 0) throw new Error(`${SNAPSHOT}: short read at ${at} of ${size}`);
-      at += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return { snapshot, zipFd: openSync(join(dir, SITE_ZIP), 'r'), compiled: await compiling };
+  mark('wasm read');
+  const snapshotFd = openSync(join(dir, SNAPSHOT), 'r');
+  const snapshotSize = fstatSync(snapshotFd).size;
+  const first = new Uint8Array(16);
+  readExactly(snapshotFd, first, 0);
+  const head = new Uint8Array(new Uint32Array(first.buffer)[1]); // header and JSON: up to the heap
+  readExactly(snapshotFd, head, 0);
+  const files = { snapshotFd, snapshotSize, head, zipFd: openSync(join(dir, SITE_ZIP), 'r'), compiled: await compiling };
+  mark('wasm compiled');
+  return files;
+}
+
+/**
+ * Start-up phases of this thread, for `caco execute --timings`: [phase, ms since the epoch] (the
+ * epoch, not performance.now(), so marks from the CLI, the child process and its worker thread
+ * line up). One module instance per thread: the controller and each worker keep their own.
+ */
+export const bootMarks = [];
+export function mark(phase) {
+  bootMarks.push([phase, performance.timeOrigin + performance.now()]);
 }
 
 const ZIP_PATH = '/lib/site-packages.zip';
@@ -151,11 +175,12 @@ function mountZip(FS, fd) {
 /**
  * Loads Pyodide from `dir`. With `makeSnapshot`, imports PRELOAD and returns the snapshot bytes
  * too; otherwise starts from the snapshot (`files`: loadLayerFiles' result or a promise of it, else
- * dir/snapshot.bin). The packages zip goes on sys.path (zipimport).
+ * loaded here). The packages zip goes on sys.path (zipimport).
  */
 export async function bootPyodide(dir, { makeSnapshot = false, stdout = () => {}, stderr = () => {}, files: filesPromise = null } = {}) {
   const { loadPyodide } = await import(join(dir, 'pyodide.mjs'));
   const files = await filesPromise;
+  mark('pyodide.mjs loaded and layer files ready');
   const opts = {
     indexURL: dir.endsWith('/') ? dir : dir + '/',
     // Python's `js` module becomes this object: no prototype, so no route to Function/globalThis.
@@ -177,15 +202,44 @@ _g = _t.ModuleType('_caco_guard')
 exec(compile(_caco_guard_src, 'guard.py', 'exec'), _g.__dict__)
 _g.plan()
 del _t, _g, _caco_guard_src`);
+    // The worker's own Python (runner.py, guard.py) compiled now, after the plan's heap freeze (so
+    // not part of the library state it watches): a worker whose sources hash the same takes the
+    // code objects instead of compiling ~1,000 lines in wasm at every interpreter start.
+    py.globals.set('_caco_sources', py.toPy(Object.fromEntries(CODE_FILES.map((f) => {
+      const src = readFileSync(new URL(`./${f}`, import.meta.url), 'utf8');
+      return [sourceKey(f, src), [f, src]];
+    }))));
+    py.runPython(`import sys
+sys._caco_code = {k: compile(src, name, 'exec') for k, (name, src) in _caco_sources.items()}
+del _caco_sources`);
     return { py, snapshot: trimSnapshot(py.makeMemorySnapshot()) };
   }
-  // Pyodide only reads the snapshot (it copies the heap into the instance's memory).
-  let snap = files ? files.snapshot : readFileSync(join(dir, SNAPSHOT));
-  if (snap.byteOffset % 4) snap = new Uint8Array(snap); // its header is read as 32-bit words
-  const header = new Uint32Array(snap.buffer, snap.byteOffset, 4);
-  hookInstantiate(header[3] || snap.length - header[1], files?.compiled);
-  py = await loadPyodide({ ...opts, _loadSnapshot: snap });
-  mountZip(py.FS, files ? files.zipFd : openSync(join(dir, SITE_ZIP), 'r'));
+  const f = files ?? (await loadLayerFiles(dir));
+  // Pyodide gets the snapshot's header and JSON only; when it asks for the heap (restoreSnapshot's
+  // subarray(heapAt), which it would copy into the memory) the heap is read from the file straight
+  // into the instance's memory instead, and the copy is of nothing.
+  const head = new Uint8Array(f.head); // own copy: the subarray hook is per interpreter
+  const header = new Uint32Array(head.buffer, 0, 4);
+  const heapAt = header[1];
+  if (heapAt % 4) throw new Error(`${SNAPSHOT}: heap offset ${heapAt} is not word-aligned`);
+  let memory = null;
+  hookInstantiate(header[3] || f.snapshotSize - heapAt, f.compiled, (m) => {
+    memory = m;
+    mark('instantiated');
+  });
+  head.subarray = function (start, end) {
+    if (start !== heapAt || end !== undefined || !memory) return Uint8Array.prototype.subarray.call(this, start, end);
+    readExactly(f.snapshotFd, new Uint8Array(memory.buffer, 0, f.snapshotSize - heapAt), heapAt);
+    mark('heap read into memory');
+    heapRead = true;
+    return new Uint8Array(0);
+  };
+  let heapRead = false;
+  py = await loadPyodide({ ...opts, _loadSnapshot: head });
+  // A Pyodide that restores its snapshot some other way would run on an empty heap: refuse.
+  if (!heapRead) throw new Error('Pyodide did not ask for the snapshot heap through subarray(): update boot.mjs for this Pyodide');
+  mark('pyodide restored');
+  mountZip(py.FS, f.zipFd);
   // Pyodide keeps its load options: drop the snapshot so it can be collected.
   if (py._api?.config) py._api.config._loadSnapshot = null;
   return { py, snapshot: null };

@@ -5,9 +5,16 @@
 // time.sleep), and replaces the worker after a crash, a memory-ceiling hit or a program that
 // changed interpreter state. It talks to the pool over IPC, one message per batch.
 import { Worker } from 'node:worker_threads';
-import { loadLayerFiles } from './boot.mjs';
+import { bootMarks, loadLayerFiles, mark } from './boot.mjs';
 
+bootMarks.push(['child process started', performance.timeOrigin]);
+mark('controller started');
+
+// The layer comes in argv; the programs' limits in the pool's first message, so a child can start
+// (and boot its first interpreter up to where the limits are needed) before its pool exists.
 const cfg = JSON.parse(process.argv[2]);
+let gotLimits;
+const limitsReady = new Promise((resolve) => (gotLimits = resolve));
 const GRACE_MS = 500;
 const TICK_MS = 20;
 // A spare interpreter boots once this child has been idle this long, so it never takes CPU from
@@ -16,8 +23,9 @@ const TICK_MS = 20;
 const SPARE_IDLE_MS = 1000;
 
 // The layer's files, read and Pyodide's wasm compiled once per process (every interpreter of this
-// process starts from them); loaded while the first worker thread starts up.
-const filesReady = loadLayerFiles(cfg.layerDir);
+// process starts from them); loaded once the first worker thread is starting up (end of this file).
+let filesLoaded;
+const filesReady = new Promise((resolve, reject) => (filesLoaded = { resolve, reject }));
 filesReady.catch((e) => {
   process.stderr.write(`sandbox layer files could not be loaded: ${String(e?.stack ?? e).slice(0, 2000)}\n`);
   process.exit(1);
@@ -41,13 +49,14 @@ let watchSince = 0;
 let interruptedSeq = -1;
 let interruptedAt = 0;
 let failedStarts = 0;
+let firstReady = true;
 
 function bootInterpreter() {
   const sab = new SharedArrayBuffer(8);
   const entry = { w: null, ctrl: new Int32Array(sab), ready: false };
   entry.ctrl[1] = -1;
   const w = new Worker(new URL('./worker.mjs', import.meta.url), {
-    workerData: { ...cfg, sab },
+    workerData: { layerDir: cfg.layerDir, sab },
     resourceLimits: { maxOldGenerationSizeMb: 512 },
     stdout: true,
     stderr: true,
@@ -55,11 +64,13 @@ function bootInterpreter() {
   });
   entry.w = w;
   filesReady.then((files) => w.postMessage({ type: 'files', files }), () => {});
+  limitsReady.then(() => w.postMessage({ type: 'limits', limits: cfg.limits }));
   w.stdout.resume();
   w.stderr.on('data', (d) => process.stderr.write(d.toString().slice(0, 2000)));
   w.on('message', (m) => {
     if (m.type === 'ready') {
       entry.ready = true;
+      entry.marks = m.marks;
       if (entry === active) activate();
       else if (entry === spare) spareFailures = 0;
     } else if (m.type === 'results' && entry === active && workerReady) onResults(m.items);
@@ -83,7 +94,9 @@ function activate() {
   worker = active.w;
   workerReady = true;
   failedStarts = 0;
-  process.send({ type: 'ready' });
+  // The first interpreter's start-up phases go with the first 'ready' (`caco execute --timings`).
+  process.send({ type: 'ready', ...(firstReady ? { marks: [...bootMarks, ...(active.marks ?? [])] } : {}) });
+  firstReady = false;
   // Not at once: a replacement activated inside onResults must not be sent the program that
   // dirtied its predecessor before that program's result is recorded.
   setImmediate(sendRemaining);
@@ -223,7 +236,12 @@ function bail(reason) {
 }
 
 process.on('message', (m) => {
-  if (m.type === 'batch') {
+  if (m.type === 'limits') {
+    cfg.limits = m.limits;
+    cfg.timeoutMs = m.limits.timeoutMs;
+    cfg.memoryMb = m.limits.memoryMb;
+    gotLimits();
+  } else if (m.type === 'batch') {
     // Busy again: the spare waits for the next idle time.
     if (spareTimer) {
       clearTimeout(spareTimer);
@@ -238,3 +256,6 @@ process.on('message', (m) => {
 process.on('disconnect', () => process.exit(0));
 setInterval(() => process.send({ type: 'alive' }), 1000).unref();
 startWorker();
+// After the first worker thread is spawned (it starts up in parallel): reading and compiling
+// Pyodide's wasm here no longer delays it.
+loadLayerFiles(cfg.layerDir).then(filesLoaded.resolve, filesLoaded.reject);

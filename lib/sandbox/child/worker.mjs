@@ -3,13 +3,21 @@
 // buffer (a SharedArrayBuffer) from outside, since Python blocks this thread while it runs.
 import { parentPort, workerData } from 'node:worker_threads';
 import { readFileSync, constants as fsConstants } from 'node:fs';
-import { register } from 'node:module';
+import { registerHooks } from 'node:module';
 import { randomBytes } from 'node:crypto';
-import { bootPyodide } from './boot.mjs';
+import { bootMarks, bootPyodide, CODE_FILES, mark, sourceKey } from './boot.mjs';
 
-const { layerDir, sab, outputCapBytes, recursionLimit, memoryMb } = workerData;
-// The layer's files, loaded once per process by the controller (first message).
-const files = new Promise((resolve) => parentPort.once('message', (m) => resolve(m.files)));
+mark('worker started');
+
+const { layerDir, sab } = workerData;
+// Set-up messages from the controller: the layer's files (loaded once per process), then the
+// programs' limits (known once the pool exists; the interpreter boots before they come).
+const inbox = new Map();
+const waiting = new Map();
+const onSetup = (m) => (waiting.has(m.type) ? waiting.get(m.type)(m) : inbox.set(m.type, m));
+parentPort.on('message', onSetup);
+const received = (type) => (inbox.has(type) ? Promise.resolve(inbox.get(type)) : new Promise((resolve) => waiting.set(type, resolve)));
+const files = received('files').then((m) => m.files);
 const ctrl = new Int32Array(sab); // [0] interrupt signal for Pyodide, [1] seq of the running program
 
 // Memory ceiling: Emscripten grows the heap through Memory.prototype.grow and turns a refusal into
@@ -33,29 +41,41 @@ process.binding = (name) => {
   throw new Error(`process.binding(${name}) is not available in the sandbox`);
 };
 const { py } = await bootPyodide(layerDir, { files });
+mark('interpreter booted');
 const mod = py._module;
 py.setInterruptBuffer(ctrl);
-py.globals.set('_caco_src', readFileSync(new URL('./runner.py', import.meta.url), 'utf8'));
-py.globals.set('_caco_guard_src', readFileSync(new URL('./guard.py', import.meta.url), 'utf8'));
+const sources = Object.fromEntries(CODE_FILES.map((f) => [f, readFileSync(new URL(`./${f}`, import.meta.url), 'utf8')]));
+py.globals.set('_caco_src', sources['runner.py']);
+py.globals.set('_caco_guard_src', sources['guard.py']);
+py.globals.set('_caco_keys', py.toPy([sourceKey('guard.py', sources['guard.py']), sourceKey('runner.py', sources['runner.py'])]));
 // The runner and the state guard: two modules outside sys.modules. The guard is held only here
-// (JavaScript), never by the runner, so a program climbing its own frames cannot reach it.
+// (JavaScript), never by the runner, so a program climbing its own frames cannot reach it. Their
+// code comes compiled from the snapshot when these are the sources it was built with.
 const [guard, setup] = py.runPython(`
 import types
+_c = __import__('sys').__dict__.pop('_caco_code', None) or {}
 _g = types.ModuleType('_caco_guard')
-exec(compile(_caco_guard_src, 'guard.py', 'exec'), _g.__dict__)
+exec(_c.get(_caco_keys[0]) or compile(_caco_guard_src, 'guard.py', 'exec'), _g.__dict__)
 _m = types.ModuleType('_caco_runner')
-exec(compile(_caco_src, 'runner.py', 'exec'), _m.__dict__)
-del _caco_src, _caco_guard_src
+exec(_c.get(_caco_keys[1]) or compile(_caco_src, 'runner.py', 'exec'), _m.__dict__)
+del _caco_src, _caco_guard_src, _caco_keys, _c
 (_g, _m._caco_setup)
 `).toJs({ depth: 1 });
 py.runPython('del _m, _g, types');
+mark('runner and guard compiled');
 // The guard's watchers first (they need ctypes, which the runner's hardening then hides), its
 // baseline last; the runner's closure cells are part of it (a program can reach them by frames).
 guard.install();
+mark('guard watchers installed');
+const { outputCapBytes, recursionLimit, memoryMb } = (await received('limits')).limits;
+parentPort.off('message', onSetup);
+mark('limits received');
 const steps = setup(outputCapBytes, recursionLimit);
+mark('runner set up (hardening)');
 setup.destroy();
 const [start, run, finish, release, cells] = steps.toJs({ depth: 1 });
 guard.take(cells);
+mark('guard baseline taken');
 const [arm, disarm, restore, check, beforeProgram] = ['arm', 'disarm', 'restore', 'check', 'before_program'].map((k) => guard[k]);
 
 /**
@@ -110,7 +130,14 @@ for (const name of ['binding', '_linkedBinding', 'dlopen', 'kill', '_kill', 'get
 }
 // An empty environment (the child was spawned with none); Pyodide's fatal-error path reads it.
 Object.defineProperty(process, 'env', { value: Object.freeze({}), configurable: false, enumerable: true });
-register(new URL('./deny-hooks.mjs', import.meta.url));
+// From now on no module can be imported at all (no node:net, node:http, node:child_process,
+// node:module, node:worker_threads...), even by JavaScript that escaped from Python via
+// `new Function`. Synchronous in-thread hooks: register() would start a loader thread (~0.3 s).
+registerHooks({
+  resolve(specifier) {
+    throw new Error(`import of ${specifier} is not allowed in the sandbox`);
+  },
+});
 
 const baseHeap = mod.HEAP8.buffer.byteLength;
 ceilingBytes = baseHeap + memoryMb * 1024 * 1024;
@@ -169,4 +196,5 @@ parentPort.on('message', (msg) => {
   Atomics.store(ctrl, 1, -1);
   if (items.length) parentPort.postMessage({ type: 'results', items });
 });
-parentPort.postMessage({ type: 'ready', baseHeap });
+mark('worker ready');
+parentPort.postMessage({ type: 'ready', baseHeap, marks: bootMarks });
