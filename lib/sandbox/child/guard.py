@@ -120,6 +120,8 @@ def _watchers():
     # Bound now: hardening empties the ctypes module's namespace (ctypes.cast reads it).
     cast, py_object = ctypes._cast, ctypes.py_object
     globals()['_key_object'] = lambda key: cast(key, key, py_object).value
+    globals()['_string_at'] = ctypes._string_at
+    globals()['_PTR'] = ctypes.sizeof(ctypes.c_void_p)
     dict_cb = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
     func_cb = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
     _api.PyDict_AddWatcher.argtypes = [dict_cb]
@@ -412,6 +414,11 @@ def take(cells=()):
     _b.set_lens, _b.set_items = _identity_baseline(_b.sets)
     _b.cell_items = tuple(gc.get_referents(*_b.cells))
     _b.slotted_items = tuple(gc.get_referents(*_b.slotted))
+    # The baselines as item-pointer strings (the tuples above keep every baseline item alive, so
+    # no address can be reused by another object).
+    _find_ob_item()
+    _b.list_ptrs, _b.set_ptrs, _b.cell_ptrs, _b.slotted_ptrs = (
+        _pointers(list(x)) for x in (_b.list_items, _b.set_items, _b.cell_items, _b.slotted_items))
     _b.resets = [o for o in resets.values() if o is not None] + p['reset_dicts']
     _b.reset_copies = [o.copy() for o in _b.resets]
     _b.counters = [(c, dict(d), keys) for c, d, keys in counters]
@@ -555,6 +562,43 @@ def _identity_baseline(containers):
     return tuple(map(len, containers)), tuple(gc.get_referents(*containers))
 
 
+_PTR = 4      # bytes per pointer (wasm32; set from ctypes by _watchers())
+_OB_ITEM = -1  # offset of a list's item array pointer in the list object; -1: not found, compare item by item
+
+
+def _find_ob_item():
+    """Where a list keeps its item pointers, checked on a list of known items (else -1)."""
+    global _OB_ITEM
+    probe = [object() for _ in range(5)]
+    want = b''.join(id(x).to_bytes(_PTR, sys.byteorder) for x in probe)
+    for off in range(_PTR, 8 * _PTR, _PTR):
+        try:
+            addr = int.from_bytes(_string_at(id(probe) + off, _PTR), sys.byteorder)
+            if addr and _string_at(addr, len(want)) == want:
+                _OB_ITEM = off
+                return
+        except Exception:
+            pass
+
+
+def _pointers(items):
+    """The identities of a list's items as bytes (its item array, copied through ctypes): two
+    such strings are equal exactly when the lists hold the same objects in the same order, and
+    comparing them is one memcmp, not a call per item."""
+    if _OB_ITEM < 0:
+        return tuple(items)
+    if not items:
+        return b''
+    return _string_at(int.from_bytes(_string_at(id(items) + _OB_ITEM, _PTR), sys.byteorder), len(items) * _PTR)
+
+
+def _same_objects(now, base):
+    """`now` (a list) holds the objects of the baseline `base` (made by _pointers), by identity."""
+    if _OB_ITEM < 0:
+        return len(now) == len(base) and not any(map(is_not, now, base))
+    return _pointers(now) == base
+
+
 def _containers_check():
     """Module-held containers that have no watcher, by identity only, at C speed: each one's
     length, then every item (gc.get_referents lists them flat) against the baseline's with
@@ -562,17 +606,15 @@ def _containers_check():
     __eq__) does not pass, and no program code runs here. Closure cells: the filled ones' contents
     in one pass, the empty ones must stay empty. Slotted library objects (SymPy's numbers and
     singletons...): their class and slot values, which no dict holds."""
-    if tuple(map(len, _b.lists)) != _b.list_lens or any(map(is_not, gc.get_referents(*_b.lists), _b.list_items)):
+    if tuple(map(len, _b.lists)) != _b.list_lens or not _same_objects(gc.get_referents(*_b.lists), _b.list_ptrs):
         return 'a list held by a module changed'
-    if tuple(map(len, _b.sets)) != _b.set_lens or any(map(is_not, gc.get_referents(*_b.sets), _b.set_items)):
+    if tuple(map(len, _b.sets)) != _b.set_lens or not _same_objects(gc.get_referents(*_b.sets), _b.set_ptrs):
         return 'a set held by a module changed'
     if tuple(map(bytes, _b.bytearrays)) != _b.bytearray_copies:
         return 'a bytearray held by a module changed'
-    now = gc.get_referents(*_b.cells)
-    if len(now) != len(_b.cell_items) or any(map(is_not, now, _b.cell_items)) or gc.get_referents(*_b.empty_cells):
+    if not _same_objects(gc.get_referents(*_b.cells), _b.cell_ptrs) or gc.get_referents(*_b.empty_cells):
         return 'a closure variable of a library function changed'
-    now = gc.get_referents(*_b.slotted)
-    if len(now) != len(_b.slotted_items) or any(map(is_not, now, _b.slotted_items)):
+    if not _same_objects(gc.get_referents(*_b.slotted), _b.slotted_ptrs):
         return 'a slot of a library object changed'
     return None
 
