@@ -432,6 +432,9 @@ def take(cells=()):
         _api.PyDict_Watch(_dict_watcher, d)
         _special[id(d)] = True
     _b.reset_lists = [(o, o.copy()) for o in _b.resets if type(o) is not dict and not isinstance(o, dict)]
+    _b.reset_objs = tuple(o for o, _ in _b.reset_lists)
+    _b.reset_lens, _b.reset_items = _identity_baseline(_b.reset_objs)
+    _b.reset_ptrs = _pointers(list(_b.reset_items))
     _b.rngs = [(r, r.getstate()) for r in p['rngs'] if r is not random._inst]
     _b.ctxs = [(c, repr(c)) for c in p['ctxs']]
 
@@ -490,7 +493,9 @@ def restore(touched):
     flag, set when a program wrote to one of these containers. Only the containers' own C methods
     are called (never a method looked up on an object a program could have changed)."""
     dropped = []
-    for o, base in _b.reset_lists:
+    # All reset lists and sets at once by identity (one C pass); one by one only when one changed.
+    same = tuple(map(len, _b.reset_objs)) == _b.reset_lens and _same_objects(gc.get_referents(*_b.reset_objs), _b.reset_ptrs)
+    for o, base in () if same else _b.reset_lists:
         if _differs(o, base):
             dropped.append(list(o))
             if type(o) is list:
@@ -498,6 +503,10 @@ def restore(touched):
             else:
                 set.clear(o)
                 set.update(o, base)
+    if not same:
+        # Put back, possibly in another order (a set's table): the new order is the baseline.
+        _b.reset_lens, _b.reset_items = _identity_baseline(_b.reset_objs)
+        _b.reset_ptrs = _pointers(list(_b.reset_items))
     if touched:
         for o, base in zip(_b.resets, _b.reset_copies):
             if isinstance(o, dict) and _differs(o, base):
@@ -656,7 +665,7 @@ def _describe(addr):
 
 _C_STATE_NAMES = ['sys.getswitchinterval', 'sys.get_coroutine_origin_tracking_depth', 'sys.get_asyncgen_hooks',
                   'sys.getprofile', 'sys.gettrace', 'gc.get_threshold', 'gc.get_debug', 
-                  'ABC registries', 'gc.freeze'] + ['sys.monitoring tool %d' % i for i in range(6)] + ['umask', 'tracemalloc/faulthandler/atexit/locale']
+                  'ABC registries'] + ['sys.monitoring tool %d' % i for i in range(6)] + ['umask', 'tracemalloc/faulthandler/atexit/locale']
 
 
 def _c_state():
@@ -664,7 +673,7 @@ def _c_state():
     import os
     # Hooks a program could set are compared by id (never by ==, which could run its code).
     out = [sys.getswitchinterval(), sys.get_coroutine_origin_tracking_depth(), tuple(map(id, sys.get_asyncgen_hooks())),
-           id(sys.getprofile()), id(sys.gettrace()), gc.get_threshold(), gc.get_debug(), _abc_token(), gc.get_freeze_count() > 0]
+           id(sys.getprofile()), id(sys.gettrace()), gc.get_threshold(), gc.get_debug(), _abc_token()]
     mon = getattr(sys, 'monitoring', None)
     if mon is not None:
         out += [(id(mon.get_tool(i)), mon.get_events(i)) for i in range(6)]
