@@ -17,7 +17,9 @@ export const SandboxOptionsSchema = z.object({
   recursionLimit: z.number().int().min(100).max(100_000).default(3_000),
   /** Programs sent to a child in one IPC message (fewer when the queue is short). */
   maxBatch: z.number().int().min(1).max(10_000).default(64),
-});
+})
+  // An unknown field is an error (a mistyped limit would otherwise run with the default silently).
+  .strict();
 export type SandboxOptions = z.infer<typeof SandboxOptionsSchema>;
 
 /** The worker count a pool uses: the configured one, else this machine's available cores. */

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Bump when the layout of the layer changes, so old layers are rebuilt. */
-const LAYER_FORMAT = 7;
+const LAYER_FORMAT = 8; // 8: the snapshot holds the compiled runner/guard and every library function's attribute dict
 export const RUNTIME_FILES = ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide-lock.json', 'package.json'];
 export const SITE_ARCHIVE = 'site-packages.zip';
 export const SNAPSHOT_FILE = 'snapshot.bin';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createSandboxPool, type SandboxPool } from '../../lib/sandbox/index.ts';
-import { DOORS } from '../fixtures/sandbox-doors.ts';
+import { DOORS, OPEN_DOORS } from '../fixtures/sandbox-doors.ts';
 
 let pool: SandboxPool;
 before(async () => {
@@ -19,8 +19,9 @@ after(async () => {
 });
 
 describe('sandbox state leaks: writer/reader pairs on one interpreter', () => {
-  for (const [name, writer, reader] of DOORS) {
-    test(name, async () => {
+  const pairs = [...DOORS.map((d) => [d, undefined] as const), ...OPEN_DOORS.map((d) => [d, 'known open door (DESIGN: honest limits)'] as const)];
+  for (const [[name, writer, reader], todo] of pairs) {
+    test(name, { todo }, async () => {
       const clean = await pool.run({ id: 'clean', code: reader });
       const results = await pool.runMany([
         { id: 'writer', code: writer },

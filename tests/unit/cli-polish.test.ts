@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, parseRunConfig } from '../../lib/config.ts';
+import { ConfigError, parseRunConfig, RunConfigSchema } from '../../lib/config.ts';
 import { formatUSD } from '../../lib/util/money.ts';
 import { endpointLines, summarize } from '../../lib/local/progress.ts';
 import { formatSummary } from '../../lib/local/summary.ts';
@@ -41,6 +41,19 @@ test('a mistyped config field names the field it was probably meant to be, at an
   assert.match(message, /llm\.default: unknown field\(s\) "modle" \(did you mean "model"\?\), "baseUrl" \(did you mean "baseURL"\?\)/);
   // Nothing close: no guess, but the known fields are listed.
   assert.match(message, /filter: unknown field\(s\) "zzzzzzzzz"; known fields: /);
+});
+
+test('a mistyped sandbox limit is an error with a suggestion, not a silent default', () => {
+  let message = '';
+  try {
+    parseRunConfig({ sandbox: { timeoutMS: 5000, memoryMb: 256 } });
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    message = err.message;
+  }
+  assert.match(message, /sandbox: unknown field\(s\) "timeoutMS" \(did you mean "timeoutMs"\?\); known fields: workers, timeoutMs/);
+  // The correct spelling parses and keeps its value.
+  assert.equal(RunConfigSchema.parse({ sandbox: { timeoutMs: 5000 } }).sandbox.timeoutMs, 5000);
 });
 
 test('an unset price is unknown everywhere cost is printed; an explicit 0 is free', () => {

@@ -29,7 +29,12 @@ _DEBUG = False
 
 
 # The callbacks write into this list, never into a dict (a watched dict would call them again).
+# It is a hint and a description only: what decides is held by worker.mjs (JavaScript), which the
+# callbacks tell through two functions that can only set its flags (_js_mark, _js_touch, see
+# install()). A program that reaches this list (gc introspection, which marks it dirty first) can
+# silence later reports, never take back one already made.
 _state = [False, None, 0, False]  # armed, reason, address of the changed object, special touched
+_js_mark = _js_touch = None
 # Addresses of watched dicts that programs may change (caches, lazily bound globals, counters):
 # a write only marks them for the restore/compare step after the program.
 _special = {}
@@ -39,11 +44,15 @@ def _on_dict(event, d, key, value):
     if not _state[0]:
         return 0
     if d in _special:
-        _state[3] = True
+        if not _state[3]:
+            _state[3] = True
+            _js_touch()
     elif _state[1] is None:
-        # Dirty first: whatever the description below meets, the interpreter is replaced.
+        # Dirty first (in JavaScript, one way): whatever the description below meets, the
+        # interpreter is replaced.
         _state[1] = 'dict %#x changed (%s)' % (d or 0, _DICT_EVENTS.get(event, event))
         _state[2] = d or 0
+        _js_mark('a dict held by a module changed')
         if key and event in (0, 1, 2):
             # Only a str key is shown: repr of any other key could run the program's own code
             # inside this callback, whose frame leads to the guard's state.
@@ -63,8 +72,13 @@ _DICT_EVENTS = {0: 'added', 1: 'modified', 2: 'deleted', 3: 'cloned', 4: 'cleare
 # PyFunction_WatchEvent: 0 create, 1 destroy, 2 modify code, 3 modify defaults, 4 modify kwdefaults.
 def _on_func(event, func, value):
     if event >= 2 and _state[0] and _state[1] is None:
-        _state[1] = 'a function was modified (%s)' % ('code', 'defaults', 'kwdefaults')[min(event - 2, 2)]
+        _dirty('a function was modified (%s)' % ('code', 'defaults', 'kwdefaults')[min(event - 2, 2)])
     return 0
+
+
+def _dirty(reason):
+    _state[1] = reason
+    _js_mark(reason)
 
 
 # Audit events that change what the next program sees without touching a watched object.
@@ -86,11 +100,15 @@ def _audit(event, args):
         flags = args[2] if len(args) > 2 else 0
         if (type(mode) is str and any(c in mode for c in 'wax+')) or (type(flags) is int and flags & 0o3):
             path = args[0] if type(args[0]) in (str, bytes, int) else type(args[0]).__name__
-            _state[1] = 'file opened for writing: %r' % (path,)
+            _dirty('file opened for writing: %r' % (path,))
     elif event in _FS_EVENTS:
-        _state[1] = 'file system or environment changed (%s)' % event
+        _dirty('file system or environment changed (%s)' % event)
     elif event in _HOOK_EVENTS:
-        _state[1] = 'interpreter internals reached (%s)' % event
+        _dirty('interpreter internals reached (%s)' % event)
+    elif event == 'object.__setattr__' and len(args) > 1 and type(args[1]) is str and args[1] == '__class__':
+        # A library object turned into an instance of another class writes no dict; a program's
+        # own objects rarely change class (one recycle when they do).
+        _dirty('the class of an object was changed')
 
 
 def _watchers():
@@ -102,6 +120,8 @@ def _watchers():
     # Bound now: hardening empties the ctypes module's namespace (ctypes.cast reads it).
     cast, py_object = ctypes._cast, ctypes.py_object
     globals()['_key_object'] = lambda key: cast(key, key, py_object).value
+    globals()['_string_at'] = ctypes._string_at
+    globals()['_PTR'] = ctypes.sizeof(ctypes.c_void_p)
     dict_cb = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
     func_cb = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
     _api.PyDict_AddWatcher.argtypes = [dict_cb]
@@ -114,9 +134,12 @@ def _watchers():
     return dict_cb, func_cb
 
 
-def install():
-    """In the worker, before hardening: the watcher callbacks and the audit hook."""
-    global _dict_watcher, _func_watcher
+def install(js_mark, js_touch):
+    """In the worker, before hardening: the watcher callbacks and the audit hook. `js_mark(reason)`
+    and `js_touch()` are worker.mjs's: they set its dirty and cache-touched flags (only while it
+    has armed them) and cannot clear them."""
+    global _dict_watcher, _func_watcher, _js_mark, _js_touch
+    _js_mark, _js_touch = js_mark, js_touch
     dict_cb, func_cb = _watchers()
     cb1, cb2 = dict_cb(_on_dict), func_cb(_on_func)
     _callbacks.extend([cb1, cb2])
@@ -254,11 +277,27 @@ def _classify(everything, resets):
     skip = resets.keys() | set(map(id, cache_dicts))
     # Instances keep attributes inline until their __dict__ is asked for: materialize it, so that
     # writes go through a watchable dict. Heap types only (types themselves have a mappingproxy).
-    heap = compress(everything, map(and_, map(attrgetter('__flags__'), tys), repeat(1 << 9)))
-    inst = [d for d in map(getattr, heap, repeat('__dict__'), repeat(None)) if type(d) is dict]
+    heap = list(compress(everything, map(and_, map(attrgetter('__flags__'), tys), repeat(1 << 9))))
+    heap_dicts = list(map(getattr, heap, repeat('__dict__'), repeat(None)))
+    inst = [d for d in heap_dicts if type(d) is dict]
+    # Instances of Python classes with __slots__ and no __dict__ (SymPy's numbers and singletons,
+    # dataclass fields...): their slot values and class are compared by identity after every
+    # program (a slot write touches no dict).
+    slotted = [o for o, d in zip(heap, heap_dicts) if d is None and not isinstance(o, type) and hasattr(type(o), '__slots__')]
+    # SymPy caches an object's hash in a slot on first use (_mhash): computed now, so that a
+    # clean program hashing a library object changes no slot.
+    for o in slotted:
+        try:
+            hash(o)
+        except Exception:
+            pass
+    # Functions (and classmethod/staticmethod wrappers) get their __dict__ only when an attribute
+    # is first set: made now, so that such a write goes to a watched dict.
+    fdicts = list(map(getattr, pick(types.FunctionType) + pick(classmethod) + pick(staticmethod), repeat('__dict__'), repeat(None)))
+    inst += [d for d in fdicts if type(d) is dict]
     all_dicts = list(compress(everything, map(isinstance, everything, repeat(dict))))
     known = set(map(id, all_dicts))
-    all_dicts += [d for d in inst if id(d) not in known]
+    all_dicts += [d for d in inst if id(d) not in known and not known.add(id(d))]
     reset_types = tuple(t for t in (_resolve(m, n) for m, n in _RESET_TYPES) if isinstance(t, type))
     # Weak containers churn by themselves (weakrefs made and dropped as objects come and go) and
     # only ever point at objects: their contents are put back after every program.
@@ -291,7 +330,7 @@ def _classify(everything, resets):
     return {
         'dicts': dicts, 'reset_dicts': reset_dicts + weak_parts, 'caches': caches, 'cache_dicts': cache_dicts,
         'lists': lists, 'sets': sets, 'others': pick(bytearray) + pick(collections.deque),
-        'cells': pick(types.CellType), 'ctxs': pick(decimal.Context),
+        'cells': pick(types.CellType), 'ctxs': pick(decimal.Context), 'slotted': slotted,
         'rngs': list(compress(everything, map(isinstance, everything, repeat(random.Random)))),
         'objects': len(everything), 'functions': tys.count(types.FunctionType),
     }
@@ -363,17 +402,23 @@ def take(cells=()):
     for c in _b.caches:
         c.cache_clear()
     _b.cache_dicts = p['cache_dicts']
-    # Containers without a watcher: compared after every program, lists to lists and sets to sets
-    # in C (items by identity first).
-    # Compared in C, lists to lists and sets to sets (items by identity first, then ==: per-item
-    # identity tests from Python cost ~10 ms per program in wasm).
-    _b.lists, _b.sets = p['lists'] + [x for x in p['others'] if type(x) is not bytearray], p['sets']
-    _b.bytearrays = [x for x in p['others'] if type(x) is bytearray]
-    _b.list_copies = [list(x) for x in _b.lists]
-    _b.set_copies = [set(x) for x in _b.sets]
-    _b.bytearray_copies = list(map(bytes, _b.bytearrays))
-    _b.cells = p['cells'] + list(cells)
-    _b.cell_items = gc.get_referents(*_b.cells)
+    # Containers without a watcher: compared after every program by identity (_containers_check).
+    _b.lists, _b.sets = tuple(p['lists'] + [x for x in p['others'] if type(x) is not bytearray]), tuple(p['sets'])
+    _b.bytearrays = tuple(x for x in p['others'] if type(x) is bytearray)
+    _b.bytearray_copies = tuple(map(bytes, _b.bytearrays))
+    all_cells = p['cells'] + list(cells)
+    _b.cells = tuple(c for c in all_cells if gc.get_referents(c))
+    _b.empty_cells = tuple(c for c in all_cells if not gc.get_referents(c))
+    _b.slotted = tuple(p.get('slotted', ()))
+    _b.list_lens, _b.list_items = _identity_baseline(_b.lists)
+    _b.set_lens, _b.set_items = _identity_baseline(_b.sets)
+    _b.cell_items = tuple(gc.get_referents(*_b.cells))
+    _b.slotted_items = tuple(gc.get_referents(*_b.slotted))
+    # The baselines as item-pointer strings (the tuples above keep every baseline item alive, so
+    # no address can be reused by another object).
+    _find_ob_item()
+    _b.list_ptrs, _b.set_ptrs, _b.cell_ptrs, _b.slotted_ptrs = (
+        _pointers(list(x)) for x in (_b.list_items, _b.set_items, _b.cell_items, _b.slotted_items))
     _b.resets = [o for o in resets.values() if o is not None] + p['reset_dicts']
     _b.reset_copies = [o.copy() for o in _b.resets]
     _b.counters = [(c, dict(d), keys) for c, d, keys in counters]
@@ -387,6 +432,9 @@ def take(cells=()):
         _api.PyDict_Watch(_dict_watcher, d)
         _special[id(d)] = True
     _b.reset_lists = [(o, o.copy()) for o in _b.resets if type(o) is not dict and not isinstance(o, dict)]
+    _b.reset_objs = tuple(o for o, _ in _b.reset_lists)
+    _b.reset_lens, _b.reset_items = _identity_baseline(_b.reset_objs)
+    _b.reset_ptrs = _pointers(list(_b.reset_items))
     _b.rngs = [(r, r.getstate()) for r in p['rngs'] if r is not random._inst]
     _b.ctxs = [(c, repr(c)) for c in p['ctxs']]
 
@@ -437,26 +485,34 @@ def disarm():
     _state[0] = False
 
 
-def restore():
+def restore(touched):
     """After a program (disarmed): caches, reset containers and lazily bound globals back to their
     baseline. Nothing is freed here: what they held (objects of the program among it, whose
     __del__ would otherwise run here, unwatched and with the guard's frames below it) is returned,
-    and worker.mjs has the runner release it while the guard is armed again."""
+    and worker.mjs has the runner release it while the guard is armed again. `touched`: worker.mjs's
+    flag, set when a program wrote to one of these containers. Only the containers' own C methods
+    are called (never a method looked up on an object a program could have changed)."""
     dropped = []
-    for o, base in _b.reset_lists:
-        if o != base:
+    # All reset lists and sets at once by identity (one C pass); one by one only when one changed.
+    same = tuple(map(len, _b.reset_objs)) == _b.reset_lens and _same_objects(gc.get_referents(*_b.reset_objs), _b.reset_ptrs)
+    for o, base in () if same else _b.reset_lists:
+        if _differs(o, base):
             dropped.append(list(o))
             if type(o) is list:
-                o[:] = base
+                list.__setitem__(o, slice(None), base)
             else:
-                o.clear()
-                o.update(base)
-    if _state[3]:
+                set.clear(o)
+                set.update(o, base)
+    if not same:
+        # Put back, possibly in another order (a set's table): the new order is the baseline.
+        _b.reset_lens, _b.reset_items = _identity_baseline(_b.reset_objs)
+        _b.reset_ptrs = _pointers(list(_b.reset_items))
+    if touched:
         for o, base in zip(_b.resets, _b.reset_copies):
             if isinstance(o, dict) and _differs(o, base):
                 dropped.append(list(dict.items(o)))
-                o.clear()
-                o.update(base)
+                dict.clear(o)
+                dict.update(o, base)
         for ns, base, keys in _b.lazy:
             if _differs(ns, base):
                 for k in keys:
@@ -471,22 +527,25 @@ def restore():
         dropped.extend(gc.get_referents(*_b.cache_dicts))
         for c in _b.caches:
             c.cache_clear()
-    if _state[3] and _state[1] is None:
-        _state[1] = _special_check()
-        _state[2] = 0
+    if touched and _state[1] is None:
+        r = _special_check()
+        if r is not None:
+            _state[1] = r
+            _state[2] = 0
     # From here on (the release), a write to a cache is a finalizer's: it would outlive the program.
     _state[3] = False
     return dropped
 
 
-def check():
+def check(touched):
     """After restore() and the release of what it dropped (disarmed): a reason when the
-    interpreter must be replaced, else None. Compares only, by identity: no object of a program
-    is called or freed here."""
+    interpreter must be replaced, else None (worker.mjs's own flag decides as well). Compares only,
+    by identity: no object of a program is called or freed here. `touched`: a cache was written
+    while what restore() took back was freed (by a finalizer: it would outlive the program)."""
     reason = _state[1]
     if reason is not None and _state[2]:
         reason = reason.replace('%#x' % _state[2], _describe(_state[2]))
-    if reason is None and _state[3]:
+    if reason is None and touched:
         reason = 'a cache was changed as the objects of the program were freed'
     if reason is not None:
         return reason
@@ -494,10 +553,9 @@ def check():
         # A clean program may import a module we did not preload: a fresh interpreter follows, so
         # nothing that module's import changed is seen by the next program.
         return 'new modules imported'
-    if list(map(list, _b.lists)) != _b.list_copies or _b.sets != _b.set_copies or list(map(bytes, _b.bytearrays)) != _b.bytearray_copies:
-        return 'a list or set held by a module changed'
-    if gc.get_referents(*_b.cells) != _b.cell_items:
-        return 'a closure variable of a library function changed'
+    r = _containers_check()
+    if r is not None:
+        return r
     for c, r in _b.ctxs:
         if repr(c) != r:
             return 'a decimal context held by a module changed'
@@ -505,6 +563,68 @@ def check():
     if now != _b.c_state:  # plain values and ids only (see _c_state)
         i = next((i for i, (a, b) in enumerate(zip(now, _b.c_state)) if a != b), -1)
         return 'interpreter settings changed (%s)' % (_C_STATE_NAMES[i] if 0 <= i < len(_C_STATE_NAMES) else i)
+    return None
+
+
+def _identity_baseline(containers):
+    """The lengths and the items (one flat tuple, in traversal order) of lists, deques or sets."""
+    return tuple(map(len, containers)), tuple(gc.get_referents(*containers))
+
+
+_PTR = 4      # bytes per pointer (wasm32; set from ctypes by _watchers())
+_OB_ITEM = -1  # offset of a list's item array pointer in the list object; -1: not found, compare item by item
+
+
+def _find_ob_item():
+    """Where a list keeps its item pointers, checked on a list of known items (else -1)."""
+    global _OB_ITEM
+    probe = [object() for _ in range(5)]
+    want = b''.join(id(x).to_bytes(_PTR, sys.byteorder) for x in probe)
+    for off in range(_PTR, 8 * _PTR, _PTR):
+        try:
+            addr = int.from_bytes(_string_at(id(probe) + off, _PTR), sys.byteorder)
+            if addr and _string_at(addr, len(want)) == want:
+                _OB_ITEM = off
+                return
+        except Exception:
+            pass
+
+
+def _pointers(items):
+    """The identities of a list's items as bytes (its item array, copied through ctypes): two
+    such strings are equal exactly when the lists hold the same objects in the same order, and
+    comparing them is one memcmp, not a call per item."""
+    if _OB_ITEM < 0:
+        return tuple(items)
+    if not items:
+        return b''
+    return _string_at(int.from_bytes(_string_at(id(items) + _OB_ITEM, _PTR), sys.byteorder), len(items) * _PTR)
+
+
+def _same_objects(now, base):
+    """`now` (a list) holds the objects of the baseline `base` (made by _pointers), by identity."""
+    if _OB_ITEM < 0:
+        return len(now) == len(base) and not any(map(is_not, now, base))
+    return _pointers(now) == base
+
+
+def _containers_check():
+    """Module-held containers that have no watcher, by identity only, at C speed: each one's
+    length, then every item (gc.get_referents lists them flat) against the baseline's with
+    operator.is_not. Never `==`: an item that claims to equal the one it replaced (its own
+    __eq__) does not pass, and no program code runs here. Closure cells: the filled ones' contents
+    in one pass, the empty ones must stay empty. Slotted library objects (SymPy's numbers and
+    singletons...): their class and slot values, which no dict holds."""
+    if tuple(map(len, _b.lists)) != _b.list_lens or not _same_objects(gc.get_referents(*_b.lists), _b.list_ptrs):
+        return 'a list held by a module changed'
+    if tuple(map(len, _b.sets)) != _b.set_lens or not _same_objects(gc.get_referents(*_b.sets), _b.set_ptrs):
+        return 'a set held by a module changed'
+    if tuple(map(bytes, _b.bytearrays)) != _b.bytearray_copies:
+        return 'a bytearray held by a module changed'
+    if not _same_objects(gc.get_referents(*_b.cells), _b.cell_ptrs) or gc.get_referents(*_b.empty_cells):
+        return 'a closure variable of a library function changed'
+    if not _same_objects(gc.get_referents(*_b.slotted), _b.slotted_ptrs):
+        return 'a slot of a library object changed'
     return None
 
 

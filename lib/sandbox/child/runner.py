@@ -305,9 +305,15 @@ def _setup(output_cap, recursion_limit):
         err.parts.clear()
         g.clear()
         cur.g = cur.code = None
+        # The program's Ctrl-C handler goes (a late interrupt must not run its code in the guard's
+        # frames: it raises KeyboardInterrupt there, and the interpreter is replaced).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         # Objects of the program freed now or in a cycle run their __del__ while still watched.
         t = time.perf_counter()
         gc.collect()
+        # No automatic collection until the next start(): a callback a program put in gc.callbacks
+        # must not run inside the guard's calls (release() collects explicitly, watched).
+        gc.disable()
         return (time.perf_counter() - t) * 1000
 
     def finish():

@@ -63,9 +63,22 @@ del _caco_src, _caco_guard_src, _caco_keys, _c
 `).toJs({ depth: 1 });
 py.runPython('del _m, _g, types');
 mark('runner and guard compiled');
+// The dirty mark lives here, out of Python's reach: the guard's callbacks report through two
+// functions that can only set these flags, and only while a program's phase is armed. A program
+// that finds them (gc introspection, which is itself reported first) can only mark itself dirty.
+let jsArmed = false;
+let jsDirty = null;
+let jsTouched = false;
+let lastDirty = null; // the last program's verdict, read by the loop without parsing its text
+const jsMark = (reason) => {
+  if (jsArmed && jsDirty === null) jsDirty = typeof reason === 'string' ? reason.slice(0, 200) : 'marked dirty';
+};
+const jsTouch = () => {
+  if (jsArmed) jsTouched = true;
+};
 // The guard's watchers first (they need ctypes, which the runner's hardening then hides), its
 // baseline last; the runner's closure cells are part of it (a program can reach them by frames).
-guard.install();
+guard.install(jsMark, jsTouch);
 mark('guard watchers installed');
 const { outputCapBytes, recursionLimit, memoryMb } = (await received('limits')).limits;
 parentPort.off('message', onSetup);
@@ -86,32 +99,42 @@ const [arm, disarm, restore, check, beforeProgram] = ['arm', 'disarm', 'restore'
  */
 function runOne(code, seed) {
   const g0 = performance.now();
+  jsDirty = null;
+  jsTouched = false;
   beforeProgram();
   let guardMs = performance.now() - g0;
   start(code, seed);
+  jsArmed = true;
   arm();
   let gcMs;
   try {
     gcMs = run();
   } finally {
+    jsArmed = false;
     disarm();
   }
   const json = finish();
   const g1 = performance.now();
   let dirty;
   try {
-    const dropped = restore();
+    const dropped = restore(jsTouched);
+    jsTouched = false;
+    jsArmed = true;
     arm(true);
     try {
       release(dropped);
     } finally {
+      jsArmed = false;
       disarm();
       dropped.destroy();
     }
-    dirty = check();
+    // The guard's description when it has one; the mark made here decides in any case.
+    dirty = check(jsTouched) ?? jsDirty;
   } catch (e) {
     dirty = `state check failed: ${String(e?.type ?? e?.message ?? e).slice(0, 100)}`;
   }
+  if (jsDirty !== null && dirty == null) dirty = jsDirty;
+  lastDirty = dirty ?? null;
   guardMs += performance.now() - g1 + gcMs;
   // Our keys last, after every value the program controls: `dirty` is read from the end of the text.
   return `${json.slice(0, -1)}, "guardMs": ${guardMs}, "dirty": ${JSON.stringify(dirty ?? null)}}`;
@@ -165,6 +188,7 @@ parentPort.on('message', (msg) => {
     Atomics.store(ctrl, 0, 0);
     Atomics.store(ctrl, 1, job.seq);
     memHit = false;
+    lastDirty = 'interpreter failure';
     let json;
     try {
       // 52 random bits per program: a fresh seed for `random`, never a fixed one.
@@ -178,8 +202,8 @@ parentPort.on('message', (msg) => {
     const heap = mod.HEAP8.buffer.byteLength;
     // `dirty` is the last key, after every value the program controls.
     const clean = json.endsWith('"dirty": null}');
-    const recycle = memHit || heap > recycleAbove || !clean;
-    const reason = memHit ? 'memory ceiling' : !clean ? dirtyReason(json) : heap > recycleAbove ? 'heap grew' : null;
+    const recycle = memHit || heap > recycleAbove || !clean || lastDirty !== null;
+    const reason = memHit ? 'memory ceiling' : lastDirty !== null ? String(lastDirty).slice(0, 200) : !clean ? dirtyReason(json) : heap > recycleAbove ? 'heap grew' : null;
     // Time the state guard took for this program (our key, just before `dirty`).
     const gAt = json.lastIndexOf('"guardMs": ');
     const guardMs = gAt >= 0 ? parseFloat(json.slice(gAt + 11)) || 0 : 0;
