@@ -33,6 +33,8 @@ _state = [False, None, 0, False]  # armed, reason, address of the changed object
 # Addresses of watched dicts that programs may change (caches, lazily bound globals, counters):
 # a write only marks them for the restore/compare step after the program.
 _special = {}
+# Which of them were written since arm(): restore() looks at those only.
+_touched = set()
 
 
 def _on_dict(event, d, key, value):
@@ -40,6 +42,7 @@ def _on_dict(event, d, key, value):
         return 0
     if d in _special:
         _state[3] = True
+        _touched.add(d)
     elif _state[1] is None:
         # Dirty first: whatever the description below meets, the interpreter is replaced.
         _state[1] = 'dict %#x changed (%s)' % (d or 0, _DICT_EVENTS.get(event, event))
@@ -369,7 +372,8 @@ def take(cells=()):
     # identity tests from Python cost ~10 ms per program in wasm).
     _b.lists, _b.sets = p['lists'] + [x for x in p['others'] if type(x) is not bytearray], p['sets']
     _b.bytearrays = [x for x in p['others'] if type(x) is bytearray]
-    _b.list_copies = [list(x) for x in _b.lists]
+    # Copies of the same types (deques stay deques): compared container to container, with no new lists.
+    _b.list_copies = [x.copy() for x in _b.lists]
     _b.set_copies = [set(x) for x in _b.sets]
     _b.bytearray_copies = list(map(bytes, _b.bytearrays))
     _b.cells = p['cells'] + list(cells)
@@ -387,6 +391,9 @@ def take(cells=()):
         _api.PyDict_Watch(_dict_watcher, d)
         _special[id(d)] = True
     _b.reset_lists = [(o, o.copy()) for o in _b.resets if type(o) is not dict and not isinstance(o, dict)]
+    # The special dicts by address (what the watcher callback records), for restore().
+    _b.reset_at = {id(o): (o, base) for o, base in zip(_b.resets, _b.reset_copies) if isinstance(o, dict)}
+    _b.lazy_at = {id(ns): (ns, base, keys) for ns, base, keys in _b.lazy}
     _b.rngs = [(r, r.getstate()) for r in p['rngs'] if r is not random._inst]
     _b.ctxs = [(c, repr(c)) for c in p['ctxs']]
 
@@ -430,6 +437,7 @@ def arm(keep=False):
         _state[1] = None
         _state[2] = 0
         _state[3] = False
+        _touched.clear()
     _state[0] = True
 
 
@@ -451,20 +459,23 @@ def restore():
             else:
                 o.clear()
                 o.update(base)
-    if _state[3]:
-        for o, base in zip(_b.resets, _b.reset_copies):
-            if isinstance(o, dict) and _differs(o, base):
-                dropped.append(list(dict.items(o)))
-                o.clear()
-                o.update(base)
-        for ns, base, keys in _b.lazy:
-            if _differs(ns, base):
-                for k in keys:
-                    dropped.append(ns.get(k))
-                    if k in base:
-                        ns[k] = base[k]
-                    else:
-                        ns.pop(k, None)
+    # Only the special dicts written while the program ran (the watcher saw every write).
+    touched = tuple(_touched) if _state[3] else ()
+    for addr in touched:
+        o, base = _b.reset_at.get(addr, (None, None))
+        if o is not None and _differs(o, base):
+            dropped.append(list(dict.items(o)))
+            o.clear()
+            o.update(base)
+    for addr in touched:
+        ns, base, keys = _b.lazy_at.get(addr, (None, None, None))
+        if ns is not None and _differs(ns, base):
+            for k in keys:
+                dropped.append(ns.get(k))
+                if k in base:
+                    ns[k] = base[k]
+                else:
+                    ns.pop(k, None)
     if any(map(len, _b.cache_dicts)):
         # lru caches hand out shared objects: what a program cached (or changed in a cached
         # object) must not reach the next one.
@@ -472,10 +483,11 @@ def restore():
         for c in _b.caches:
             c.cache_clear()
     if _state[3] and _state[1] is None:
-        _state[1] = _special_check()
+        _state[1] = _special_check(set(touched))
         _state[2] = 0
     # From here on (the release), a write to a cache is a finalizer's: it would outlive the program.
     _state[3] = False
+    _touched.clear()
     return dropped
 
 
@@ -494,7 +506,7 @@ def check():
         # A clean program may import a module we did not preload: a fresh interpreter follows, so
         # nothing that module's import changed is seen by the next program.
         return 'new modules imported'
-    if list(map(list, _b.lists)) != _b.list_copies or _b.sets != _b.set_copies or list(map(bytes, _b.bytearrays)) != _b.bytearray_copies:
+    if _b.lists != _b.list_copies or _b.sets != _b.set_copies or list(map(bytes, _b.bytearrays)) != _b.bytearray_copies:
         return 'a list or set held by a module changed'
     if gc.get_referents(*_b.cells) != _b.cell_items:
         return 'a closure variable of a library function changed'
@@ -508,13 +520,15 @@ def check():
     return None
 
 
-def _special_check():
+def _special_check(touched):
     """Lazily bound globals' modules must equal their baseline (once restored); counters may only
-    have grown."""
+    have grown. Only the dicts written while the program ran (`touched`: their addresses)."""
     for ns, base, keys in _b.lazy:
-        if not _same_mapping(ns, base):
+        if id(ns) in touched and not _same_mapping(ns, base):
             return 'module %s changed' % base.get('__name__')
     for cls, base, keys in _b.counters:
+        if id(gc.get_referents(cls.__dict__)[0]) not in touched:
+            continue
         r = _counter_check(cls, base, keys)
         if r:
             return r
