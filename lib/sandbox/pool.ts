@@ -35,6 +35,8 @@ export interface SandboxPoolStats {
   allReadyMs: number;
   /** Start-up phases of the first child ready, [phase, ms since the epoch] (`caco execute --timings`). */
   bootMarks: Array<[string, number]>;
+  /** Children with a spare interpreter booted, as of their last ping (every second). */
+  sparesReady: number;
 }
 
 export interface SandboxPool {
@@ -48,6 +50,11 @@ export interface SandboxPool {
 /** A child silent this long while busy is killed (its controller pings every second). */
 const SILENCE_MS = 8_000;
 const MAX_ATTEMPTS = 3;
+/**
+ * Batches in flight per child: the next one waits in the child while it runs the current one, so
+ * its interpreter does not sit idle for the round trip to the pool between batches.
+ */
+const PIPELINE = 2;
 
 interface Job {
   seq: number;
@@ -59,9 +66,12 @@ interface Job {
 interface Child {
   proc: ChildProcess;
   ready: boolean;
+  /** Every job sent and not yet settled, over the batches in flight. */
   batch: Map<number, Job> | null;
-  batchId: number;
+  /** Batches sent and not yet done (at most PIPELINE). */
+  batchIds: number[];
   lastSeen: number;
+  spareReady: boolean;
   stderrTail: string;
 }
 
@@ -170,13 +180,14 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}, { pr
       (proc.channel as { ref?: () => void } | undefined)?.ref?.();
     }
     proc.send({ type: 'limits', limits });
-    const child: Child = { proc, ready: false, batch: null, batchId: -1, lastSeen: performance.now(), stderrTail: '' };
+    const child: Child = { proc, ready: false, batch: null, batchIds: [], lastSeen: performance.now(), spareReady: false, stderrTail: '' };
     children.add(child);
     proc.stderr!.on('data', (d: Buffer) => {
       child.stderrTail = (child.stderrTail + d.toString()).slice(-4000);
     });
-    proc.on('message', (m: { type: string; batchId?: number; recycles?: number; reasons?: string[]; guardMs?: number; payload?: string; marks?: Array<[string, number]> }) => {
+    proc.on('message', (m: { type: string; batchId?: number; recycles?: number; reasons?: string[]; guardMs?: number; payload?: string; marks?: Array<[string, number]>; spare?: boolean }) => {
       child.lastSeen = performance.now();
+      if (m.type === 'alive') child.spareReady = Boolean(m.spare);
       if (m.type === 'ready') {
         child.ready = true;
         if (!bootMarks.length && m.marks) bootMarks = m.marks;
@@ -186,7 +197,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}, { pr
           allReadyMs = performance.now() - t0;
         }
         dispatch();
-      } else if ((m.type === 'done' || m.type === 'partial') && child.batch && m.batchId === child.batchId) {
+      } else if ((m.type === 'done' || m.type === 'partial') && child.batch && child.batchIds.includes(m.batchId!)) {
         const items = JSON.parse(m.payload ?? '[]') as Array<{ seq: number; r: Record<string, unknown> }>;
         for (const { seq: s, r } of items) {
           const job = child.batch.get(s);
@@ -198,7 +209,8 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}, { pr
           recycles += m.recycles ?? 0;
           for (const r of m.reasons ?? []) recycleReasons[r] = (recycleReasons[r] ?? 0) + 1;
           guardMs += m.guardMs ?? 0;
-          child.batch = null;
+          child.batchIds = child.batchIds.filter((b) => b !== m.batchId);
+          if (child.batchIds.length === 0) child.batch = null;
           dispatch();
         }
       }
@@ -220,6 +232,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}, { pr
       restarts++;
       if (child.batch) requeue(child.batch.values(), why);
       child.batch = null;
+      child.batchIds = [];
       spawnChild();
       dispatch();
     });
@@ -228,17 +241,22 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}, { pr
 
   function dispatch() {
     if (closing) return;
-    for (const child of children) {
-      if (queue.length === 0) return;
-      if (!child.ready || child.batch || !child.proc.connected) continue;
-      // A quarter of a fair share per batch: few IPC messages, yet slow programs clustered in the
-      // queue (a block of SymPy work) still spread over all children.
-      const size = Math.min(options.maxBatch, Math.max(1, Math.ceil(queue.length / (children.size * 4))));
-      const jobs = queue.splice(0, size);
-      child.batch = new Map(jobs.map((j) => [j.seq, j]));
-      child.batchId = ++batchIds;
-      child.lastSeen = performance.now();
-      child.proc.send({ type: 'batch', batchId: child.batchId, jobs: jobs.map((j) => ({ seq: j.seq, code: j.program.code })) });
+    // Idle children first; then each busy one gets its next batch ahead (PIPELINE).
+    for (let depth = 0; depth < PIPELINE; depth++) {
+      for (const child of children) {
+        if (queue.length === 0) return;
+        if (!child.ready || child.batchIds.length !== depth || !child.proc.connected) continue;
+        // A quarter of a fair share per batch: few IPC messages, yet slow programs clustered in the
+        // queue (a block of SymPy work) still spread over all children.
+        const size = Math.min(options.maxBatch, Math.max(1, Math.ceil(queue.length / (children.size * 4))));
+        const jobs = queue.splice(0, size);
+        child.batch ??= new Map();
+        for (const j of jobs) child.batch.set(j.seq, j);
+        const batchId = ++batchIds;
+        child.batchIds.push(batchId);
+        if (depth === 0) child.lastSeen = performance.now();
+        child.proc.send({ type: 'batch', batchId, jobs: jobs.map((j) => ({ seq: j.seq, code: j.program.code })) });
+      }
     }
   }
 
@@ -273,17 +291,23 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}, { pr
   });
   startMs = performance.now() - t0;
 
+  const enqueue = (program: SandboxProgram) =>
+    new Promise<ExecutionResult>((resolve) => queue.push({ seq: ++seq, program, attempts: 0, resolve }));
+
   const pool: SandboxPool = {
     options,
     run(program) {
       if (closing) return Promise.reject(new Error('sandbox pool is closed'));
-      return new Promise<ExecutionResult>((resolve) => {
-        queue.push({ seq: ++seq, program, attempts: 0, resolve });
-        dispatch();
-      });
+      const done = enqueue(program);
+      dispatch();
+      return done;
     },
     runMany(programs) {
-      return Promise.all(programs.map((p) => pool.run(p)));
+      if (closing) return Promise.reject(new Error('sandbox pool is closed'));
+      // All queued first, then one dispatch: batches sized from the whole queue.
+      const all = Promise.all(programs.map(enqueue));
+      dispatch();
+      return all;
     },
     stats() {
       return {
@@ -299,6 +323,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}, { pr
         startMs,
         allReadyMs,
         bootMarks,
+        sparesReady: [...children].filter((c) => c.spareReady).length,
       };
     },
     async close() {

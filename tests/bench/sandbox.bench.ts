@@ -129,6 +129,15 @@ async function measureRecycles(): Promise<typeof recycle> {
   return { isolatedMs: median(iso), cleanPairMs: median(cleanPairs), backToBackMs };
 }
 
+// Start-up kept out of the timed families: every child ready and its spare interpreter booted (a
+// spare boots after 1 s idle and takes ~2-3 s of CPU, which would otherwise land in round 1).
+async function settled(pool: SandboxPool): Promise<void> {
+  const until = performance.now() + 30_000;
+  while (performance.now() < until && !(pool.stats().allReadyMs && pool.stats().sparesReady >= WORKERS)) {
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
 for (let r = 0; r < ROUNDS; r++) {
   const round: Record<string, FamilyRound> = {};
   const measurePool = async () => {
@@ -140,6 +149,7 @@ for (let r = 0; r < ROUNDS; r++) {
       allReadyMs = pool.stats().allReadyMs;
       idleRss = pool.stats().pids.map(rssMb);
     }
+    await settled(pool);
     await pool.runMany(asJobs(warmup, '#w'));
     for (const fam of families) {
       const ps = copies(programs.filter((p) => p.kind === fam));

@@ -40,6 +40,8 @@ let worker = null; // active.w once it is ready
 let workerReady = false;
 let ctrl = null;
 let batch = null; // { batchId, remaining: jobs[], results: string[] }
+// Batches the pool sent ahead (it keeps the next one here while this one runs): started in order.
+const nextBatches = [];
 let recycles = 0; // interpreters replaced since the last report (state, memory, timeout, crash)
 let reasons = []; // why interpreters were replaced since the last report
 let guardMs = 0; // time the state guard took since the last report
@@ -125,8 +127,14 @@ function replaceWorker() {
   startWorker();
 }
 
+// The worker and batch the batch's remaining programs were last sent to: a batch is sent to an
+// interpreter once (an activation and a batch's start may both ask for it).
+let sent = [null, null];
+
 function sendRemaining() {
   if (!batch || !worker || !workerReady || batch.remaining.length === 0) return;
+  if (sent[0] === worker && sent[1] === batch) return;
+  sent = [worker, batch];
   watchSeq = -1;
   worker.postMessage({ type: 'run', jobs: batch.remaining });
 }
@@ -193,8 +201,9 @@ function complete(seq, json) {
     recycles = 0;
     reasons = [];
     guardMs = 0;
-    batch = null;
-    scheduleSpare();
+    batch = nextBatches.shift() ?? null;
+    if (batch) sendRemaining();
+    else scheduleSpare();
   }
 }
 
@@ -247,14 +256,19 @@ process.on('message', (m) => {
       clearTimeout(spareTimer);
       spareTimer = null;
     }
-    batch = { batchId: m.batchId, remaining: m.jobs, results: [] };
-    sendRemaining();
+    const next = { batchId: m.batchId, remaining: m.jobs, results: [] };
+    if (batch) nextBatches.push(next);
+    else {
+      batch = next;
+      sendRemaining();
+    }
   } else if (m.type === 'exit') {
     process.exit(0);
   }
 });
 process.on('disconnect', () => process.exit(0));
-setInterval(() => process.send({ type: 'alive' }), 1000).unref();
+// `spare`: whether a spare interpreter is booted (benchmarks wait for it before timing).
+setInterval(() => process.send({ type: 'alive', spare: Boolean(spare?.ready) }), 1000).unref();
 startWorker();
 // After the first worker thread is spawned (it starts up in parallel): reading and compiling
 // Pyodide's wasm here no longer delays it.

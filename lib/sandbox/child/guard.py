@@ -38,6 +38,8 @@ _js_mark = _js_touch = None
 # Addresses of watched dicts that programs may change (caches, lazily bound globals, counters):
 # a write only marks them for the restore/compare step after the program.
 _special = {}
+# Which of them were written since arm(): restore() looks at those only.
+_touched = set()
 
 
 def _on_dict(event, d, key, value):
@@ -47,6 +49,9 @@ def _on_dict(event, d, key, value):
         if not _state[3]:
             _state[3] = True
             _js_touch()
+        # Which ones (by address), so restore() looks only at those. A program can reach this set
+        # only through gc introspection, which has already marked the interpreter dirty.
+        _touched.add(d)
     elif _state[1] is None:
         # Dirty first (in JavaScript, one way): whatever the description below meets, the
         # interpreter is replaced.
@@ -435,6 +440,9 @@ def take(cells=()):
     _b.reset_objs = tuple(o for o, _ in _b.reset_lists)
     _b.reset_lens, _b.reset_items = _identity_baseline(_b.reset_objs)
     _b.reset_ptrs = _pointers(list(_b.reset_items))
+    # The special dicts by address (what the watcher callback records), for restore().
+    _b.reset_at = {id(o): (o, base) for o, base in zip(_b.resets, _b.reset_copies) if isinstance(o, dict)}
+    _b.lazy_at = {id(ns): (ns, base, keys) for ns, base, keys in _b.lazy}
     _b.rngs = [(r, r.getstate()) for r in p['rngs'] if r is not random._inst]
     _b.ctxs = [(c, repr(c)) for c in p['ctxs']]
 
@@ -478,6 +486,7 @@ def arm(keep=False):
         _state[1] = None
         _state[2] = 0
         _state[3] = False
+        _touched.clear()
     _state[0] = True
 
 
@@ -507,20 +516,23 @@ def restore(touched):
         # Put back, possibly in another order (a set's table): the new order is the baseline.
         _b.reset_lens, _b.reset_items = _identity_baseline(_b.reset_objs)
         _b.reset_ptrs = _pointers(list(_b.reset_items))
-    if touched:
-        for o, base in zip(_b.resets, _b.reset_copies):
-            if isinstance(o, dict) and _differs(o, base):
-                dropped.append(list(dict.items(o)))
-                dict.clear(o)
-                dict.update(o, base)
-        for ns, base, keys in _b.lazy:
-            if _differs(ns, base):
-                for k in keys:
-                    dropped.append(ns.get(k))
-                    if k in base:
-                        ns[k] = base[k]
-                    else:
-                        ns.pop(k, None)
+    # Only the special dicts written while the program ran (the watcher saw every write).
+    touched_at = tuple(_touched) if touched else ()
+    for addr in touched_at:
+        o, base = _b.reset_at.get(addr, (None, None))
+        if o is not None and _differs(o, base):
+            dropped.append(list(dict.items(o)))
+            dict.clear(o)
+            dict.update(o, base)
+    for addr in touched_at:
+        ns, base, keys = _b.lazy_at.get(addr, (None, None, None))
+        if ns is not None and _differs(ns, base):
+            for k in keys:
+                dropped.append(ns.get(k))
+                if k in base:
+                    ns[k] = base[k]
+                else:
+                    ns.pop(k, None)
     if any(map(len, _b.cache_dicts)):
         # lru caches hand out shared objects: what a program cached (or changed in a cached
         # object) must not reach the next one.
@@ -528,12 +540,13 @@ def restore(touched):
         for c in _b.caches:
             c.cache_clear()
     if touched and _state[1] is None:
-        r = _special_check()
+        r = _special_check(set(touched_at))
         if r is not None:
             _state[1] = r
             _state[2] = 0
     # From here on (the release), a write to a cache is a finalizer's: it would outlive the program.
     _state[3] = False
+    _touched.clear()
     return dropped
 
 
@@ -628,13 +641,15 @@ def _containers_check():
     return None
 
 
-def _special_check():
+def _special_check(touched):
     """Lazily bound globals' modules must equal their baseline (once restored); counters may only
-    have grown."""
+    have grown. Only the dicts written while the program ran (`touched`: their addresses)."""
     for ns, base, keys in _b.lazy:
-        if not _same_mapping(ns, base):
+        if id(ns) in touched and not _same_mapping(ns, base):
             return 'module %s changed' % base.get('__name__')
     for cls, base, keys in _b.counters:
+        if id(gc.get_referents(cls.__dict__)[0]) not in touched:
+            continue
         r = _counter_check(cls, base, keys)
         if r:
             return r
