@@ -83,6 +83,9 @@ export function barrierStepOf(spec: PipelineSpec, shard: string): { branch: Bran
 /** State-store key under which a barrier counts its prepared shards, finished tasks and finish, per branch. */
 export const barrierKey = (stage: string, what: 'prepared' | 'tasks' | 'finish', branch: Branch): string => `${stage}:${what}:${branch}`;
 
+/** State-store key of a close (what follows the count `counted` once complete): its owner's claim and its done mark (runner's closeOnce). */
+export const closeKey = (counted: string): string => `close:${counted}`;
+
 /** The branch whose fan-in a finished shard counts toward, if this stage ends it. */
 export function completesBranch(spec: PipelineSpec, stage: string, shard: string): Branch | null {
   const { list, i } = positionOf(spec, stage, shard);
