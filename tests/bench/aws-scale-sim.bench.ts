@@ -30,8 +30,8 @@ const { values: a } = parseArgs({
     'shard-size': { type: 'string', default: '100' },
     // tests/bench/aws-scale-dedup.bench.ts --store file: peak live bytes per record of a partition
     'dedup-bytes-per-record': { type: 'string', default: '1330' },
-    // bench:aws-scale-dedup --records 1000000 --store file: the finish's peak live bytes per record
-    'finish-bytes-per-record': { type: 'string', default: '60' },
+    // bench:aws-scale-dedup --records 100000: the finish's peak live memory, 13.5-16 MiB (DESIGN "AWS cost")
+    'finish-bytes-per-record': { type: 'string', default: '160' },
     // one SendMessageBatch round trip (assumed; the emulator's SendMessage was ~20-30 ms here)
     'batch-ms': { type: 'string', default: '25' },
     // mean latency of one LLM call, s
@@ -42,13 +42,13 @@ const { values: a } = parseArgs({
     'llm-max-concurrency': { type: 'string', default: '10' },
     // LLM calls in flight per invocation; 'run': what the default run config gets on the stack
     'calls-in-flight': { type: 'string', default: 'run' },
-    // measured constants (sources printed below)
-    'execute-ms-per-program': { type: 'string', default: '40' },
-    'filter-ms-per-record': { type: 'string', default: '0.8' },
-    'shard-overhead-ms': { type: 'string', default: '300' },
-    'task-us-per-record': { type: 'string', default: '150' },
-    'finish-us-per-record': { type: 'string', default: '30' },
-    'assemble-ms-per-shard': { type: 'string', default: '18.5' },
+    // constants: measured where a source is named (DESIGN), assumed otherwise
+    'execute-ms-per-program': { type: 'string', default: '40' }, // assumed (the sandbox bench: 5-23 ms for small programs)
+    'filter-ms-per-record': { type: 'string', default: '0.8' }, // bench:dedup, 1,265 records/s
+    'shard-overhead-ms': { type: 'string', default: '300' }, // assumed: ~10 S3/DynamoDB/SQS requests
+    'task-us-per-record': { type: 'string', default: '330' }, // bench:aws-scale-dedup 100k: one task 32.6 s (with its reads)
+    'finish-us-per-record': { type: 'string', default: '92' }, // bench:aws-scale-dedup 100k: finish 9.2 s
+    'assemble-ms-per-shard': { type: 'string', default: '18.5' }, // issue 15, on the emulator
   },
 });
 const N = Number(a.candidates);
