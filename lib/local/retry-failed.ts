@@ -5,7 +5,7 @@
 // are revived with fresh attempts. Shards without failures are left as they are, so the few-shot
 // pool a finished generate branch used stays the same and nothing it bought is bought again.
 import type Database from 'better-sqlite3';
-import { branchOf } from '../pipeline/flow.ts';
+import { branchOf, closeKey } from '../pipeline/flow.ts';
 import { keys } from '../pipeline/keys.ts';
 import type { PipelineSpec } from '../pipeline/spec.ts';
 import type { BlobStore, ShardState } from '../store/ports.ts';
@@ -53,6 +53,8 @@ export async function requeueFailed(db: Database.Database, blobs: BlobStore, run
   }
   if (from.size > 0 || revived > 0) {
     await state.setRunStatus(runId, 'running');
+    // The branches' fan-in closes again when the redone shards complete them (runner's closeOnce).
+    db.prepare('DELETE FROM shards WHERE run_id = ? AND stage LIKE ?').run(runId, `${closeKey('fanIn:')}%`);
     // The finished run's stats must not pass for the new ones before assemble rewrites them.
     await blobs.delete(keys.dataset(runId, 'stats.json'));
   }

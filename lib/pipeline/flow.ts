@@ -104,6 +104,9 @@ export function fanInStepOf(shard: string): { plan: string; task: number | null 
   return { plan: m[1]!, task: m[2] === undefined ? null : Number(m[2]) };
 }
 
+/** State-store key of a close (what follows the count `counted` once complete): its owner's claim and its done mark (runner's closeOnce). */
+export const closeKey = (counted: string): string => `close:${counted}`;
+
 /** The branch whose fan-in a finished shard counts toward, if this stage ends it. */
 export function completesBranch(spec: PipelineSpec, stage: string, shard: string): Branch | null {
   const { list, i } = positionOf(spec, stage, shard);

@@ -10,7 +10,7 @@ import type { Rejection } from '../schema.ts';
 import type { ShardCounts, ShardMessage, StageName } from '../store/ports.ts';
 import type { StageOutput } from '../stages/types.ts';
 import type { PipelineDeps } from './deps.ts';
-import { barrierAfter, barrierFinish, barrierKey, barrierStepOf, barrierTask, branchOf, completesBranch, FAN_IN_TRIGGER, fanInFinish, fanInStepOf, fanInTask, inputKeyOf, nextOf, shardId, type Branch } from './flow.ts';
+import { barrierAfter, barrierFinish, barrierKey, barrierStepOf, barrierTask, branchOf, closeKey, completesBranch, FAN_IN_TRIGGER, fanInFinish, fanInStepOf, fanInTask, inputKeyOf, nextOf, shardId, type Branch } from './flow.ts';
 import { keys } from './keys.ts';
 import { CACO, fanInStage, firstOf, stageOf, type PipelineSpec } from './spec.ts';
 import { parseJsonl, toJsonl } from './lines.ts';
@@ -210,7 +210,27 @@ async function afterRecord(msg: ShardMessage, recorded: { complete: boolean }, d
   if (barrier) await countTowardBarrier(msg, barrier, deps, impl);
   const branch = completesBranch(impl.spec, msg.stage, msg.shard);
   if (!branch || !recorded.complete) return;
-  await deps.queue.sendMany(await impl.onBranchComplete(branch, msg.runId, deps));
+  await closeOnce(msg, closeKey(`fanIn:${branch}`), deps, async () => deps.queue.sendMany(await impl.onBranchComplete(branch, msg.runId, deps)));
+}
+
+/**
+ * A close (the sends that follow a completed count: a branch's fan-in, a barrier's tasks, its
+ * finish) runs once per run. Every message that sees the count complete gets here (the last
+ * shard, a concurrent one, every later redelivery); the first to write the claim owns the close,
+ * and only the owner's message sends, until the sends are marked done. So a redelivery re-sends
+ * nothing, except the owner's own after a crash between its sends and the mark (its messages are
+ * idempotent: recorded shards are skipped). If the owner's message dies for good, the close waits
+ * for it in the dead letters (`caco redrive`, `caco retry` bring it back).
+ */
+async function closeOnce(msg: ShardMessage, key: string, deps: PipelineDeps, send: () => Promise<unknown>): Promise<void> {
+  const claim = await deps.state.recordShard({ runId: msg.runId, stage: key, shard: 'claim', counts: NO_COUNTS, next: [msg.shard] });
+  if (!claim.first) {
+    const owner = (await deps.state.getShard(msg.runId, key, 'claim'))?.next[0];
+    if (owner !== msg.shard) return;
+    if (await deps.state.getShard(msg.runId, key, 'sent')) return;
+  }
+  await send();
+  await deps.state.recordShard({ runId: msg.runId, stage: key, shard: 'sent', counts: NO_COUNTS, next: [] });
 }
 
 const NO_COUNTS: ShardCounts = { in: 0, kept: 0, rejected: {}, failed: {}, counters: {} };
@@ -228,14 +248,16 @@ async function barrierStep(runId: string, branch: Branch, stage: string, deps: P
   return { runId, branch, shards: Array.from({ length: n }, (_, i) => shardId(impl.spec, branch, i)), tasks };
 }
 
-/** A prepared shard counts toward its branch's barrier; the count that completes it sends the tasks (again on a retry: they are idempotent). */
+/** A prepared shard counts toward its branch's barrier; the count that completes it sends the tasks, once (closeOnce). */
 async function countTowardBarrier(msg: ShardMessage, stage: string, deps: PipelineDeps, impl: PipelineImpl): Promise<void> {
   const branch = branchOf(impl.spec, msg.shard);
   const expected = (await deps.state.getRun(msg.runId))?.expected[branch];
   const rec = await deps.state.recordShard({ runId: msg.runId, stage: barrierKey(stage, 'prepared', branch), shard: msg.shard, counts: NO_COUNTS, next: [] }, expected);
   if (!rec.complete) return;
-  const { tasks } = await barrierStep(msg.runId, branch, stage, deps, impl);
-  await deps.queue.sendMany(Array.from({ length: tasks }, (_, i) => ({ runId: msg.runId, stage, shard: barrierTask(impl.spec, branch, i) })));
+  await closeOnce(msg, closeKey(barrierKey(stage, 'prepared', branch)), deps, async () => {
+    const { tasks } = await barrierStep(msg.runId, branch, stage, deps, impl);
+    await deps.queue.sendMany(Array.from({ length: tasks }, (_, i) => ({ runId: msg.runId, stage, shard: barrierTask(impl.spec, branch, i) })));
+  });
 }
 
 async function runBarrierStep(msg: ShardMessage, at: { branch: Branch; task: number | null }, deps: PipelineDeps, impl: PipelineImpl): Promise<ShardOutcome> {
@@ -267,7 +289,8 @@ async function runCountedTask(msg: ShardMessage, key: string, total: number, wor
   const done = await deps.state.getShard(msg.runId, key, msg.shard);
   if (!done) await work();
   const rec = await deps.state.recordShard({ runId: msg.runId, stage: key, shard: msg.shard, counts: NO_COUNTS, next: [] }, total);
-  if (rec.complete) await deps.queue.send(finish);
+  // The finish is sent once, whoever else sees the count complete (redeliveries, retries).
+  if (rec.complete) await closeOnce(msg, closeKey(key), deps, () => deps.queue.send(finish));
   return done ? 'skipped' : 'done';
 }
 

@@ -96,7 +96,7 @@ async function emulatedRun(name: string, latencyMs: number) {
       }),
     );
     const stack = await createEmulatedStack(emu, name, { visibilityTimeoutSeconds: 300 });
-    const { runId, drive, target, state } = await submitAndDrive(emu, stack, input, configFile, 600_000);
+    const { runId, drive, target, state } = await submitAndDrive(emu, stack, input, configFile, 1_800_000);
       const usage = await new CostLedger(emu.clients.doc, stack.table).list(runId);
     return { runId, drive, state, target, usage };
   } finally {

@@ -194,6 +194,9 @@ export interface DriveReport {
   batchPolls: number;
 }
 
+/** Called after each invocation with its function, message bodies, start and end (performance.now()). */
+export type InvocationHook = (fn: StageFunctionName, bodies: string[], startMs: number, endMs: number) => void;
+
 /**
  * Runs every function's pollers until all queues are empty and nothing is in flight (checked
  * twice in a row), like Lambda's event sources over the stack's queues. Throws after timeoutMs.
@@ -201,7 +204,12 @@ export interface DriveReport {
 export async function driveStack(
   emu: AwsEmulators,
   stack: EmulatedStack,
-  opts: { faults?: Faults; timeoutMs?: number; batchPollMs?: number } = {},
+  opts: {
+    faults?: Faults;
+    timeoutMs?: number;
+    batchPollMs?: number;
+    onInvocation?: InvocationHook;
+  } = {},
 ): Promise<DriveReport> {
   const t0 = Date.now();
   const faults = opts.faults ?? {};
@@ -235,7 +243,9 @@ export async function driveStack(
         }
       }
       const body = event.Records.map((r) => r.body).join('\n');
+      const started = performance.now();
       const res: SQSBatchResponse = await current.run({ body }, () => handler(event, context));
+      opts.onInvocation?.(fn, event.Records.map((r) => r.body), started, performance.now());
       // A copy: Powertools returns one shared module-level object for an all-success batch, and
       // pushing a lost ack into it would fail every later batch of every handler.
       const out: SQSBatchResponse = { batchItemFailures: [...res.batchItemFailures] };
@@ -341,11 +351,12 @@ export async function submitAndDrive(
   input: string,
   configFile: string,
   timeoutMs: number,
+  onInvocation?: InvocationHook,
 ): Promise<{ runId: string; drive: DriveReport; target: RemoteTarget; state: DynamoStateStore }> {
   const target = await resolveTarget({ bucket: stack.bucket, table: stack.table, clientOptions: emu.clientOptions });
   const { result, output } = await captureOutput(async () => {
     const submitted = await submitRun(target, input, configFile);
-    const drive = await driveStack(emu, stack, { timeoutMs });
+    const drive = await driveStack(emu, stack, { timeoutMs, onInvocation });
     return { submitted, drive };
   });
   await stack.close();

@@ -218,6 +218,67 @@ test('dedup starts behind its barrier: every filter shard prepared, the tasks, t
   assert.deepEqual(await dataset(s.deps), Array.from({ length: 40 }, (_, i) => 100 + i).filter((v) => v % 3 !== 0));
 });
 
+/** Wraps the queue to count every message sent, by stage/shard. */
+function countSends(s: ReturnType<typeof setup>, failOnce?: (m: { stage: string; shard: string }) => boolean) {
+  const sent = new Map<string, number>();
+  const real = s.deps.queue;
+  let failed = false;
+  const note = (m: { stage: string; shard: string }) => {
+    if (!failed && failOnce?.(m)) {
+      failed = true;
+      throw new Error('simulated crash before the close sends');
+    }
+    sent.set(`${m.stage}/${m.shard}`, (sent.get(`${m.stage}/${m.shard}`) ?? 0) + 1);
+  };
+  s.deps.queue = {
+    send: async (m) => { note(m); await real.send(m); },
+    sendMany: async (ms) => { ms.forEach(note); await real.sendMany(ms); },
+  };
+  return sent;
+}
+
+test('a close runs once: redelivering the closing messages sends nothing again (generate fan-out, barrier tasks, finish, fan-in)', async () => {
+  const s = setup({ samples: 12, shardSize: 4 });
+  await ingestNumbers(s.deps, 8, 4);
+  const sent = countSends(s);
+  await drainLocal({ queue: s.queue, deps: s.deps, impl: s.impl, concurrency: {} });
+  assert.deepEqual(s.assembled, ['run1']);
+  const closeSends = () => [...sent].filter(([k]) => /^generate\/|\.task|\.finish|^assemble\//.test(k));
+  const before = closeSends();
+  assert.equal(before.length, 3 + 2 * 3 + 2 + 1, before.join(' ')); // 3 generate shards, 3 tasks and a finish per branch, the fan-in
+  assert.ok(before.every(([, n]) => n === 1), before.join(' '));
+  // Redeliver, twice, every message whose shard completed a count: the last stage of each branch
+  // (fan-in; the unify branch's starts generate), filter (the barrier's tasks), the tasks (finish).
+  const total = () => [...sent.values()].reduce((a, b) => a + b, 0);
+  const sentBefore = total();
+  const redeliver: { stage: string; shard: string }[] = [
+    ...['u00000', 'u00001'].flatMap((shard) => [{ stage: 'dedup', shard }, { stage: 'filter', shard }]),
+    ...['g00000', 'g00001', 'g00002'].flatMap((shard) => [{ stage: 'backtranslate', shard }, { stage: 'filter', shard }]),
+    ...['u', 'g'].flatMap((b) => [0, 1, 2].map((i) => ({ stage: 'dedup', shard: `${b}.task${i}` }))),
+    ...['u', 'g'].map((b) => ({ stage: 'dedup', shard: `${b}.finish` })),
+  ];
+  for (let round = 0; round < 2; round++) {
+    for (const m of redeliver) assert.equal(await processShardMessage({ runId: 'run1', ...m }, s.deps, s.impl), 'skipped', `${m.stage}/${m.shard}`);
+  }
+  assert.equal(total() - sentBefore, 0, `re-sent: ${JSON.stringify(closeSends().filter(([, n]) => n > 1))}`);
+});
+
+test('a close whose owner crashed before sending is sent by the owner\'s redelivery, once; other shards do not send it', async () => {
+  const s = setup({ samples: 12, shardSize: 4 });
+  await ingestNumbers(s.deps, 8, 4);
+  // the first send of a generate shard (the unify branch's close) fails once: the claim is written, nothing sent
+  const sent = countSends(s, (m) => m.stage === 'generate');
+  const r = await drainLocal({ queue: s.queue, deps: s.deps, impl: s.impl, concurrency: {}, retryDelayMs: () => 0 });
+  assert.deepEqual(r.deadLetters, []);
+  const claim = await s.deps.state.getShard('run1', 'close:fanIn:unify', 'claim');
+  const owner = claim!.next[0]!;
+  const other = owner === 'u00000' ? 'u00001' : 'u00000';
+  assert.equal(await processShardMessage({ runId: 'run1', stage: 'dedup', shard: other }, s.deps, s.impl), 'skipped');
+  assert.deepEqual(['g00000', 'g00001', 'g00002'].map((g) => sent.get(`generate/${g}`)), [1, 1, 1]);
+  assert.deepEqual(s.assembled, ['run1']);
+  assert.deepEqual(await dataset(s.deps), expectedDataset(12));
+});
+
 test('ingest fans out in checkpointed chunks: a retry after a failed send does not send the first chunks again', async () => {
   const s = setup({ samples: 4500, shardSize: 1 });
   const { FAN_OUT_CHUNK } = await import('../../lib/pipeline/ingest.ts');
