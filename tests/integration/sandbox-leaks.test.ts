@@ -71,6 +71,25 @@ describe('sandbox state guard: no false recycles', () => {
   });
 });
 
+describe('sandbox state guard: identity comparison on the wasm memory', () => {
+  // worker.mjs compares the exact lists, closure cells and slotted objects by reading the wasm
+  // memory (the layout probed at baseline); a Pyodide upgrade that broke the probe would fall back
+  // to the slower Python comparison: this test says so instead of letting it pass silently.
+  test('is in use, and is what catches a list item, a closure cell and a slot', async () => {
+    assert.ok(pool.stats().bootMarks.some(([phase]) => phase === 'guard memory check adopted'), 'memory check adopted');
+    const writers: Array<[string, string]> = [
+      ['a list held by a module changed', DOORS.find(([n]) => n === 'a list item replaced by an object claiming equality')![1]],
+      ['a closure variable of a library function changed', DOORS.find(([n]) => n === 'a closure cell replaced by an object claiming equality')![1]],
+      ['a slot of a library object changed', DOORS.find(([n]) => n === 'a slot of a SymPy number held by a module')![1]],
+    ];
+    for (const [reason, code] of writers) {
+      const before = pool.stats().recycleReasons[reason] ?? 0;
+      await pool.run({ id: 'writer', code });
+      assert.equal(pool.stats().recycleReasons[reason] ?? 0, before + 1, reason);
+    }
+  });
+});
+
 describe('sandbox state guard: module globals rebound by library code', () => {
   test('every function that rebinds a module global is known to the guard', async () => {
     // The loaded modules' bytecode, scanned inside the sandbox for STORE_GLOBAL/DELETE_GLOBAL.

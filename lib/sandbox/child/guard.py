@@ -621,6 +621,77 @@ def _same_objects(now, base):
     return _pointers(now) == base
 
 
+def js_layout():
+    """The fixed-layout part of the identity comparison, for worker.mjs to do in JavaScript on the
+    wasm memory (no Python object built, no program code run). Called right after take(). Returns
+    None (everything stays here) unless the layouts are found by probing known objects; otherwise
+    five byte strings of 32-bit words: the exact lists' addresses, their lengths, their items' ids
+    (flat), and (address, expected word) pairs for the closure cells' contents and the slotted
+    objects' class and slot words. Everything expected is computed here from gc.get_referents/id,
+    not read from memory; worker.mjs reads the memory and adopts the layout (js_adopt) only when
+    the two agree, so a changed layout (a Pyodide upgrade) leaves the comparison in Python."""
+    from array import array
+    P = _PTR
+    if P != 4 or _OB_ITEM != 3 * P:
+        return None
+    word = lambda addr: int.from_bytes(_string_at(addr, P), sys.byteorder)
+    probe = [object() for _ in range(3)]
+    if word(id(probe) + 2 * P) != 3:
+        return None
+    # A cell's content: right after the object header (probed on a known cell).
+    x = object()
+    cell = (lambda: x).__closure__[0]
+    cell_off = next((o for o in range(P, 6 * P, P) if word(id(cell) + o) == id(x)), -1)
+    if cell_off < 0:
+        return None
+    lists = [o for o in _b.lists if type(o) is list]
+    cells = list(_b.cells) + list(_b.empty_cells)
+    cell_words = [(id(c) + cell_off, id(r[0]) if r else 0) for c, r in zip(cells, map(gc.get_referents, cells))]
+    # Slotted objects whose every class but object is a Python class (so the layout is the header,
+    # then slots: no C fields) and with no __dict__: their words from the class pointer to the end,
+    # except the weakref list's, must be the class and exactly the slot values gc sees (the class
+    # included, in any order).
+    heap = 1 << 9
+    slot_objs, slot_words = [], []
+    for o in _b.slotted:
+        t = type(o)
+        mro = t.__mro__
+        if mro[-1] is not object or t.__itemsize__ or t.__dictoffset__ or not all(c.__flags__ & heap for c in mro[:-1]):
+            continue
+        offs = [k for k in range(P, t.__basicsize__, P) if k != t.__weakrefoffset__]
+        vals = [word(id(o) + k) for k in offs]
+        refs = gc.get_referents(o)
+        if vals[0] != id(t) or sorted(v for v in vals if v) != sorted(map(id, refs)):
+            continue
+        slot_objs.append(o)
+        slot_words += zip((id(o) + k for k in offs), vals)
+    _b.js_plan = (lists, cells, slot_objs)
+    u32 = lambda xs: array('I', xs).tobytes()
+    # Each list's items in order (gc.get_referents visits a list's items last to first).
+    return (u32(map(id, lists)), u32(map(len, lists)), u32(map(id, chain.from_iterable(lists))),
+            u32(chain.from_iterable(cell_words)), u32(chain.from_iterable(slot_words)))
+
+
+def js_adopt():
+    """worker.mjs compares the lists, cells and slotted objects of js_layout() from now on: they
+    leave the Python comparison (their baseline items stay alive in _b.js_keep, so no address they
+    are compared against can be reused)."""
+    lists, cells, slot_objs = _b.js_plan
+    _b.js_keep = (_b.lists, _b.list_items, _b.cells, _b.cell_items, _b.slotted, _b.slotted_items)
+    done = set(map(id, lists)) | set(map(id, cells)) | set(map(id, slot_objs))
+    _b.lists = tuple(o for o in _b.lists if id(o) not in done)
+    _b.cells = tuple(o for o in _b.cells if id(o) not in done)
+    _b.empty_cells = tuple(o for o in _b.empty_cells if id(o) not in done)
+    _b.slotted = tuple(o for o in _b.slotted if id(o) not in done)
+    _b.list_lens, _b.list_items = _identity_baseline(_b.lists)
+    _b.cell_items = tuple(gc.get_referents(*_b.cells))
+    _b.slotted_items = tuple(gc.get_referents(*_b.slotted))
+    _b.list_ptrs, _b.cell_ptrs, _b.slotted_ptrs = (
+        _pointers(list(x)) for x in (_b.list_items, _b.cell_items, _b.slotted_items))
+    del _b.js_plan
+    return {'python_lists': len(_b.lists), 'python_cells': len(_b.cells), 'python_slotted': len(_b.slotted)}
+
+
 def _containers_check():
     """Module-held containers that have no watcher, by identity only, at C speed: each one's
     length, then every item (gc.get_referents lists them flat) against the baseline's with
