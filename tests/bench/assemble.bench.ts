@@ -14,12 +14,11 @@ import { keys } from '../../lib/pipeline/keys.ts';
 import { HUB_LIMITS, type PartLimits } from '../../lib/pipeline/parquet-parts.ts';
 import { assembleFinish, assembleTask, planAssemble } from '../../lib/pipeline/assemble.ts';
 import { writeRunReport } from '../../lib/report/index.ts';
-import type { PipelineDeps } from '../../lib/pipeline/deps.ts';
 import { FileBlobStore } from '../../lib/store/file-blob-store.ts';
-import { openStateDb, SqliteStateStore, SqliteWorkQueue } from '../../lib/store/sqlite-state.ts';
 import type { BacktranslatedRecord } from '../../lib/stages/backtranslate.ts';
 import { mulberry32 } from '../../lib/util/random.ts';
 import { assembleRunSingle } from '../helpers/assemble-single.ts';
+import { localDepsIn } from '../helpers/local-deps.ts';
 import { cutParts, type Source } from '../../lib/pipeline/assemble-plan.ts';
 import { computeStats } from '../../lib/pipeline/stats.ts';
 import type { ShardState } from '../../lib/store/ports.ts';
@@ -36,24 +35,12 @@ const sarg = (name: string) => {
 const RUN = 'run-bench-assemble';
 const INFO = { mode: 'full', models: { generate: 'g', reverse: 'r', solve: 's' } };
 
-function depsOf(dir: string): { deps: PipelineDeps; close: () => void } {
-  const db = openStateDb(join(dir, 'state.db'));
-  const deps: PipelineDeps = {
-    blobs: new FileBlobStore(join(dir, 'blobs')),
-    state: new SqliteStateStore(db),
-    queue: new SqliteWorkQueue(db),
-    log: { info() {}, warn() {}, error() {} },
-    secrets: () => undefined,
-  };
-  return { deps, close: () => db.close() };
-}
-
 // ---- child: one step, its time and peak RSS -------------------------------------------------
 async function child(): Promise<void> {
   const dir = sarg('dir');
   const what = sarg('child');
   const limits = JSON.parse(sarg('limits') || 'null') as PartLimits | null;
-  const { deps, close } = depsOf(dir);
+  const { deps, db } = localDepsIn(dir);
   const t0 = performance.now();
   let extra: unknown = null;
   if (what === 'single') await assembleRunSingle(RUN, { ...INFO, limits: limits ?? undefined }, deps);
@@ -62,7 +49,7 @@ async function child(): Promise<void> {
   else if (what === 'finish') await assembleFinish(RUN, sarg('plan'), INFO, deps);
   else if (what === 'report') await writeRunReport(RUN, deps.blobs);
   const ms = performance.now() - t0;
-  close();
+  db.close();
   process.stdout.write(JSON.stringify({ ms, rssMb: process.resourceUsage().maxRSS / 1024, extra }) + '\n');
 }
 
@@ -89,7 +76,7 @@ const rejection = (id: string, stage: string, i: number) => ({
 });
 
 async function buildRun(dir: string, samples: number, shards: number, rejected: number): Promise<void> {
-  const { deps, close } = depsOf(dir);
+  const { deps, db } = localDepsIn(dir);
   await deps.state.createRun({ runId: RUN, createdAt: new Date(0).toISOString(), status: 'running', input: 'in.jsonl', mode: 'full', expected: { generate: shards, unify: 1 } });
   const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r) + '\n').join('');
   const stages = ['execute', 'filter', 'dedup', 'backtranslate'];
@@ -116,7 +103,7 @@ async function buildRun(dir: string, samples: number, shards: number, rejected: 
   }
   await deps.blobs.put(keys.survivors(RUN, 'dedup', 'u00000'), jsonl(Array.from({ length: 100 }, (_, i) => ({ id: `u-${i}`, code: `print(${i})`, stdout: String(i) }))));
   await deps.state.recordShard({ runId: RUN, stage: 'dedup', shard: 'u00000', counts: { in: 100, kept: 100, rejected: {}, failed: {}, counters: {} }, next: [] });
-  close();
+  db.close();
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;

@@ -20,20 +20,10 @@ import { parseJsonl } from '../../lib/pipeline/lines.ts';
 import { computeStats, type RunStats } from '../../lib/pipeline/stats.ts';
 import { datasetCard } from '../../lib/pipeline/dataset-card.ts';
 import { CONFIGS, FIELDS, codegenRow, configDir, dataRow, rejectedRow, rlvrRow, sftRow, type ConfigName } from '../../lib/pipeline/dataset-layout.ts';
-import { PartWriter, type PartLimits, type WrittenFile } from '../../lib/pipeline/parquet-parts.ts';
+import { PartWriter, type WrittenFile } from '../../lib/pipeline/parquet-parts.ts';
 import { writeRunReport } from '../../lib/report/index.ts';
+import type { AssembleInfo } from '../../lib/pipeline/assemble.ts';
 
-export interface AssembleInfo {
-  mode: string;
-  /** Model per role, for the card and provenance. */
-  models: Record<string, string>;
-  /** The pipeline's shape (default: Caco's). */
-  spec?: PipelineSpec;
-  /** Also write each part's rows as JSONL beside it (the run config's `dataset.jsonl`). */
-  jsonl?: boolean;
-  /** Part and row-group sizes (default: the Hub's, lib/pipeline/parquet-parts.ts). */
-  limits?: PartLimits;
-}
 
 export async function assembleRunSingle(runId: string, info: AssembleInfo, deps: PipelineDeps): Promise<RunStats> {
   const run = await deps.state.getRun(runId);

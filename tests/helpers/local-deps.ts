@@ -8,9 +8,13 @@ import { openStateDb, SqliteStateStore, SqliteWorkQueue } from '../../lib/store/
 import type { PipelineDeps } from '../../lib/pipeline/deps.ts';
 
 export function localDepsWithoutDedup(prefix: string, maxAttempts: number) {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return localDepsIn(mkdtempSync(join(tmpdir(), prefix)), maxAttempts);
+}
+
+/** The same ports over a folder the caller chose (a bench that runs each step in its own process). */
+export function localDepsIn(dir: string, maxAttempts?: number) {
   const db = openStateDb(join(dir, 'state.db'));
-  const queue = new SqliteWorkQueue(db, { maxAttempts });
+  const queue = new SqliteWorkQueue(db, maxAttempts === undefined ? undefined : { maxAttempts });
   const deps: PipelineDeps = {
     blobs: new FileBlobStore(join(dir, 'blobs')),
     state: new SqliteStateStore(db),
