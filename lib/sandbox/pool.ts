@@ -179,6 +179,10 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}, { pr
       proc.ref();
       (proc.channel as { ref?: () => void } | undefined)?.ref?.();
     }
+    // A send to a child that is dying (Ctrl-C reaches the whole process group; a kill between the
+    // child's death and the parent noticing it) fails with EPIPE: its exit event requeues the batch
+    // or ends the close, so the failed send itself is not an error of the pool.
+    proc.on('error', () => {});
     proc.send({ type: 'limits', limits });
     const child: Child = { proc, ready: false, batch: null, batchIds: [], lastSeen: performance.now(), spareReady: false, stderrTail: '' };
     children.add(child);
@@ -339,7 +343,7 @@ export async function createSandboxPool(opts: Partial<SandboxOptions> = {}, { pr
                 clearTimeout(kill);
                 resolve();
               });
-              if (c.proc.connected) c.proc.send({ type: 'exit' });
+              if (c.proc.connected) c.proc.send({ type: 'exit' }, (err) => err && c.proc.kill('SIGKILL'));
               else c.proc.kill('SIGKILL');
             }),
         ),

@@ -111,3 +111,34 @@ describe('sandbox limits', () => {
     assert.ok(!afterStats.pids.includes(before.pids[0]!));
   });
 });
+
+// Ctrl-C reaches the whole process group: the children die while the parent still thinks their
+// channels are open, and the parent's next send (a batch, or close's exit message) meets a closed
+// pipe. That must cost a requeue or nothing, never an uncaught EPIPE that kills the CLI.
+describe('sandbox pool with children that died unnoticed', () => {
+  // Blocks the event loop, so the parent cannot see the children's channels close.
+  const blockFor = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+  test('a batch sent to a dead child is requeued and runs on its replacement', async () => {
+    const p = await createSandboxPool({ workers: 1, timeoutMs: LIMIT_MS });
+    try {
+      assert.equal((await p.run(OK)).output?.json, 42);
+      process.kill(p.stats().pids[0]!, 'SIGKILL');
+      blockFor(300);
+      const rs = await p.runMany([{ id: 'a', code: 'output = 1' }, { id: 'b', code: 'output = 2' }]);
+      assert.deepEqual(rs.map((r) => r.output?.json), [1, 2]);
+      assert.equal(p.stats().restarts, 1);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('close after every child died unnoticed resolves without an error', async () => {
+    const p = await createSandboxPool({ workers: 2, timeoutMs: LIMIT_MS });
+    assert.equal((await p.run(OK)).output?.json, 42);
+    for (const pid of p.stats().pids) process.kill(pid, 'SIGKILL');
+    blockFor(300);
+    await p.close();
+    assert.equal(p.stats().workers, 0);
+  });
+});
